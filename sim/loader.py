@@ -1,0 +1,217 @@
+"""Load scenario files: TOML, ``extends`` chains, dotted ``--set`` overrides, one-line errors.
+
+Public entry points: :func:`load_scenario`, :func:`library`, :func:`parse_override`.
+Every failure raises :class:`ScenarioError` whose message is one line naming the file, the
+dotted key, the value and the valid range or the closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario import Scenario
+
+LIBRARY_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_EXTENDS_DEPTH = 10
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be loaded or validated; the message is one line for the user."""
+
+
+def library() -> dict[str, Path]:
+    """Named scenarios shipped in ``scenarios/``: ``{name: path}``, sorted by name."""
+    if not LIBRARY_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(LIBRARY_DIR.glob("*.toml"))}
+
+
+def valid_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str, Any]:
+    """All dotted parameter keys of the schema mapped to their field info (leaves only)."""
+    keys: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        dotted = f"{prefix}{name}"
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            keys.update(valid_keys(ann, dotted + "."))
+        else:
+            keys[dotted] = field
+    return keys
+
+
+def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
+    """Find a scenario by path (relative to ``base_dir`` or cwd) or by library name."""
+    ref_path = Path(ref)
+    candidates = []
+    if base_dir is not None and not ref_path.is_absolute():
+        candidates.append(base_dir / ref_path)
+    candidates.append(ref_path)
+    lib = library()
+    if ref_path.stem in lib and ref_path.suffix in ("", ".toml") and len(ref_path.parts) == 1:
+        candidates.append(lib[ref_path.stem])
+    for c in candidates:
+        if c.is_file():
+            return c
+    names = ", ".join(lib) or "none"
+    raise ScenarioError(f"scenario file not found: '{ref}' (library scenarios: {names})")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: malformed TOML: {exc}") from exc
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into a copy of ``base``; nested tables merge, other values replace."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def read_with_extends(path: Path, _depth: int = 0) -> dict[str, Any]:
+    """Raw dict of a scenario file with its ``extends`` chain merged (child wins)."""
+    if _depth > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"{path}: 'extends' chain deeper than {MAX_EXTENDS_DEPTH} (a cycle?)")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends = {parent!r} must be a file name string")
+    parent_path = resolve_path(parent, path.parent)
+    return deep_merge(read_with_extends(parent_path, _depth + 1), data)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``dotted.key=value``; the value is read as a TOML literal, else as a plain string.
+
+    Raises:
+        ScenarioError: if there is no ``=`` or the key is empty.
+    """
+    if "=" not in text:
+        raise ScenarioError(f"--set '{text}': expected dotted.key=value")
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError(f"--set '{text}': empty key")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def apply_override(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Set ``data[a][b][c] = value`` for key ``a.b.c`` (creating tables), returning a new dict."""
+    parts = key.split(".")
+    nested: Any = value
+    for part in reversed(parts):
+        nested = {part: nested}
+    return deep_merge(data, nested)
+
+
+def _closest_key(dotted: str) -> str:
+    keys = list(valid_keys())
+    match = difflib.get_close_matches(dotted, keys, n=1, cutoff=0.5)
+    if not match:
+        leaf = dotted.rsplit(".", 1)[-1]
+        match = [k for k in keys if k.rsplit(".", 1)[-1] == leaf][:1]
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def format_validation_error(exc: ValidationError, data: dict[str, Any], source: str) -> str:
+    """One line for the first error in ``exc``: file, dotted key, value and what is valid."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+    dotted = ".".join(str(p) for p in loc)
+    value = _lookup(data, loc)
+    kind = err["type"]
+    fields = valid_keys()
+    field = fields.get(dotted)
+    unit = ""
+    if field is not None and field.json_schema_extra:
+        unit = f" {field.json_schema_extra.get('unit', '')}"
+    if kind == "extra_forbidden":
+        return f"{source}: unknown key '{dotted}'{_closest_key(dotted)}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        lo = hi = None
+        if field is not None:
+            for m in field.metadata:
+                lo = getattr(m, "ge", lo)
+                hi = getattr(m, "le", hi)
+        return f"{source}: {dotted} = {value!r} is out of range [{lo}, {hi}]{unit}"
+    if kind == "enum":
+        return f"{source}: {dotted} = {value!r}: {err['msg'].lower()}"
+    if kind == "value_error":
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        where = f"{dotted}: " if dotted else ""
+        return f"{source}: {where}{msg}"
+    expected = err["msg"].lower()
+    return f"{source}: {dotted} = {value!r}: {expected}"
+
+
+def build_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
+    """Validate a raw dict into a :class:`Scenario`, raising a one-line :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, data, source)) from exc
+
+
+def load_scenario(
+    ref: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
+    """Load a scenario by path or library name (``None`` = built-in default), apply ``--set``s.
+
+    Args:
+        ref: a TOML path, a library name such as ``"keystone"``, or ``None`` for the defaults.
+        overrides: ``dotted.key=value`` strings applied after ``extends`` is resolved.
+
+    Returns:
+        The validated scenario. If the file sets no ``name``, the file stem is used.
+
+    Raises:
+        ScenarioError: one line naming the file, key, value and valid range or closest key.
+    """
+    if ref is None:
+        data: dict[str, Any] = {}
+        source = "built-in baseline"
+    else:
+        path = resolve_path(ref)
+        data = read_with_extends(path)
+        data.setdefault("name", path.stem)
+        if "name" not in _read_toml(path):
+            data["name"] = path.stem
+        source = str(path)
+    for item in overrides:
+        key, value = parse_override(item)
+        if key.split(".")[0] == "extends":
+            raise ScenarioError(f"--set '{item}': 'extends' cannot be overridden")
+        data = apply_override(data, key, value)
+    return build_scenario(data, source)

@@ -1,0 +1,129 @@
+"""Process 5, adoption: external push and peer influence kept separate.
+
+Monthly adoption hazard of a clinician who has not adopted:
+``h = 1 - exp(-(external + peer + secular))`` (a discrete-time Bass model, Bass 1969; external
+and contagion terms separate as Van den Bulte & Lilien 2001 require).
+
+* external (programme push, only at active sites during support) = site push x personal drive;
+  site push = ``p x evidence x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5
+  leadership) x fit x (0.5 + 0.5 credibility) x attention``; drive = ``soft_weight x soft x
+  engagement + hard_weight x hard x (1 - reactance_damping x reactance) + feedback pressure``.
+* peer = ``q x f(E)`` with Valente's network exposure E (weighted share of contacts adopted),
+  cross-site exposure weighted by tie strength and belonging; f is a threshold curve (complex
+  contagion, Centola & Macy 2007) or linear (simple contagion).
+* New adopters are internalised with probability (soft part + peer + secular) / total rate,
+  compliant otherwise (Kelman 1958); compliant adopters internalise over time with soft support
+  and belonging, or from peers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def site_push(
+    evidence: float,
+    complexity: float,
+    capacity: np.ndarray,
+    readiness: np.ndarray,
+    leadership: np.ndarray,
+    fit: np.ndarray,
+    credibility: float,
+    attention: np.ndarray,
+    p: float,
+) -> np.ndarray:
+    """Programme push per site (hazard per month per unit drive), shape ``(n_sites,)``."""
+    return (
+        p
+        * evidence
+        * (1.0 - complexity * (1.0 - capacity))
+        * readiness
+        * (0.5 + 0.5 * leadership)
+        * fit
+        * (0.5 + 0.5 * credibility)
+        * attention
+    )
+
+
+def drive(
+    soft: float,
+    hard: float,
+    engagement: np.ndarray,
+    reactance: np.ndarray,
+    feedback: np.ndarray,
+    soft_weight: float,
+    hard_weight: float,
+    reactance_damping: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-clinician (soft part, hard + feedback part) of the tactic drive; site arrays are
+    already indexed per clinician. Returns two arrays of shape ``(n_clinicians,)``."""
+    soft_part = soft_weight * soft * engagement
+    hard_part = hard_weight * hard * (1.0 - reactance_damping * reactance) + feedback
+    return soft_part, hard_part
+
+
+def exposure(
+    within: sp.csr_matrix,
+    degree: np.ndarray,
+    adopted: np.ndarray,
+    cross_share: np.ndarray,
+    cross_weight: np.ndarray,
+) -> np.ndarray:
+    """Valente's network exposure per clinician in [0, 1], shape ``(n_clinicians,)``.
+
+    ``E = (W a / deg + w_x X) / (1 + w_x)`` where ``W`` is the weighted within-site network,
+    ``a`` adoption (0/1), ``X`` the adopted share of the rest of the community seen through
+    cross-site ties and ``w_x`` the clinician's cross-site weight (0 with no ties).
+    """
+    within_share = np.divide(within @ adopted, degree, out=np.zeros_like(degree), where=degree > 0)
+    return (within_share + cross_weight * cross_share) / (1.0 + cross_weight)
+
+
+def community_share(adopted_share: np.ndarray, size: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Adopted share of the rest of the community as seen from each site (leave-one-out mean
+    weighted by size x tie strength), shape ``(n_sites,)``."""
+    w = size * tie
+    total_w = w.sum()
+    total = (w * adopted_share).sum()
+    rest_w = total_w - w
+    return np.divide(
+        total - w * adopted_share, rest_w, out=np.zeros_like(rest_w), where=rest_w > 1e-12
+    )
+
+
+def peer_response(e: np.ndarray, threshold: np.ndarray, width: float, linear: bool) -> np.ndarray:
+    """f(E) in [0, 1] with f(0) = 0 and f(1) = 1: ``E`` (linear) or a logistic threshold curve
+    centred on each clinician's threshold, rescaled to pass through (0, 0) and (1, 1)."""
+    if linear:
+        return e
+    lo = 1.0 / (1.0 + np.exp(threshold / width))
+    hi = 1.0 / (1.0 + np.exp(-(1.0 - threshold) / width))
+    mid = 1.0 / (1.0 + np.exp(-(e - threshold) / width))
+    return np.clip((mid - lo) / (hi - lo), 0.0, 1.0)
+
+
+def adopt(
+    adoption: np.ndarray,
+    external_soft: np.ndarray,
+    external_hard: np.ndarray,
+    peer: np.ndarray,
+    secular: float,
+    u_adopt: np.ndarray,
+    u_kind: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """New adopters this month: (new_compliant, new_internalised) boolean masks.
+
+    ``u_adopt``, ``u_kind`` are uniform draws of shape ``(n_clinicians,)``.
+    """
+    rate = external_soft + external_hard + peer + secular
+    hazard = 1.0 - np.exp(-rate)
+    new = (adoption == 0) & (u_adopt < hazard)
+    p_int = np.divide(external_soft + peer + secular, rate, out=np.zeros_like(rate), where=rate > 0)
+    internal = new & (u_kind < p_int)
+    return new & ~internal, internal
+
+
+def internalise(adoption: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Compliant clinicians who internalise this month (bool mask); ``rate`` per month."""
+    return (adoption == 1) & (u < 1.0 - np.exp(-rate))

@@ -1,0 +1,47 @@
+"""Process 2, allocation (lessons 2 and 4: a strong core team, resourced properly).
+
+The core team's attention is ``capacity / active sites`` (capped at 1), weighted by the current
+plan and by facilitation resourcing; peripheral sites lose a share ``conflict.marginalisation``
+of it unless the programme spends inclusion effort. Budget components act with diminishing
+returns: ``effect = 1 - exp(-budget x share / (reference x 0.2))`` (0.2 = an even five-way split),
+so doubling a component's money never doubles its effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Programme
+
+COMPONENTS = ("facilitation", "protected_time", "data_support", "events", "embedding")
+
+
+def resource_effects(programme: Programme) -> dict[str, float]:
+    """Effect in [0, 1) of each budget component (keys :data:`COMPONENTS`)."""
+    split = programme.budget_split.model_dump()
+    ref = programme.reference_budget_per_site_month * 0.2
+    return {
+        name: float(1.0 - np.exp(-programme.budget_per_site_month * split[name] / ref))
+        for name in COMPONENTS
+    }
+
+
+def attention(
+    active: np.ndarray,
+    plan_weight: np.ndarray,
+    peripheral: np.ndarray,
+    capacity_sites: float,
+    facilitation_effect: float,
+    marginalisation: float,
+    inclusion_effort: float,
+) -> np.ndarray:
+    """Core-team attention per site this month, shape ``(n_sites,)``, in [0, 2].
+
+    ``active x min(1, capacity / n_active) x plan_weight x (1 - marginalisation x peripheral
+    x (1 - inclusion)) x (0.4 + 0.6 x facilitation_effect)``.
+    """
+    n_active = max(int(active.sum()), 1)
+    stretch = min(1.0, capacity_sites / n_active)
+    margin = 1.0 - marginalisation * peripheral * (1.0 - inclusion_effort)
+    att = active * stretch * plan_weight * margin * (0.4 + 0.6 * facilitation_effect)
+    return np.clip(att, 0.0, 2.0)

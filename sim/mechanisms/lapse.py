@@ -1,0 +1,44 @@
+"""Process 6, lapse and turnover.
+
+Compliant adopters lapse fast once pressure stops, internalised ones slowly; both less where the
+practice is routinised and more under conflict. Staff turnover replaces leavers with new,
+non-adopting clinicians who must be reached again (clinicians are conserved).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lapse_rates(
+    support: np.ndarray,
+    routinisation: np.ndarray,
+    conflict: np.ndarray,
+    compliant_supported: float,
+    compliant_unsupported: float,
+    internalised: float,
+    protection: float,
+    conflict_multiplier: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly lapse probabilities per site: (compliant, internalised), each ``(n_sites,)``.
+
+    ``support`` in [0, 1] is the pressure/support a site still receives (0 after the programme).
+    Compliant: ``(c_sup + (c_unsup - c_sup)(1 - support)) x (1 - protection x R) x (1 + m x
+    conflict)``; internalised: ``i x (1 - protection x R) x (1 + m x conflict)``.
+    """
+    shield = (1.0 - protection * routinisation) * (1.0 + conflict_multiplier * conflict)
+    comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
+    return np.clip(comp * shield, 0, 1), np.clip(internalised * shield, 0, 1)
+
+
+def lapse(
+    adoption: np.ndarray, p_compliant: np.ndarray, p_internalised: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Mask of adopters who lapse this month; site rates already indexed per clinician."""
+    p = np.where(adoption == 1, p_compliant, np.where(adoption == 2, p_internalised, 0.0))
+    return u < p
+
+
+def leavers(turnover_per_year: float, u: np.ndarray) -> np.ndarray:
+    """Clinicians who leave this month (bool): monthly probability ``1 - (1 - t)^(1/12)``."""
+    return u < 1.0 - (1.0 - turnover_per_year) ** (1.0 / 12.0)

@@ -1,0 +1,25 @@
+"""Process 8, routinisation: embedding the practice in systems and roles (sustainment).
+
+``R' = R + g x adherence_gain x (0.5 + 0.5 leadership) x embed x (1 - R) - d x (1 - adherence) x R``
+where ``adherence_gain`` is the share of the gap closed at the site and ``embed`` is the
+embedding effect while supported (``unsupported_growth_share + (1 - share) x embedding_effect``)
+and ``unsupported_growth_share`` after support ends (May & Finch 2009, normalisation process).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def routinisation_update(
+    routinisation: np.ndarray,
+    adopted_share: np.ndarray,
+    leadership: np.ndarray,
+    embed: np.ndarray,
+    growth: float,
+    decay: float,
+) -> np.ndarray:
+    """Routinisation next month in [0, 1]; every argument is per site ``(n_sites,)`` or scalar."""
+    grow = growth * adopted_share * (0.5 + 0.5 * leadership) * embed * (1.0 - routinisation)
+    fall = decay * (1.0 - adopted_share) * routinisation
+    return np.clip(routinisation + grow - fall, 0.0, 1.0)

@@ -1,0 +1,201 @@
+"""Per-run outcome metrics from the monthly series and the per-site state.
+
+Conventions (docs/ODD.md, 'Observation'): months are counted from the programme start; gaps are
+fractions of the starting gap (1 = nothing closed, 0 = closed); times to close are right-censored
+at the horizon (``nan`` plus ``*_censored = True``, never a made-up value); incidence-rate ratios
+use expected events (the model's rates, free of Poisson noise) unless named ``*_observed``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+# IRR windows in programme months [start, end): "0-3 months after implementation" etc.
+IRR_WINDOWS: dict[str, tuple[int, int]] = {
+    "irr_0_3": (0, 3),
+    "irr_16_18": (15, 18),
+    "irr_34_36": (33, 36),
+}
+# Matching Michigan site classes (Dixon-Woods et al. 2013) by share of the site's gap closed
+TRANSFORMED_AT, BOOSTED_AT = 0.6, 0.2
+
+
+def time_to_close(gap: np.ndarray, level: float) -> tuple[float, bool]:
+    """Months until the gap first falls to ``level`` (linear interpolation between months).
+
+    Args:
+        gap: gap at the end of programme months 1, 2, ... (shape ``(n,)``); the gap at 0 is 1.
+        level: gap level, e.g. 0.5 for T50 and 0.1 for T90.
+
+    Returns:
+        (months, censored). Censored runs return ``(nan, True)``.
+    """
+    below = np.flatnonzero(gap <= level)
+    if below.size == 0:
+        return float("nan"), True
+    k = int(below[0])
+    prev = 1.0 if k == 0 else float(gap[k - 1])
+    cur = float(gap[k])
+    frac = 1.0 if prev == cur else (prev - level) / (prev - cur)
+    return float(k + min(max(frac, 0.0), 1.0)), False
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal); ``nan`` for empty input."""
+    x = np.sort(np.asarray(x, dtype=float))
+    if x.size == 0 or x.sum() <= 0:
+        return float("nan") if x.size == 0 else 0.0
+    n = x.size
+    return float((2.0 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def irr_windows(
+    model: CommunityModel, events_key: str, pd_key: str, base_rate: float
+) -> dict[str, float]:
+    """Rate in each window of :data:`IRR_WINDOWS` / baseline rate (``nan`` past the horizon)."""
+    d = model.recorder.data
+    start = model.programme_start
+    out = {}
+    for name, (lo, hi) in IRR_WINDOWS.items():
+        a, b = start + lo, start + hi
+        if b > model.horizon:
+            out[name] = float("nan")
+            continue
+        rate = 1000.0 * d[events_key][a:b].sum() / d[pd_key][a:b].sum()
+        out[name] = _ratio(rate, base_rate)
+    return out
+
+
+def _baseline_rate(model: CommunityModel, events_key: str, pd_key: str) -> float:
+    d, start = model.recorder.data, model.programme_start
+    lo, hi = (0, start) if start > 0 else (0, 1)
+    return 1000.0 * float(d[events_key][lo:hi].sum()) / float(d[pd_key][lo:hi].sum())
+
+
+def site_classes(model: CommunityModel) -> dict[str, np.ndarray]:
+    """Per programme-arm site: share of its own gap closed by programme end, and its class."""
+    s, c = model.sites, model.scn.challenge
+    end_adh = model.recorder.site_adherence_programme_end
+    closed = (end_adh - s.adherence_start) / (c.target_adherence - s.adherence_start)
+    cls = np.where(
+        closed >= TRANSFORMED_AT,
+        "transformed",
+        np.where(closed >= BOOSTED_AT, "boosted", "little change"),
+    )
+    return {"gap_closed": closed, "class": cls}
+
+
+def run_metrics(model: CommunityModel) -> dict[str, Any]:
+    """All per-run outcome metrics (one row of ``runs.parquet``), see module docstring."""
+    d, s = model.recorder.data, model.sites
+    start, end, h = model.programme_start, model.programme_end, model.horizon
+    prog = model.prog_mask
+    gap = d["gap_true"][start:]
+    t50, c50 = time_to_close(gap, 0.5)
+    t90, c90 = time_to_close(gap, 0.1)
+    gap_end = float(d["gap_true"][end - 1])
+    follow = model.scn.time.followup_months
+    gap_follow_end = float(d["gap_true"][h - 1]) if follow > 0 else float("nan")
+
+    def gap_after(months: int) -> float:
+        i = end - 1 + months
+        return float(d["gap_true"][i]) if follow >= months else float("nan")
+
+    classes = site_classes(model)
+    closed = classes["gap_closed"][prog]
+    cls = classes["class"][prog]
+    end_adh = model.recorder.site_adherence_programme_end[prog]
+    periph = s.peripheral[prog]
+    base_rate = _baseline_rate(model, "expected_events", "patient_days")
+    base_obs = _baseline_rate(model, "events", "patient_days")
+    irr = irr_windows(model, "expected_events", "patient_days", base_rate)
+    irr_obs = {
+        f"{k}_observed": v
+        for k, v in irr_windows(model, "events", "patient_days", base_obs).items()
+    }
+    last3 = slice(max(end - 3, start), end)
+    rate_end = 1000.0 * d["expected_events"][last3].sum() / d["patient_days"][last3].sum()
+    counterfactual = (s.base_event_rate[prog] * s.patient_days[prog]).sum() / 1000.0
+    secular = (1.0 + model.scn.challenge.secular_event_trend_per_year) ** (np.arange(h) / 12.0)
+    avoided = float((counterfactual * secular[start:] - d["expected_events"][start:]).sum())
+    cost = float(d["cost_cumulative"][h - 1])
+    closed_points = 100.0 * (1.0 - gap_end)
+    out: dict[str, Any] = {
+        "t50_months": t50,
+        "t50_censored": c50,
+        "t90_months": t90,
+        "t90_censored": c90,
+        "gap_auc": float(gap.sum()),
+        "gap_programme_end": gap_end,
+        "gap_followup_12": gap_after(12),
+        "gap_followup_24": gap_after(24),
+        "gap_followup_end": gap_follow_end,
+        "sustainment": _ratio(1.0 - gap_follow_end, 1.0 - gap_end) if follow else float("nan"),
+        "reported_gap_programme_end": float(d["gap_reported"][end - 1]),
+        "sites_improved_share": float((closed >= 0.1).mean()),
+        "share_transformed": float((cls == "transformed").mean()),
+        "share_boosted": float((cls == "boosted").mean()),
+        "share_little_change": float((cls == "little change").mean()),
+        "site_gini": gini(end_adh),
+        "site_sd": float(np.std(closed)),
+        "peripheral_lag": (
+            float(closed[~periph].mean() - closed[periph].mean())
+            if periph.any() and (~periph).any()
+            else float("nan")
+        ),
+        "dropouts": int((s.dropped & prog).sum()),
+        "marginalised_sites": int((prog & s.peripheral & (s.belonging < 0.2)).sum()),
+        "conflict_mean": float(np.mean(d["conflict"][start:end])),
+        "gaming_gap": _nanmean(d["gaming_gap"][start:end]),
+        "share_internalised_end": float(d["share_internalised"][h - 1]),
+        "share_compliant_end": float(d["share_compliant"][h - 1]),
+        "baseline_event_rate": base_rate,
+        "irr_programme_end": _ratio(rate_end, base_rate),
+        **irr,
+        **irr_obs,
+        "events_avoided": avoided,
+        "cost_total": cost,
+        "cost_per_gap_point": cost / closed_points if closed_points > 0 else float("nan"),
+        "cost_per_event_avoided": cost / avoided if avoided > 0 else float("nan"),
+    }
+    out.update(_control_metrics(model, rate_end, base_rate))
+    return out
+
+
+def _control_metrics(model: CommunityModel, rate_end: float, base_rate: float) -> dict[str, float]:
+    """Net effect against the control arm (``nan`` without one)."""
+    d = model.recorder.data
+    start, end = model.programme_start, model.programme_end
+    if not (~model.prog_mask).any():
+        return {
+            "irr_control_programme_end": float("nan"),
+            "net_irr": float("nan"),
+            "net_adherence_gain": float("nan"),
+        }
+    base_c = _baseline_rate(model, "expected_events_control", "patient_days_control")
+    last3 = slice(max(end - 3, start), end)
+    rate_c = (
+        1000.0 * d["expected_events_control"][last3].sum() / d["patient_days_control"][last3].sum()
+    )
+    irr_c = _ratio(rate_c, base_c)
+    gain_p = d["adherence_true"][end - 1] - d["adherence_true"][start]
+    gain_c = d["adherence_control"][end - 1] - d["adherence_control"][start]
+    return {
+        "irr_control_programme_end": irr_c,
+        "net_irr": _ratio(_ratio(rate_end, base_rate), irr_c),
+        "net_adherence_gain": float(gain_p - gain_c),
+    }

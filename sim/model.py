@@ -1,0 +1,442 @@
+"""CommunityModel: the clinical-community agent-based model (Mesa 3.5).
+
+``step()`` advances one month and reads like the process list of docs/ODD.md: recruitment,
+allocation, community events, data and feedback, adoption, lapse and turnover, conflict,
+routinisation, review, outcomes. Each process is a call into one module of
+:mod:`sim.mechanisms`, over the columnar state in :mod:`sim.state`.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import state as st
+from sim.agents import Clinician, CoreTeam, Site
+from sim.mechanisms import (
+    adoption,
+    allocation,
+    community,
+    conflict,
+    data_feedback,
+    lapse,
+    outcomes,
+    recruitment,
+    review,
+    routinisation,
+)
+from sim.rng import make_streams, seed_label
+from sim.scenario import DataUse, RecruitmentMode, Scenario
+from sim.series import SeriesRecorder
+
+
+class CommunityModel(mesa.Model):
+    """A clinical community under one programme design, stepped monthly.
+
+    Args:
+        scenario: the validated scenario (see :mod:`sim.scenario`).
+        replication: replication index (>= 0); selects the random streams.
+        root_seed: the experiment's root seed (>= 0).
+        design_key: 0 under common random numbers; the design index otherwise.
+        record_sites: keep each site's monthly true adherence (``site_series``, shape
+            ``(horizon, n_sites)``) for trajectory plots and the app.
+        make_agents: create the ``mesa.Agent`` views (set False for bare benchmark runs).
+
+    Attributes:
+        sites, clinicians, networks: the columnar state.
+        month: months simulated so far (0 .. horizon).
+        recorder: the monthly series (:class:`sim.series.SeriesRecorder`).
+    """
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario | None = None,
+        replication: int = 0,
+        root_seed: int = 0,
+        design_key: int = 0,
+        record_sites: bool = False,
+        make_agents: bool = True,
+    ) -> None:
+        scn = scenario if scenario is not None else Scenario()
+        self.streams = make_streams(root_seed, replication, design_key)
+        super().__init__(rng=seed_label(root_seed, replication, design_key))
+        self.scn = scn
+        self.month = 0
+        self.horizon = scn.time.horizon
+        self.programme_start = scn.time.baseline_months
+        self.programme_end = scn.time.baseline_months + scn.time.programme_months
+
+        self.sites = st.build_sites(scn, self.streams)
+        self.clinicians = st.build_clinicians(scn, self.sites, self.streams["clinicians"])
+        self.networks = st.build_within_site_network(
+            scn, self.sites, self.clinicians, self.streams["network"]
+        )
+        prog = scn.programme
+        self.mode = prog.recruitment.mode
+        self.sites.join_month = recruitment.join_months(
+            self.sites.readiness,
+            self.sites.arm,
+            self.mode,
+            self.programme_start,
+            prog.recruitment.window_months,
+            self.streams["recruitment"],
+        )
+        if self.mode == RecruitmentMode.mandated:
+            in_prog = self.sites.arm[self.clinicians.site] == 1
+            self.clinicians.reactance = np.clip(
+                self.clinicians.reactance + in_prog * scn.belonging.mandated_reactance_extra, 0, 1
+            )
+        self.resources = allocation.resource_effects(prog)
+        self.capacity = 1.0 - (1.0 - self.sites.slack) * (1.0 - self.resources["protected_time"])
+        self.fit = outcomes.effective_fit(
+            self.sites.fit, prog.customisation, scn.customisation.fit_gain
+        )
+        self.fidelity = outcomes.fidelity(prog.customisation, scn.customisation.fidelity_loss)
+        self.quality_of_data = data_feedback.data_quality(
+            prog.data.measurement_quality, self.resources["data_support"]
+        )
+        self.n_sites = self.sites.size.size
+        self.site_sizes = self.sites.size.astype(float)
+        self.prog_mask = self.sites.arm == 1
+        self.site_adherence = np.full(self.n_sites, scn.challenge.baseline_adherence)
+        self.adopted_share = np.zeros(self.n_sites)
+        self.mean_reactance = (
+            np.bincount(self.clinicians.site, self.clinicians.reactance, self.n_sites)
+            / self.site_sizes
+        )
+        self.core_team = CoreTeam(self, prog.tactics.hard, prog.tactics.soft)
+        self._gap_at_last_review = 1.0
+        self.report_error = np.full(self.n_sites, np.nan)  # reported - true, report months only
+        if make_agents:
+            for i in range(self.n_sites):
+                Site(self, i)
+            for i in range(self.clinicians.site.size):
+                Clinician(self, i)
+        self.recorder = SeriesRecorder(self, record_sites=record_sites)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def month_in_programme(self) -> int:
+        """Months since the programme started (negative during baseline)."""
+        return self.month - self.programme_start
+
+    @property
+    def supported(self) -> bool:
+        """True while the programme gives support (programme phase)."""
+        return self.programme_start <= self.month < self.programme_end
+
+    def _per_clinician(self, site_values: np.ndarray) -> np.ndarray:
+        return site_values[self.clinicians.site]
+
+    def _update_shares(self) -> None:
+        adopted = (self.clinicians.adoption > 0).astype(float)
+        self.adopted_share = np.bincount(self.clinicians.site, adopted, self.n_sites) / (
+            self.site_sizes
+        )
+        c = self.scn.challenge
+        self.site_adherence = outcomes.adherence(
+            self.adopted_share, c.baseline_adherence, c.target_adherence
+        )
+
+    # ------------------------------------------------------------------ processes
+    def _recruit(self) -> None:
+        s, scn = self.sites, self.scn
+        new = ~s.joined & (s.join_month >= 0) & (s.join_month <= self.month)
+        if new.any():
+            b0 = recruitment.initial_belonging(
+                s.readiness, self.mode, scn.belonging.initial, scn.belonging.mandated_factor
+            )
+            s.belonging = np.where(new, b0, s.belonging)
+            s.engagement = np.where(new, np.clip(0.2 + 0.6 * b0 + 0.3, 0, 1), s.engagement)
+            s.joined = s.joined | new
+
+    def _allocate(self) -> None:
+        s, prog, scn = self.sites, self.scn.programme, self.scn
+        active = s.active if self.supported else np.zeros(self.n_sites, dtype=bool)
+        s.attention = allocation.attention(
+            active,
+            s.plan_weight,
+            s.peripheral,
+            prog.core_team_capacity_sites,
+            self.resources["facilitation"],
+            scn.conflict.marginalisation,
+            prog.community.inclusion_effort,
+        )
+
+    def _community(self) -> None:
+        s, scn, prog = self.sites, self.scn, self.scn.programme
+        draw = self.streams["community"].random(self.n_sites)
+        s.belonging = np.where(
+            s.joined,
+            community.belonging_drift(
+                s.belonging, s.conflict, scn.belonging.decay, scn.belonging.conflict_erosion
+            ),
+            s.belonging,
+        )
+        attended = np.zeros(self.n_sites, dtype=bool)
+        if self.supported and community.is_event_month(
+            self.month_in_programme, prog.community.events_per_year
+        ):
+            attended = community.attend(s.engagement, s.active, draw)
+            s.belonging = community.event_gain(
+                s.belonging,
+                attended,
+                s.peripheral,
+                self.core_team.soft,
+                prog.community.inclusion_effort,
+                scn.belonging.event_gain,
+                scn.belonging.peripheral_penalty,
+                self.resources["events"],
+            )
+        s.tie_strength = community.tie_update(
+            s.tie_strength,
+            attended,
+            scn.network.tie_gain_per_event,
+            scn.network.tie_decay_per_month,
+        )
+
+    def _data_feedback(self) -> None:
+        s, scn, prog = self.sites, self.scn, self.scn.programme
+        z = self.streams["data"].standard_normal(self.n_sites)
+        self.report_error = np.full(self.n_sites, np.nan)
+        if not self.supported:
+            s.feedback_pressure = np.zeros(self.n_sites)
+            s.gaming = np.zeros(self.n_sites)
+            return
+        if self.month_in_programme % prog.data.feedback_interval_months != 0:
+            return
+        active = s.active
+        judgement = prog.data.use == DataUse.judgement
+        sd = data_feedback.noise_sd(
+            self.site_sizes, scn.challenge.measurability, self.quality_of_data, scn.data.noise_sd
+        )
+        gaming = data_feedback.gaming_bias(
+            self.site_adherence, judgement, self.core_team.hard, scn.data.gaming_max
+        )
+        reported = data_feedback.report(self.site_adherence, gaming, sd, z)
+        s.reported_adherence = np.where(active, reported, s.reported_adherence)
+        s.noise_sd = np.where(active, sd, 0.0)
+        s.gaming = np.where(active, gaming, 0.0)
+        self.report_error = np.where(active, reported - self.site_adherence, np.nan)
+        pressure = data_feedback.feedback_pressure(
+            s.reported_adherence,
+            scn.challenge.baseline_adherence,
+            scn.challenge.target_adherence,
+            self.quality_of_data,
+            prog.core_team_strength,
+            scn.adoption.feedback_gain,
+        )
+        s.feedback_pressure = np.where(active, pressure, 0.0)
+
+    def _adopt(self) -> None:
+        s, c, scn, net = self.sites, self.clinicians, self.scn, self.networks
+        a = scn.adoption
+        rng = self.streams["adoption"]
+        n = c.site.size
+        u_adopt, u_kind, u_int = rng.random(n), rng.random(n), rng.random(n)
+        # network: conflict weakens cross-profession ties in place (structure fixed)
+        weaken = 1.0 - scn.network.conflict_tie_penalty * s.conflict[net.edge_site]
+        net.within.data = np.where(net.cross_profession, net.base_weight * weaken, net.base_weight)
+        net.degree = np.asarray(net.within.sum(axis=1)).ravel()
+        adopted = (c.adoption > 0).astype(float)
+        cross_share = adoption.community_share(
+            self.adopted_share, self.site_sizes, s.tie_strength * s.joined
+        )
+        cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging * s.joined
+        e = adoption.exposure(
+            net.within,
+            net.degree,
+            adopted,
+            self._per_clinician(cross_share),
+            self._per_clinician(cross_weight),
+        )
+        self.exposure = e
+        peer = a.peer_influence * adoption.peer_response(
+            e, c.threshold, a.threshold_width, a.contagion == "linear"
+        )
+        if self.supported:
+            push = adoption.site_push(
+                scn.challenge.evidence_strength,
+                scn.challenge.complexity,
+                self.capacity,
+                s.readiness,
+                s.leadership,
+                self.fit,
+                scn.programme.core_team_strength,
+                s.attention,
+                a.external_push,
+            )
+            soft_part, hard_part = adoption.drive(
+                self.core_team.soft,
+                self.core_team.hard,
+                self._per_clinician(s.engagement),
+                c.reactance,
+                self._per_clinician(s.feedback_pressure),
+                a.soft_weight,
+                a.hard_weight,
+                a.reactance_damping,
+            )
+            push_c = self._per_clinician(push)
+            ext_soft, ext_hard = push_c * soft_part, push_c * hard_part
+            soft_support = self.core_team.soft * self._per_clinician(s.belonging * s.active)
+        else:
+            ext_soft = ext_hard = np.zeros(n)
+            soft_support = np.zeros(n)
+        secular = scn.challenge.secular_adoption_per_year / 12.0
+        new_comp, new_int = adoption.adopt(
+            c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
+        )
+        internalising = adoption.internalise(
+            c.adoption, a.internalisation_rate * (soft_support + 0.3 * e), u_int
+        )
+        self._pending = (new_comp, new_int, internalising)
+
+    def _lapse_and_turnover(self) -> None:
+        s, c, scn = self.sites, self.clinicians, self.scn
+        n = c.site.size
+        u = self.streams["lapse"].random(n)
+        if self.supported:
+            t = self.core_team
+            support = (
+                np.clip(t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement, 0, 1) * s.active
+            )
+        else:
+            support = np.zeros(self.n_sites)
+        p_comp, p_int = lapse.lapse_rates(
+            support,
+            s.routinisation,
+            s.conflict,
+            scn.lapse.compliant_supported,
+            scn.lapse.compliant_unsupported,
+            scn.lapse.internalised,
+            scn.lapse.routinisation_protection,
+            scn.lapse.conflict_multiplier,
+        )
+        lapsing = lapse.lapse(
+            c.adoption, self._per_clinician(p_comp), self._per_clinician(p_int), u
+        )
+        new_comp, new_int, internalising = self._pending
+        state = c.adoption.copy()
+        state[internalising] = st.INTERNALISED
+        state[lapsing] = st.NOT_ADOPTED
+        state[new_comp] = st.COMPLIANT
+        state[new_int] = st.INTERNALISED
+        # turnover: leavers replaced by new, non-adopting clinicians (clinicians conserved)
+        trng = self.streams["turnover"]
+        leaving = lapse.leavers(scn.clinicians.turnover_per_year, trng.random(n))
+        k = int(leaving.sum())
+        if k:
+            cl = scn.clinicians
+            state[leaving] = st.NOT_ADOPTED
+            c.threshold[leaving] = np.clip(trng.normal(cl.threshold_mean, cl.threshold_sd, k), 0, 1)
+            extra = cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
+            c.reactance[leaving] = np.clip(
+                trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra, 0, 1
+            )
+        c.adoption = state
+        self._update_shares()
+
+    def _conflict(self) -> None:
+        s, scn, prog = self.sites, self.scn, self.scn.programme
+        on = s.active * float(self.supported)
+        judgement = float(prog.data.use == DataUse.judgement)
+        s.conflict = conflict.conflict_update(
+            s.conflict,
+            self.core_team.hard * on,
+            self.mean_reactance,
+            s.belonging,
+            s.tension * s.joined,
+            judgement * s.noise_sd * on,
+            prog.community.conflict_handling * prog.core_team_strength * on,
+            scn.conflict.hard_reactance_rate,
+            scn.conflict.professional_rate,
+            scn.conflict.judgement_noise_rate,
+            scn.conflict.resolution_rate,
+            scn.conflict.decay,
+        )
+        if not self.supported:
+            return
+        s.engagement = np.where(
+            s.active,
+            conflict.engagement_update(
+                s.engagement, s.belonging, s.attention, s.conflict, scn.belonging.engagement_adjust
+            ),
+            s.engagement,
+        )
+        s.disengaged_months, out = conflict.dropout(
+            s.engagement,
+            s.active,
+            s.disengaged_months,
+            scn.conflict.disengage_threshold,
+            scn.conflict.dropout_after_months,
+        )
+        s.dropped = s.dropped | out
+
+    def _routinise(self) -> None:
+        s, r = self.sites, self.scn.routinisation
+        share = r.unsupported_growth_share
+        supported = s.active * float(self.supported)
+        embed = share + supported * (1.0 - share) * self.resources["embedding"]
+        s.routinisation = routinisation.routinisation_update(
+            s.routinisation, self.adopted_share, s.leadership, embed * s.joined, r.growth, r.decay
+        )
+
+    def _review(self) -> None:
+        rv, s, scn = self.scn.programme.review, self.sites, self.scn
+        if not (
+            self.supported and review.is_review_month(self.month_in_programme, rv.interval_months)
+        ):
+            return
+        active = s.active
+        c = scn.challenge
+        gap = np.clip(
+            (c.target_adherence - s.reported_adherence)
+            / (c.target_adherence - c.baseline_adherence),
+            0,
+            None,
+        )
+        s.plan_weight = review.plan_weights(gap, active, rv.attention_shift)
+        w = self.site_sizes * active
+        mean_gap = float((gap * w).sum() / w.sum()) if w.sum() > 0 else 1.0
+        mean_conflict = float((s.conflict * w).sum() / w.sum()) if w.sum() > 0 else 0.0
+        t = self.core_team
+        t.hard, t.soft = review.adapt_tactics(
+            t.hard,
+            t.soft,
+            mean_conflict,
+            self._gap_at_last_review - mean_gap,
+            rv.tactic_shift,
+            rv.conflict_threshold,
+            rv.stall_threshold,
+        )
+        t.reviews += 1
+        self._gap_at_last_review = mean_gap
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        """Advance one month: the ten processes of docs/ODD.md in order, then record."""
+        if self.month >= self.horizon:
+            self.running = False
+            return
+        if self.month == self.programme_start:
+            self.sites.adherence_start = self.site_adherence.copy()
+        self._recruit()  # 1 recruitment
+        self._allocate()  # 2 allocation
+        self._community()  # 3 community events, belonging, cross-site ties
+        self._data_feedback()  # 4 data and feedback
+        self._adopt()  # 5 adoption (hazards from start-of-month state)
+        self._lapse_and_turnover()  # 6 lapse and turnover; states updated here
+        self._conflict()  # 7 conflict, engagement, drop-out
+        self._routinise()  # 8 routinisation
+        self._review()  # 9 review and adaptation
+        self.recorder.record()  # 10 outcomes and costs
+        self.month += 1
+        if self.month >= self.horizon:
+            self.running = False
+
+    def run(self) -> CommunityModel:
+        """Step to the horizon and return self."""
+        while self.running and self.month < self.horizon:
+            self.step()
+        return self

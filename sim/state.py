@@ -1,0 +1,208 @@
+"""Columnar model state: one numpy row per site and per clinician, plus the sparse networks.
+
+Struct-of-arrays (as in Starsim): every mechanism updates all agents at once. Sites ``0 ..
+n_programme-1`` form the programme arm; any further sites are the control arm.
+
+Clinician adoption states (Kelman 1958): :data:`NOT_ADOPTED`, :data:`COMPLIANT` (adopted under
+pressure), :data:`INTERNALISED` (owns the practice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.scenario import Scenario
+
+NOT_ADOPTED, COMPLIANT, INTERNALISED = 0, 1, 2
+DOCTOR, NURSE, ALLIED = 0, 1, 2
+PROFESSIONS = ("doctor", "nurse", "allied")
+
+
+@dataclass
+class SiteState:
+    """Per-site arrays, shape ``(n_sites,)``; fractions in [0, 1] unless stated."""
+
+    arm: np.ndarray  # 1 programme, 0 control (int8)
+    size: np.ndarray  # clinicians (int64)
+    readiness: np.ndarray
+    leadership: np.ndarray
+    slack: np.ndarray
+    fit: np.ndarray
+    peripheral: np.ndarray  # bool
+    tension: np.ndarray  # professional tension from the realised mix x hierarchy
+    base_event_rate: np.ndarray  # per 1000 patient-days
+    patient_days: np.ndarray  # patient-days per month
+    join_month: np.ndarray  # month of joining (int64); -1 = never (control)
+    joined: np.ndarray  # bool
+    dropped: np.ndarray  # bool (drop-out; still counted: intention to treat)
+    disengaged_months: np.ndarray  # consecutive months disengaged (int64)
+    belonging: np.ndarray
+    engagement: np.ndarray
+    conflict: np.ndarray
+    routinisation: np.ndarray
+    tie_strength: np.ndarray  # strength of the site's ties to the rest of the community
+    plan_weight: np.ndarray  # core team's plan weight (mean 1 over active sites)
+    attention: np.ndarray  # core-team attention received this month
+    reported_adherence: np.ndarray
+    feedback_pressure: np.ndarray
+    noise_sd: np.ndarray  # sd of the last report
+    gaming: np.ndarray  # gaming bias of the last report
+    adherence_start: np.ndarray  # true adherence at programme start
+
+    @property
+    def active(self) -> np.ndarray:
+        """Joined and not dropped out: receives support."""
+        return self.joined & ~self.dropped
+
+
+@dataclass
+class ClinicianState:
+    """Per-clinician arrays, shape ``(n_clinicians,)``."""
+
+    site: np.ndarray  # int64 site index
+    profession: np.ndarray  # int8: DOCTOR, NURSE, ALLIED
+    threshold: np.ndarray  # personal exposure threshold in [0, 1]
+    reactance: np.ndarray  # reactance to hard tactics in [0, 1]
+    adoption: np.ndarray  # int8: NOT_ADOPTED, COMPLIANT, INTERNALISED
+
+
+@dataclass
+class Networks:
+    """Within-site clinician network (CSR, weighted, symmetric) and its edge metadata.
+
+    ``within.data`` is aligned with ``base_weight``, ``cross_profession`` and ``edge_site``, so
+    conflict can weaken cross-profession ties in place without rebuilding the matrix.
+    """
+
+    within: sp.csr_matrix
+    base_weight: np.ndarray
+    cross_profession: np.ndarray  # bool per stored edge
+    edge_site: np.ndarray  # site index of each stored edge
+    degree: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weighted degree
+
+
+def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    return np.clip(rng.normal(mean, sd, n), 0.0, 1.0)
+
+
+def draw_sites(scn: Scenario, n: int, rng: np.random.Generator, arm: int) -> dict[str, np.ndarray]:
+    """Draw static site attributes for ``n`` sites from one stream (shape ``(n,)`` each)."""
+    s = scn.sites
+    mu = np.log(s.mean_size) - 0.5 * s.size_sigma**2  # lognormal with the requested mean
+    size = np.maximum(s.min_size, np.rint(rng.lognormal(mu, s.size_sigma, n))).astype(np.int64)
+    rate = rng.gamma(scn.challenge.event_rate_shape, 1.0, n) / scn.challenge.event_rate_shape
+    return {
+        "arm": np.full(n, arm, dtype=np.int8),
+        "size": size,
+        "readiness": _clipped_normal(rng, s.readiness_mean, s.readiness_sd, n),
+        "leadership": _clipped_normal(rng, s.leadership_mean, s.leadership_sd, n),
+        "slack": _clipped_normal(rng, s.slack_mean, s.slack_sd, n),
+        "fit": _clipped_normal(rng, s.fit_mean, s.fit_sd, n),
+        "peripheral": rng.random(n) < s.peripheral_share,
+        "base_event_rate": scn.challenge.baseline_event_rate * rate,
+    }
+
+
+def build_sites(scn: Scenario, rngs: dict[str, np.random.Generator]) -> SiteState:
+    """Programme-arm sites from the ``sites`` stream, control sites from the ``control`` stream."""
+    parts = [draw_sites(scn, scn.sites.n_sites, rngs["sites"], arm=1)]
+    if scn.control.n_sites:
+        parts.append(draw_sites(scn, scn.control.n_sites, rngs["control"], arm=0))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    n = cols["size"].size
+    zeros = np.zeros(n)
+    return SiteState(
+        **cols,
+        tension=zeros.copy(),
+        patient_days=cols["size"] * scn.sites.patient_days_per_clinician_month,
+        join_month=np.full(n, -1, dtype=np.int64),
+        joined=np.zeros(n, dtype=bool),
+        dropped=np.zeros(n, dtype=bool),
+        disengaged_months=np.zeros(n, dtype=np.int64),
+        belonging=zeros.copy(),
+        engagement=zeros.copy(),
+        conflict=zeros.copy(),
+        routinisation=zeros.copy(),
+        tie_strength=np.where(cols["arm"] == 1, scn.network.embeddedness, 0.0),
+        plan_weight=np.ones(n),
+        attention=zeros.copy(),
+        reported_adherence=np.full(n, scn.challenge.baseline_adherence),
+        feedback_pressure=zeros.copy(),
+        noise_sd=zeros.copy(),
+        gaming=zeros.copy(),
+        adherence_start=np.full(n, scn.challenge.baseline_adherence),
+    )
+
+
+def build_clinicians(scn: Scenario, sites: SiteState, rng: np.random.Generator) -> ClinicianState:
+    """One row per clinician, grouped by site; professions drawn from the scenario's mix."""
+    c = scn.clinicians
+    n = int(sites.size.sum())
+    site = np.repeat(np.arange(sites.size.size), sites.size)
+    mix = scn.sites.profession_mix
+    profession = rng.choice(3, size=n, p=[mix.doctor, mix.nurse, mix.allied]).astype(np.int8)
+    threshold = _clipped_normal(rng, c.threshold_mean, c.threshold_sd, n)
+    reactance = _clipped_normal(rng, c.reactance_mean, c.reactance_sd, n)
+    reactance = np.clip(reactance + c.doctor_reactance_extra * (profession == DOCTOR), 0.0, 1.0)
+    # professional tension: heterogeneity of the realised mix (Gini-Simpson) x hierarchy
+    counts = np.zeros((sites.size.size, 3))
+    np.add.at(counts, (site, profession), 1.0)
+    shares = counts / sites.size[:, None]
+    sites.tension = scn.sites.professional_hierarchy * (1.0 - (shares**2).sum(axis=1))
+    return ClinicianState(
+        site=site,
+        profession=profession,
+        threshold=threshold,
+        reactance=reactance,
+        adoption=np.zeros(n, dtype=np.int8),
+    )
+
+
+def build_within_site_network(
+    scn: Scenario, sites: SiteState, clin: ClinicianState, rng: np.random.Generator
+) -> Networks:
+    """Watts-Strogatz small world inside each site (vectorised over all sites at once).
+
+    Each clinician links to the ``k/2`` next clinicians on its site's ring (``k`` =
+    ``network.within_site_degree``, capped at site size - 1); each link is rewired to a random
+    clinician of the same site with probability ``network.rewiring`` (Watts & Strogatz 1998).
+    Cross-profession ties get weight ``network.cross_profession_weight``.
+    """
+    n = clin.site.size
+    start = np.concatenate([[0], np.cumsum(sites.size)[:-1]])
+    m = sites.size[clin.site]
+    local = np.arange(n) - start[clin.site]
+    k_half = np.minimum(scn.network.within_site_degree // 2, (m - 1) // 2)
+    k_half = np.maximum(k_half, (m > 1).astype(np.int64))  # pairs still link
+    rows, cols = [], []
+    for d in range(1, int(k_half.max(initial=0)) + 1):
+        who = np.flatnonzero(k_half >= d)
+        target = (local[who] + d) % m[who]
+        rewire = rng.random(who.size) < scn.network.rewiring
+        other = rng.integers(0, np.maximum(m[who] - 1, 1))
+        other = other + (other >= local[who])  # any clinician of the site but oneself
+        target = np.where(rewire & (m[who] > 2), other, target)
+        rows.append(who)
+        cols.append(start[clin.site[who]] + target)
+    if rows:
+        r = np.concatenate(rows)
+        c = np.concatenate(cols)
+    else:
+        r = c = np.zeros(0, dtype=np.int64)
+    keep = r != c
+    r, c = r[keep], c[keep]
+    r, c = np.concatenate([r, c]), np.concatenate([c, r])  # symmetric
+    key = np.unique(r * n + c)
+    r, c = key // n, key % n
+    xprof = clin.profession[r] != clin.profession[c]
+    weight = np.where(xprof, scn.network.cross_profession_weight, 1.0)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, r + 1, 1)
+    indptr = np.cumsum(indptr)
+    within = sp.csr_matrix((weight.copy(), c, indptr), shape=(n, n))
+    nets = Networks(within, weight, xprof, clin.site[r])
+    nets.degree = np.asarray(within.sum(axis=1)).ravel()
+    return nets
