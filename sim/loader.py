@@ -156,8 +156,11 @@ def format_validation_error(exc: ValidationError, data: dict[str, Any], source: 
     field = fields.get(dotted)
     unit = ""
     if field is not None and field.json_schema_extra:
-        unit = f" {field.json_schema_extra.get('unit', '')}"
+        unit = f" ({field.json_schema_extra.get('unit', '')})"
     if kind == "extra_forbidden":
+        while isinstance(value, dict) and len(value) == 1:  # name the user's full dotted key
+            ((sub, value),) = value.items()
+            dotted = f"{dotted}.{sub}"
         return f"{source}: unknown key '{dotted}'{_closest_key(dotted)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         lo = hi = None

@@ -144,7 +144,8 @@ def run_metrics(model: CommunityModel) -> dict[str, Any]:
         "gap_followup_12": gap_after(12),
         "gap_followup_24": gap_after(24),
         "gap_followup_end": gap_follow_end,
-        "sustainment": _ratio(1.0 - gap_follow_end, 1.0 - gap_end) if follow else float("nan"),
+        # share of the gap closed by programme end that is still closed 12 months later
+        "sustainment": _ratio(1.0 - gap_after(12), 1.0 - gap_end),
         "reported_gap_programme_end": float(d["gap_reported"][end - 1]),
         "sites_improved_share": float((closed >= 0.1).mean()),
         "share_transformed": float((cls == "transformed").mean()),

@@ -270,7 +270,7 @@ class CommunityModel(mesa.Model):
             soft_part, hard_part = adoption.drive(
                 self.core_team.soft,
                 self.core_team.hard,
-                self._per_clinician(s.engagement),
+                self._per_clinician(0.3 + 0.7 * s.belonging),
                 c.reactance,
                 self._per_clinician(s.feedback_pressure),
                 a.soft_weight,

@@ -266,10 +266,10 @@ class Adoption(_Section):
     """Adoption hazard: external push and peer influence kept separate (Van den Bulte & Lilien)."""
 
     contagion: Contagion = Field(Contagion.threshold, description="threshold (complex) or linear")
-    external_push: float = _p(0.10, 0, 5, "hazard per month", "programme push p at full strength")
-    peer_influence: float = _p(0.25, 0, 5, "hazard per month", "peer influence q at exposure 1")
+    external_push: float = _p(0.35, 0, 5, "hazard per month", "programme push p at full strength")
+    peer_influence: float = _p(0.10, 0, 5, "hazard per month", "peer influence q at exposure 1")
     threshold_width: float = _p(0.1, 0.01, 1, "exposure", "softness of the threshold curve")
-    hard_weight: float = _p(1.0, 0, 5, "weight", "push per unit of hard-tactic intensity")
+    hard_weight: float = _p(1.2, 0, 5, "weight", "push per unit of hard-tactic intensity")
     soft_weight: float = _p(
         1.0, 0, 5, "weight", "push per unit of soft intensity at full engagement"
     )
@@ -309,7 +309,7 @@ class Conflict(_Section):
     marginalisation: float = _p(
         0.5, 0, 1, "fraction", "attention lost by peripheral sites with no inclusion effort"
     )
-    disengage_threshold: float = _p(0.25, 0, 1, "engagement", "below this a site is disengaged")
+    disengage_threshold: float = _p(0.2, 0, 1, "engagement", "below this a site is disengaged")
     dropout_after_months: int = _p(6, 1, 120, "months", "consecutive disengaged months to drop out")
 
 

@@ -7,7 +7,7 @@ and contagion terms separate as Van den Bulte & Lilien 2001 require).
 * external (programme push, only at active sites during support) = site push x personal drive;
   site push = ``p x evidence x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5
   leadership) x fit x (0.5 + 0.5 credibility) x attention``; drive = ``soft_weight x soft x
-  engagement + hard_weight x hard x (1 - reactance_damping x reactance) + feedback pressure``.
+  (0.3 + 0.7 belonging) + hard_weight x hard x (1 - reactance_damping x reactance) + feedback pressure``.
 * peer = ``q x f(E)`` with Valente's network exposure E (weighted share of contacts adopted),
   cross-site exposure weighted by tie strength and belonging; f is a threshold curve (complex
   contagion, Centola & Macy 2007) or linear (simple contagion).
@@ -49,16 +49,20 @@ def site_push(
 def drive(
     soft: float,
     hard: float,
-    engagement: np.ndarray,
+    receptivity: np.ndarray,
     reactance: np.ndarray,
     feedback: np.ndarray,
     soft_weight: float,
     hard_weight: float,
     reactance_damping: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-clinician (soft part, hard + feedback part) of the tactic drive; site arrays are
-    already indexed per clinician. Returns two arrays of shape ``(n_clinicians,)``."""
-    soft_part = soft_weight * soft * engagement
+    """Per-clinician (soft part, hard + feedback part) of the tactic drive.
+
+    ``receptivity`` = 0.3 + 0.7 x site belonging: soft tactics work through relationships, so
+    they start slow and grow as belonging builds; hard pressure acts at once but is blunted by
+    reactance. Site arrays are already indexed per clinician; returns two ``(n_clinicians,)``.
+    """
+    soft_part = soft_weight * soft * receptivity
     hard_part = hard_weight * hard * (1.0 - reactance_damping * reactance) + feedback
     return soft_part, hard_part
 
