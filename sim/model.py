@@ -264,7 +264,7 @@ class CommunityModel(mesa.Model):
                 s.leadership,
                 self.fit,
                 scn.programme.core_team_strength,
-                s.attention,
+                s.attention * (0.5 + 0.5 * s.engagement),
                 a.external_push,
             )
             soft_part, hard_part = adoption.drive(
@@ -371,7 +371,8 @@ class CommunityModel(mesa.Model):
             scn.conflict.disengage_threshold,
             scn.conflict.dropout_after_months,
         )
-        s.dropped = s.dropped | out
+        if self.mode != RecruitmentMode.mandated:  # mandated sites cannot leave, only disengage
+            s.dropped = s.dropped | out
 
     def _routinise(self) -> None:
         s, r = self.sites, self.scn.routinisation

@@ -6,7 +6,7 @@ and contagion terms separate as Van den Bulte & Lilien 2001 require).
 
 * external (programme push, only at active sites during support) = site push x personal drive;
   site push = ``p x evidence x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5
-  leadership) x fit x (0.5 + 0.5 credibility) x attention``; drive = ``soft_weight x soft x
+  leadership) x fit x (0.5 + 0.5 credibility) x attention x (0.5 + 0.5 engagement)``; drive = ``soft_weight x soft x
   (0.3 + 0.7 belonging) + hard_weight x hard x (1 - reactance_damping x reactance) + feedback pressure``.
 * peer = ``q x f(E)`` with Valente's network exposure E (weighted share of contacts adopted),
   cross-site exposure weighted by tie strength and belonging; f is a threshold curve (complex
@@ -33,7 +33,11 @@ def site_push(
     attention: np.ndarray,
     p: float,
 ) -> np.ndarray:
-    """Programme push per site (hazard per month per unit drive), shape ``(n_sites,)``."""
+    """Programme push per site (hazard per month per unit drive), shape ``(n_sites,)``.
+
+    ``attention`` is the engagement-weighted attention ``attention x (0.5 + 0.5 engagement)``:
+    a disengaged site takes in half of what the core team offers.
+    """
     return (
         p
         * evidence

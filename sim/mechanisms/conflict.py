@@ -4,7 +4,8 @@ Conflict rises with hard tactics x reactance x (1 - belonging), with professiona
 with noisy data used for judgement; it falls with conflict handling x core-team strength and
 fades on its own. Engagement moves towards a target set by belonging, attention and conflict;
 sites below the disengagement threshold for ``dropout_after_months`` consecutive months drop out
-(no more support, still counted in outcomes: intention to treat).
+(no more support, still counted in outcomes: intention to treat). Mandated sites cannot
+leave: they stay enrolled, disengaged.
 """
 
 from __future__ import annotations
