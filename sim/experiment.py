@@ -82,7 +82,6 @@ def simulate(
         root_seed=root_seed,
         design_key=design_key,
         record_sites=record_sites,
-        make_agents=False,
     )
     return model.run()
 
