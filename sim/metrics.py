@@ -15,7 +15,8 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
-# IRR windows in programme months [start, end): "0-3 months after implementation" etc.
+# IRR windows [start, end) in months after implementation (programme start +
+# time.implementation_months): "0-3 months after implementation" etc. (Pronovost et al. 2006)
 IRR_WINDOWS: dict[str, tuple[int, int]] = {
     "irr_0_3": (0, 3),
     "irr_16_18": (15, 18),
@@ -68,7 +69,7 @@ def irr_windows(
 ) -> dict[str, float]:
     """Rate in each window of :data:`IRR_WINDOWS` / baseline rate (``nan`` past the horizon)."""
     d = model.recorder.data
-    start = model.programme_start
+    start = model.programme_start + model.scn.time.implementation_months
     out = {}
     for name, (lo, hi) in IRR_WINDOWS.items():
         a, b = start + lo, start + hi

@@ -284,8 +284,11 @@ class CommunityModel(mesa.Model):
             ext_soft = ext_hard = np.zeros(n)
             soft_support = np.zeros(n)
         secular = scn.challenge.secular_adoption_per_year / 12.0
+        # routinised systems (checklists, default orders) pull newcomers into the practice;
+        # like peer norms this is owned practice, so it counts with peer in the internalised share
+        routine = scn.routinisation.adoption_pull * self._per_clinician(s.routinisation)
         new_comp, new_int = adoption.adopt(
-            c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
+            c.adoption, ext_soft, ext_hard, peer + routine, secular, u_adopt, u_kind
         )
         internalising = adoption.internalise(
             c.adoption, a.internalisation_rate * (soft_support + 0.3 * e), u_int

@@ -36,6 +36,9 @@ class Time(_Section):
     baseline_months: int = _p(0, 0, 120, "months", "pre-programme months (measured, no support)")
     programme_months: int = _p(24, 1, 240, "months", "months of active programme support")
     followup_months: int = _p(24, 0, 240, "months", "months after support is withdrawn")
+    implementation_months: int = _p(
+        0, 0, 60, "months", "programme months before 'months after implementation' (IRR windows)"
+    )
 
     @property
     def horizon(self) -> int:
@@ -336,6 +339,9 @@ class Routinisation(_Section):
     unsupported_growth_share: float = _p(
         0.3, 0, 1, "fraction", "growth retained without embedding budget (after support ends)"
     )
+    adoption_pull: float = _p(
+        0.15, 0, 5, "hazard per month", "adoption hazard of non-adopters at full routinisation"
+    )
 
 
 class DataModel(_Section):
@@ -410,6 +416,11 @@ class Scenario(_Section):
             raise ValueError(
                 f"challenge.target_adherence ({c.target_adherence}) must exceed "
                 f"challenge.baseline_adherence ({c.baseline_adherence})"
+            )
+        if self.time.implementation_months > self.time.programme_months:
+            raise ValueError(
+                f"time.implementation_months ({self.time.implementation_months}) exceeds "
+                f"time.programme_months ({self.time.programme_months})"
             )
         rec = self.programme.recruitment.window_months
         if rec > self.time.programme_months:

@@ -4,6 +4,9 @@
 where ``adherence_gain`` is the share of the gap closed at the site and ``embed`` is the
 embedding effect while supported (``unsupported_growth_share + (1 - share) x embedding_effect``)
 and ``unsupported_growth_share`` after support ends (May & Finch 2009, normalisation process).
+Routinisation protects adopters against lapse (:mod:`sim.mechanisms.lapse`) and pulls
+non-adopters, newcomers included, into the practice: an extra adoption hazard
+``routinisation.adoption_pull x R`` per month (:mod:`sim.mechanisms.adoption`).
 """
 
 from __future__ import annotations
