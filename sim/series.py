@@ -60,6 +60,7 @@ class SeriesRecorder:
         self.data = {name: np.full(h, np.nan) for name in SERIES_COLUMNS}
         self.site_series = np.full((h, model.n_sites), np.nan) if record_sites else None
         self.site_events = np.zeros(model.n_sites)
+        self.site_events_monthly = np.zeros((h, model.n_sites))  # Poisson counts per site-month
         self.site_expected = np.zeros(model.n_sites)
         self.site_patient_days = np.zeros(model.n_sites)
         self.adherence_ref: float | None = None
@@ -91,6 +92,7 @@ class SeriesRecorder:
         expected = rate * s.patient_days / 1000.0
         events = m.streams["outcomes"].poisson(expected).astype(float)
         self.site_events += events
+        self.site_events_monthly[t] = events
         self.site_expected += expected
         spend = outcomes.spend(
             int(s.active.sum()),
