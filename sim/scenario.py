@@ -409,6 +409,10 @@ class Scenario(_Section):
     control: Control = Field(default_factory=Control)
     published: dict[str, PublishedTarget] = Field(default_factory=dict)
 
+    def published_dict(self) -> dict[str, dict[str, Any]]:
+        """Published targets as plain dicts: ``{metric: {value, low, high, source}}``."""
+        return {k: v.model_dump() for k, v in self.published.items()}
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         c = self.challenge

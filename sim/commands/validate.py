@@ -1,0 +1,59 @@
+"""``ccsim validate``: every pattern of MODEL.md (1-11) against its expected or published value."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sim.commands.common import jobs, positive_int, seed
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``ccsim validate``."""
+    p = sub.add_parser(
+        "validate",
+        help="check the model against MODEL.md patterns 1-11 and published figures",
+        description="Run the pattern-oriented validation: patterns 1-8 (directional, paired "
+        "under common random numbers), Keystone ICU and Matching Michigan against published "
+        "figures, and the saved Medical Innovation fit. Prints one row per check and writes "
+        "docs/validation.md with figures. Exit code 1 if any row fails.",
+    )
+    p.add_argument(
+        "--reps",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="replications per design (default: 200)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=jobs,
+        default=os.cpu_count() or 1,
+        metavar="J",
+        help="worker processes; -1 = all cores (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=seed, default=20240, metavar="S", help="root seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=Path("docs/validation.md"),
+        metavar="FILE",
+        help="where to write the Markdown report (default: %(default)s)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run all checks, print the table, write the report; 0 if all pass, else 1."""
+    from sim.validation.report import run_all, table_text, write_markdown
+
+    result = run_all(reps=args.reps, seed=args.seed, jobs=args.jobs, progress=not args.quiet)
+    print(table_text(result.rows))
+    cmd = f"ccsim validate --reps {args.reps} --seed {args.seed}"
+    path = write_markdown(result, args.report, command=cmd)
+    failed = sum(not r.passed for r in result.rows)
+    print(f"\n{len(result.rows) - failed} of {len(result.rows)} checks pass; report: {path}")
+    return 0 if failed == 0 else 1

@@ -1,0 +1,66 @@
+"""Patterns 9-10: Keystone ICU and Matching Michigan against published figures.
+
+Rows are decided in :mod:`sim.validation.published` from the sources' own intervals (published
+95% CIs; exact binomial CIs of 1, 5 and 11 of 17 ICUs), never tuned to pass. 40 replications
+with a fixed seed: the simulated median IRR varies by ~0.01 between seeds at this size, far
+inside the published CIs' widths (0.27-0.34).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.loader import load_scenario
+from sim.validation import published
+
+REPS = 40
+SEED = 20240
+
+
+@pytest.fixture(scope="module")
+def keystone_rows() -> dict[str, published.Row]:
+    res = published.run_published("keystone", REPS, SEED, jobs=2)
+    rows = published.keystone_rows(res.runs, load_scenario("keystone").published_dict())
+    return {r.check: r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def matching_rows() -> dict[str, published.Row]:
+    scn = load_scenario("matching_michigan")
+    res = published.run_published("matching_michigan", REPS, SEED, jobs=2)
+    rows = published.matching_rows(res.runs, res.series, scn.time.programme_months)
+    return {r.check.split(" (")[0]: r for r in rows}
+
+
+@pytest.mark.parametrize("window", ["IRR 0-3 months", "IRR 16-18 months", "IRR 34-36 months"])
+def test_keystone_irr_inside_published_ci(keystone_rows, window) -> None:
+    row = keystone_rows[window]
+    assert row.passed, f"{window}: simulated {row.simulated:.3f}, published {row.expected}"
+
+
+def test_keystone_baseline_rates_are_skewed(keystone_rows) -> None:
+    row = keystone_rows["site baseline rates skewed: mean / median"]
+    assert row.passed, f"mean/median {row.simulated:.2f}, published 7.7/2.7"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the median ICU's rate falls ~30% by month 3, not to 0 (docs/validation.md)",
+)
+def test_keystone_median_site_reaches_zero_by_month_3(keystone_rows) -> None:
+    assert keystone_rows["median site rate at 0-3 months (per 1000 catheter-days)"].passed
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "programme-arm rate after 20 months",
+        "net IRR vs control from counts",
+        "share of sites: transformed",
+        "share of sites: boosted",
+        "share of sites: little change",
+    ],
+)
+def test_matching_michigan(matching_rows, check) -> None:
+    row = matching_rows[check]
+    assert row.passed, f"{check}: simulated {row.simulated:.3f}, expected {row.expected}"
