@@ -189,6 +189,8 @@ class CommunityModel(mesa.Model):
                 scn.belonging.peripheral_penalty,
                 self.resources["events"],
             )
+        if self.month < self.programme_start:  # pre-existing ties are stable before the programme
+            return
         s.tie_strength = community.tie_update(
             s.tie_strength,
             attended,
@@ -235,21 +237,19 @@ class CommunityModel(mesa.Model):
         rng = self.streams["adoption"]
         n = c.site.size
         u_adopt, u_kind, u_int = rng.random(n), rng.random(n), rng.random(n)
-        # network: conflict weakens cross-profession ties in place (structure fixed)
-        weaken = 1.0 - scn.network.conflict_tie_penalty * s.conflict[net.edge_site]
-        net.within.data = np.where(net.cross_profession, net.base_weight * weaken, net.base_weight)
-        net.degree = np.asarray(net.within.sum(axis=1)).ravel()
+        # network: conflict weakens cross-profession ties, one factor per site (structure fixed)
+        net.tie_factor = 1.0 - scn.network.conflict_tie_penalty * s.conflict
         adopted = (c.adoption > 0).astype(float)
+        within_adopted, net.degree = net.weighted_sums(adopted, c.site)
         cross_share = adoption.community_share(
             self.adopted_share, self.site_sizes, s.tie_strength * s.joined
         )
         cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging * s.joined
-        e = adoption.exposure(
-            net.within,
+        e = adoption.exposure_from_sums(
+            within_adopted,
             net.degree,
-            adopted,
-            self._per_clinician(cross_share),
-            self._per_clinician(cross_weight),
+            self._per_clinician(cross_weight * cross_share),
+            self._per_clinician(1.0 + cross_weight),
         )
         self.exposure = e
         peer = a.peer_influence * adoption.peer_response(
@@ -334,9 +334,14 @@ class CommunityModel(mesa.Model):
             state[leaving] = st.NOT_ADOPTED
             c.threshold[leaving] = np.clip(trng.normal(cl.threshold_mean, cl.threshold_sd, k), 0, 1)
             extra = cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
+            if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
+                extra = (
+                    extra + scn.belonging.mandated_reactance_extra * self.prog_mask[c.site[leaving]]
+                )
             c.reactance[leaving] = np.clip(
                 trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra, 0, 1
             )
+            self.mean_reactance = np.bincount(c.site, c.reactance, self.n_sites) / self.site_sizes
         c.adoption = state
         self._update_shares()
 

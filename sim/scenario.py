@@ -274,7 +274,7 @@ class Adoption(_Section):
     threshold_width: float = _p(0.1, 0.01, 1, "exposure", "softness of the threshold curve")
     hard_weight: float = _p(1.2, 0, 5, "weight", "push per unit of hard-tactic intensity")
     soft_weight: float = _p(
-        1.0, 0, 5, "weight", "push per unit of soft intensity at full engagement"
+        1.0, 0, 5, "weight", "push per unit of soft intensity at full belonging"
     )
     reactance_damping: float = _p(0.8, 0, 1, "fraction", "how far reactance blunts hard pressure")
     feedback_gain: float = _p(0.6, 0, 5, "weight", "push per unit of credible reported shortfall")
@@ -389,9 +389,10 @@ class Scenario(_Section):
             :func:`sim.loader.load_scenario` to get a one-line :class:`sim.loader.ScenarioError`.
     """
 
-    name: str = "baseline"
-    description: str = (
-        "Built-in default: 20 sites, ~500 clinicians, 24 months support + 24 follow-up."
+    name: str = Field("baseline", description="scenario name (results folder, design label)")
+    description: str = Field(
+        "Built-in default: 20 sites, ~500 clinicians, 24 months support + 24 follow-up.",
+        description="what the scenario represents (shown by 'ccsim scenarios')",
     )
     time: Time = Field(default_factory=Time)
     challenge: Challenge = Field(default_factory=Challenge)

@@ -75,7 +75,8 @@ class SeriesRecorder:
         w = s.patient_days * prog
         adherence = _wmean(m.site_adherence, w)
         if self.adherence_ref is None and t >= m.programme_start:
-            self.adherence_ref = adherence
+            # the gap is measured from adherence at the *start* of the first programme month
+            self.adherence_ref = _wmean(s.adherence_start, w)
         ref = self.adherence_ref if self.adherence_ref is not None else c.baseline_adherence
         denom = max(c.target_adherence - ref, 1e-9)
         reported = _wmean(s.reported_adherence, w)

@@ -1,7 +1,7 @@
 """Process 8, routinisation: embedding the practice in systems and roles (sustainment).
 
-``R' = R + g x adherence_gain x (0.5 + 0.5 leadership) x embed x (1 - R) - d x (1 - adherence) x R``
-where ``adherence_gain`` is the share of the gap closed at the site and ``embed`` is the
+``R' = R + g x a x (0.5 + 0.5 leadership) x embed x (1 - R) - d x (1 - a) x R``
+where ``a`` is the site's adopted share (clinicians practising it) and ``embed`` is the
 embedding effect while supported (``unsupported_growth_share + (1 - share) x embedding_effect``)
 and ``unsupported_growth_share`` after support ends (May & Finch 2009, normalisation process).
 Routinisation protects adopters against lapse (:mod:`sim.mechanisms.lapse`) and pulls
