@@ -73,15 +73,54 @@ class ClinicianState:
 class Networks:
     """Within-site clinician network (CSR, weighted, symmetric) and its edge metadata.
 
-    ``within.data`` is aligned with ``base_weight``, ``cross_profession`` and ``edge_site``, so
-    conflict can weaken cross-profession ties in place without rebuilding the matrix.
+    ``base.data`` is aligned with ``base_weight``, ``cross_profession`` and ``edge_site``.
+    Conflict weakens cross-profession ties by a factor per site (``tie_factor``, 1 = intact).
+    The monthly update never rewrites the matrix: the ties are also held in one fixed complex
+    matrix ``parts`` whose real part holds the same-profession ties and whose imaginary part the
+    cross-profession ties at base weight, so one sparse product gives both ``same x`` and
+    ``cross x``, and ``W x = same x + f (cross x)``, weighted degree ``same_degree + f
+    cross_degree``, with ``f`` the tie factor of the clinician's site (every tie of a row lies
+    in the row's site; :meth:`weighted_sums`). ``within`` assembles the current weighted matrix
+    on demand.
     """
 
-    within: sp.csr_matrix
+    base: sp.csr_matrix  # all ties at base weight
     base_weight: np.ndarray
     cross_profession: np.ndarray  # bool per stored edge
     edge_site: np.ndarray  # site index of each stored edge
-    degree: np.ndarray = field(default_factory=lambda: np.zeros(0))  # weighted degree
+    parts: sp.csr_matrix  # complex: same-profession ties + 1j x cross-profession ties
+    same_degree: np.ndarray  # weighted degree from same-profession ties, per clinician
+    cross_degree: np.ndarray  # weighted degree from cross-profession ties at base weight
+    tie_factor: np.ndarray | None = None  # per site, in [0, 1]; None = every tie at base weight
+    degree: np.ndarray = field(default_factory=lambda: np.zeros(0))  # current weighted degree
+
+    @property
+    def within(self) -> sp.csr_matrix:
+        """The current weighted network (CSR): cross-profession ties x their site's factor."""
+        if self.tie_factor is None:
+            return self.base
+        w = self.base.copy()
+        weakened = self.base_weight * self.tie_factor[self.edge_site]
+        w.data = np.where(self.cross_profession, weakened, self.base_weight)
+        return w
+
+    def weighted_sums(self, x: np.ndarray, site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(W x, weighted degree)`` per clinician under the current ``tie_factor``.
+
+        ``x`` (real) has one value per clinician and ``site`` gives each clinician's site; one
+        sparse product over the fixed parts, no per-tie work. Returns two ``(n_clinicians,)``
+        arrays.
+        """
+        both = self.parts @ x
+        same_x, cross_x = both.real, both.imag.copy()
+        if self.tie_factor is None:
+            return same_x + cross_x, self.same_degree + self.cross_degree
+        f = self.tie_factor[site]
+        cross_x *= f
+        cross_x += same_x
+        degree = f * self.cross_degree
+        degree += self.same_degree
+        return cross_x, degree
 
 
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
@@ -195,14 +234,31 @@ def build_within_site_network(
     keep = r != c
     r, c = r[keep], c[keep]
     r, c = np.concatenate([r, c]), np.concatenate([c, r])  # symmetric
-    key = np.unique(r * n + c)
+    key = np.sort(r * n + c)  # sorted unique (rows, then columns), as np.unique but faster
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])] if key.size else key
     r, c = key // n, key % n
     xprof = clin.profession[r] != clin.profession[c]
     weight = np.where(xprof, scn.network.cross_profession_weight, 1.0)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, r + 1, 1)
-    indptr = np.cumsum(indptr)
-    within = sp.csr_matrix((weight.copy(), c, indptr), shape=(n, n))
-    nets = Networks(within, weight, xprof, clin.site[r])
+    within = _csr(r, c, weight.copy(), n)
+    same, cross = (
+        _csr(r[~xprof], c[~xprof], weight[~xprof], n),
+        _csr(r[xprof], c[xprof], weight[xprof], n),
+    )
+    parts = _csr(r, c, np.where(xprof, 1j * weight, weight + 0j), n)
+    nets = Networks(
+        within,
+        weight,
+        xprof,
+        clin.site[r],
+        parts,
+        np.asarray(same.sum(axis=1)).ravel(),
+        np.asarray(cross.sum(axis=1)).ravel(),
+    )
     nets.degree = np.asarray(within.sum(axis=1)).ravel()
     return nets
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:
+    """``(n, n)`` CSR matrix from entries sorted by row then column (no duplicates)."""
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    return sp.csr_matrix((data, cols, indptr), shape=(n, n))

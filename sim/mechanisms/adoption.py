@@ -84,8 +84,23 @@ def exposure(
     ``a`` adoption (0/1), ``X`` the adopted share of the rest of the community seen through
     cross-site ties and ``w_x`` the clinician's cross-site weight (0 with no ties).
     """
-    within_share = np.divide(within @ adopted, degree, out=np.zeros_like(degree), where=degree > 0)
-    return (within_share + cross_weight * cross_share) / (1.0 + cross_weight)
+    return exposure_from_sums(
+        within @ adopted, degree, cross_weight * cross_share, 1.0 + cross_weight
+    )
+
+
+def exposure_from_sums(
+    within_adopted: np.ndarray, degree: np.ndarray, cross_term: np.ndarray, norm: np.ndarray
+) -> np.ndarray:
+    """:func:`exposure` from ``W a`` and the weighted degree already summed, per clinician.
+
+    ``cross_term`` = ``w_x X`` and ``norm`` = ``1 + w_x`` (per clinician; the model forms them
+    per site and indexes once). Returns ``E`` in [0, 1], shape ``(n_clinicians,)``.
+    """
+    e = np.divide(within_adopted, degree, out=np.zeros_like(degree), where=degree > 0)
+    e += cross_term
+    e /= norm
+    return e
 
 
 def community_share(adopted_share: np.ndarray, size: np.ndarray, tie: np.ndarray) -> np.ndarray:
