@@ -229,11 +229,6 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert "sites.n_sites" in msg and "2.5" in msg
 
 
-@pytest.mark.xfail(
-    reason="BUG: pydantic lax mode coerces booleans to numbers, so sites.n_sites=true loads as "
-    "1 site and programme.tactics.hard=true as 1.0 instead of a 'wrong type' ScenarioError",
-    strict=True,
-)
 @pytest.mark.parametrize("override", ["sites.n_sites=true", "programme.tactics.hard=true"])
 def test_boolean_for_a_number_is_a_type_error(override: str) -> None:
     msg = error_of(None, [override])
@@ -316,11 +311,6 @@ def test_extends_cycle(tmp_path: Path, cycle: str) -> None:
     assert "extends" in msg
 
 
-@pytest.mark.xfail(
-    reason="BUG: sim/loader.py format_validation_error puts the user's key into the message "
-    "unescaped, so a quoted TOML key holding a newline gives a two-line error",
-    strict=True,
-)
 def test_unknown_key_with_newline_still_one_line(tmp_path: Path) -> None:
     path = write(tmp_path / "nl.toml", '"bad\\nkey" = 1\n')
     error_of(path)
