@@ -68,10 +68,8 @@ class CommunityModel(mesa.Model):
         self.programme_end = scn.time.baseline_months + scn.time.programme_months
 
         self.sites = st.build_sites(scn, self.streams)
-        self.clinicians = st.build_clinicians(scn, self.sites, self.streams["clinicians"])
-        self.networks = st.build_within_site_network(
-            scn, self.sites, self.clinicians, self.streams["network"]
-        )
+        self.clinicians = st.build_clinicians(scn, self.sites, self.streams)
+        self.networks = st.build_within_site_network(scn, self.sites, self.clinicians, self.streams)
         prog = scn.programme
         self.mode = prog.recruitment.mode
         self.sites.join_month = recruitment.join_months(
@@ -107,6 +105,8 @@ class CommunityModel(mesa.Model):
         )
         self.core_team = CoreTeam(self, prog.tactics.hard, prog.tactics.soft)
         self._gap_at_last_review = 1.0
+        self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
+        self._site_row = 3 * self.clinicians.site  # row of each clinician's site in lapse tables
         self.report_error = np.full(self.n_sites, np.nan)  # reported - true, report months only
         if make_agents:
             for i in range(self.n_sites):
@@ -128,6 +128,15 @@ class CommunityModel(mesa.Model):
 
     def _per_clinician(self, site_values: np.ndarray) -> np.ndarray:
         return site_values[self.clinicians.site]
+
+    def _curve_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each clinician's threshold-curve bounds, kept between months (turnover refreshes
+        the leavers'); recomputed if ``clinicians.threshold`` is replaced."""
+        c = self.clinicians
+        if self._bounds_of is not c.threshold:
+            self._bounds = adoption.curve_bounds(c.threshold, self.scn.adoption.threshold_width)
+            self._bounds_of = c.threshold
+        return self._bounds
 
     def _update_shares(self) -> None:
         adopted = (self.clinicians.adoption > 0).astype(float)
@@ -253,7 +262,7 @@ class CommunityModel(mesa.Model):
         )
         self.exposure = e
         peer = a.peer_influence * adoption.peer_response(
-            e, c.threshold, a.threshold_width, a.contagion == "linear"
+            e, c.threshold, a.threshold_width, a.contagion == "linear", self._curve_bounds()
         )
         if self.supported:
             push = adoption.site_push(
@@ -267,28 +276,28 @@ class CommunityModel(mesa.Model):
                 s.attention * (0.5 + 0.5 * s.engagement),
                 a.external_push,
             )
-            soft_part, hard_part = adoption.drive(
+            soft_part, hard_part = adoption.drive(  # soft part per site, hard per clinician
                 self.core_team.soft,
                 self.core_team.hard,
-                self._per_clinician(0.3 + 0.7 * s.belonging),
+                0.3 + 0.7 * s.belonging,
                 c.reactance,
                 self._per_clinician(s.feedback_pressure),
                 a.soft_weight,
                 a.hard_weight,
                 a.reactance_damping,
             )
-            push_c = self._per_clinician(push)
-            ext_soft, ext_hard = push_c * soft_part, push_c * hard_part
-            soft_support = self.core_team.soft * self._per_clinician(s.belonging * s.active)
-        else:
-            ext_soft = ext_hard = np.zeros(n)
-            soft_support = np.zeros(n)
+            ext_soft = self._per_clinician(push * soft_part)
+            ext_hard = self._per_clinician(push)
+            ext_hard *= hard_part
+            soft_support = self._per_clinician(self.core_team.soft * (s.belonging * s.active))
+        else:  # no programme: scalar zeros (same sums, no arrays of zeros)
+            ext_soft = ext_hard = soft_support = 0.0
         secular = scn.challenge.secular_adoption_per_year / 12.0
         # routinised systems (checklists, default orders) pull newcomers into the practice;
         # like peer norms this is owned practice, so it counts with peer in the internalised share
-        routine = scn.routinisation.adoption_pull * self._per_clinician(s.routinisation)
+        peer += self._per_clinician(scn.routinisation.adoption_pull * s.routinisation)
         new_comp, new_int = adoption.adopt(
-            c.adoption, ext_soft, ext_hard, peer + routine, secular, u_adopt, u_kind
+            c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
         )
         internalising = adoption.internalise(
             c.adoption, a.internalisation_rate * (soft_support + 0.3 * e), u_int
@@ -316,9 +325,7 @@ class CommunityModel(mesa.Model):
             scn.lapse.routinisation_protection,
             scn.lapse.conflict_multiplier,
         )
-        lapsing = lapse.lapse(
-            c.adoption, self._per_clinician(p_comp), self._per_clinician(p_int), u
-        )
+        lapsing = lapse.lapse_by_site(c.adoption, self._site_row, p_comp, p_int, u)
         new_comp, new_int, internalising = self._pending
         state = c.adoption.copy()
         state[internalising] = st.INTERNALISED
@@ -333,6 +340,9 @@ class CommunityModel(mesa.Model):
             cl = scn.clinicians
             state[leaving] = st.NOT_ADOPTED
             c.threshold[leaving] = np.clip(trng.normal(cl.threshold_mean, cl.threshold_sd, k), 0, 1)
+            if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
+                lo, span = adoption.curve_bounds(c.threshold[leaving], scn.adoption.threshold_width)
+                self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
             extra = cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
                 extra = (

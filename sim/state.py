@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from sim.scenario import Network as NetworkParams
 from sim.scenario import Scenario
 
 NOT_ADOPTED, COMPLIANT, INTERNALISED = 0, 1, 2
@@ -176,15 +177,30 @@ def build_sites(scn: Scenario, rngs: dict[str, np.random.Generator]) -> SiteStat
     )
 
 
-def build_clinicians(scn: Scenario, sites: SiteState, rng: np.random.Generator) -> ClinicianState:
-    """One row per clinician, grouped by site; professions drawn from the scenario's mix."""
+def build_clinicians(
+    scn: Scenario, sites: SiteState, rngs: dict[str, np.random.Generator]
+) -> ClinicianState:
+    """One row per clinician, grouped by site; professions drawn from the scenario's mix.
+
+    Programme-arm clinicians come from the ``clinicians`` stream and control-arm clinicians
+    from the ``control`` stream, so adding a control arm leaves the programme arm unchanged.
+    """
     c = scn.clinicians
     n = int(sites.size.sum())
     site = np.repeat(np.arange(sites.size.size), sites.size)
     mix = scn.sites.profession_mix
-    profession = rng.choice(3, size=n, p=[mix.doctor, mix.nurse, mix.allied]).astype(np.int8)
-    threshold = _clipped_normal(rng, c.threshold_mean, c.threshold_sd, n)
-    reactance = _clipped_normal(rng, c.reactance_mean, c.reactance_sd, n)
+    n_prog = int(sites.size[sites.arm == 1].sum())
+    blocks = [(n_prog, rngs["clinicians"]), (n - n_prog, rngs["control"])]
+    drawn = [
+        (
+            rng.choice(3, size=k, p=[mix.doctor, mix.nurse, mix.allied]).astype(np.int8),
+            _clipped_normal(rng, c.threshold_mean, c.threshold_sd, k),
+            _clipped_normal(rng, c.reactance_mean, c.reactance_sd, k),
+        )
+        for k, rng in blocks
+        if k > 0
+    ]
+    profession, threshold, reactance = (np.concatenate(parts) for parts in zip(*drawn, strict=True))
     reactance = np.clip(reactance + c.doctor_reactance_extra * (profession == DOCTOR), 0.0, 1.0)
     # professional tension: heterogeneity of the realised mix (Gini-Simpson) x hierarchy
     counts = np.zeros((sites.size.size, 3))
@@ -201,36 +217,23 @@ def build_clinicians(scn: Scenario, sites: SiteState, rng: np.random.Generator) 
 
 
 def build_within_site_network(
-    scn: Scenario, sites: SiteState, clin: ClinicianState, rng: np.random.Generator
+    scn: Scenario, sites: SiteState, clin: ClinicianState, rngs: dict[str, np.random.Generator]
 ) -> Networks:
     """Watts-Strogatz small world inside each site (vectorised over all sites at once).
 
     Each clinician links to the ``k/2`` next clinicians on its site's ring (``k`` =
     ``network.within_site_degree``, capped at site size - 1); each link is rewired to a random
     clinician of the same site with probability ``network.rewiring`` (Watts & Strogatz 1998).
-    Cross-profession ties get weight ``network.cross_profession_weight``.
+    Cross-profession ties get weight ``network.cross_profession_weight``. The programme arm is
+    wired from the ``network`` stream, the control arm from the ``control`` stream.
     """
     n = clin.site.size
-    start = np.concatenate([[0], np.cumsum(sites.size)[:-1]])
-    m = sites.size[clin.site]
-    local = np.arange(n) - start[clin.site]
-    k_half = np.minimum(scn.network.within_site_degree // 2, (m - 1) // 2)
-    k_half = np.maximum(k_half, (m > 1).astype(np.int64))  # pairs still link
-    rows, cols = [], []
-    for d in range(1, int(k_half.max(initial=0)) + 1):
-        who = np.flatnonzero(k_half >= d)
-        target = (local[who] + d) % m[who]
-        rewire = rng.random(who.size) < scn.network.rewiring
-        other = rng.integers(0, np.maximum(m[who] - 1, 1))
-        other = other + (other >= local[who])  # any clinician of the site but oneself
-        target = np.where(rewire & (m[who] > 2), other, target)
-        rows.append(who)
-        cols.append(start[clin.site[who]] + target)
-    if rows:
-        r = np.concatenate(rows)
-        c = np.concatenate(cols)
-    else:
-        r = c = np.zeros(0, dtype=np.int64)
+    prog = sites.arm == 1
+    n_prog = int(sites.size[prog].sum())
+    r1, c1 = _ring_edges(sites.size[prog], scn.network, rngs["network"])
+    r2, c2 = _ring_edges(sites.size[~prog], scn.network, rngs["control"])
+    r = np.concatenate([r1, r2 + n_prog])
+    c = np.concatenate([c1, c2 + n_prog])
     keep = r != c
     r, c = r[keep], c[keep]
     r, c = np.concatenate([r, c]), np.concatenate([c, r])  # symmetric
@@ -256,6 +259,31 @@ def build_within_site_network(
     )
     nets.degree = np.asarray(within.sum(axis=1)).ravel()
     return nets
+
+
+def _ring_edges(
+    sizes: np.ndarray, net: NetworkParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Directed ring-lattice edges with rewiring for consecutive sites of ``sizes`` clinicians;
+    indices start at 0 for the block's first clinician."""
+    n = int(sizes.sum())
+    site = np.repeat(np.arange(sizes.size), sizes)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    m = sizes[site]
+    local = np.arange(n) - start[site]
+    k_half = np.minimum(net.within_site_degree // 2, (m - 1) // 2)
+    k_half = np.maximum(k_half, (m > 1).astype(np.int64))  # pairs still link
+    rows, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for d in range(1, int(k_half.max(initial=0)) + 1):
+        who = np.flatnonzero(k_half >= d)
+        target = (local[who] + d) % m[who]
+        rewire = rng.random(who.size) < net.rewiring
+        other = rng.integers(0, np.maximum(m[who] - 1, 1))
+        other = other + (other >= local[who])  # any clinician of the site but oneself
+        target = np.where(rewire & (m[who] > 2), other, target)
+        rows.append(who)
+        cols.append(start[site[who]] + target)
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n: int) -> sp.csr_matrix:

@@ -161,13 +161,6 @@ def test_per_mechanism_streams_at_set_up(lever: str, same: tuple[str, ...]) -> N
         assert not np.array_equal(m0.clinicians.threshold, m1.clinicians.threshold[:k])
 
 
-@pytest.mark.xfail(
-    reason="BUG: sim/state.py build_clinicians / build_within_site_network draw control-arm "
-    "clinicians from the same 'clinicians' and 'network' streams, vectorised over all "
-    "clinicians, so adding control sites shifts the programme arm's thresholds, reactance and "
-    "within-site ties (sites themselves use a separate 'control' stream)",
-    strict=True,
-)
 def test_control_arm_leaves_programme_clinicians_alone() -> None:
     m0 = CommunityModel(scenario=load_scenario("baseline", SMALL), replication=2, root_seed=SEED)
     m1 = CommunityModel(
