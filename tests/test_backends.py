@@ -1,0 +1,106 @@
+"""Distributed back ends give the same numbers as the local ones (sim.backends).
+
+A dask ``LocalCluster`` of two single-threaded worker processes on 127.0.0.1 runs the same
+experiment as the sequential and loky back ends; ``runs.parquet`` must be identical. Skipped only
+when dask.distributed is not installed (``pip install 'ccsim[dask]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.backends import BackendUnavailableError, joblib_backend
+from sim.commands.backend_options import open_backend
+from sim.commands.common import UsageError
+from sim.experiment import Design, run_experiment
+from sim.loader import load_scenario
+
+REPS = 20
+SEED = 31337
+
+
+def _designs() -> list[Design]:
+    # two designs -> two chunks of 20 replications, so the parallel back ends really split work
+    return [
+        Design("baseline", load_scenario("baseline", ["sites.n_sites=8"])),
+        Design("keystone", load_scenario("keystone", ["sites.n_sites=8"])),
+    ]
+
+
+def _run(out: Path, jobs: int, backend: str) -> pd.DataFrame:
+    run_experiment(
+        _designs(),
+        reps=REPS,
+        root_seed=SEED,
+        jobs=jobs,
+        out_dir=out,
+        progress=False,
+        backend=backend,
+    )
+    return pd.read_parquet(out / "runs.parquet")
+
+
+def test_dask_local_cluster_matches_sequential_and_loky(tmp_path: Path) -> None:
+    distributed = pytest.importorskip(
+        "dask.distributed", reason="dask.distributed not installed (pip install 'ccsim[dask]')"
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        joblib_backend("dask", scheduler=cluster.scheduler_address) as be,
+    ):
+        assert be.name == "dask" and be.workers == 2
+        assert be.where == cluster.scheduler_address
+        with distributed.Client(cluster) as client, distributed.get_task_stream(client) as ts:
+            on_dask = _run(tmp_path / "dask", be.workers, be.name)
+        assert len(ts.data) >= 2, "the chunks did not run on the dask workers"
+    sequential = _run(tmp_path / "sequential", 1, "sequential")
+    on_loky = _run(tmp_path / "loky", 2, "loky")
+    assert len(sequential) == 2 * REPS
+    pd.testing.assert_frame_equal(on_dask, sequential, check_exact=True)
+    pd.testing.assert_frame_equal(on_loky, sequential, check_exact=True)
+    assert (tmp_path / "dask" / "runs.parquet").read_bytes() != b""
+
+
+def test_backend_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown backend"), joblib_backend("spark"):
+        pass
+    bad_scheduler = joblib_backend("loky", scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="--scheduler is for --backend dask"), bad_scheduler:
+        pass
+    with pytest.raises(ValueError, match="--address is for"), joblib_backend("dask", address="a"):
+        pass
+    args = argparse.Namespace(backend="ray", scheduler="tcp://127.0.0.1:1", address=None, jobs=2)
+    with pytest.raises(UsageError, match="--scheduler"), open_backend(args):
+        pass
+
+
+def test_local_backend_passes_jobs_through() -> None:
+    args = argparse.Namespace(backend="loky", scheduler=None, address=None, jobs=3)
+    with open_backend(args) as be:
+        assert (be.name, be.jobs) == ("loky", 3)
+
+
+def test_missing_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    missing = pytest.raises(BackendUnavailableError, match=r"install ccsim\[ray\]")
+    with missing, joblib_backend("ray"):
+        pass
