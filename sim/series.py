@@ -102,7 +102,9 @@ class SeriesRecorder:
             scn.programme.core_team_cost_per_month,
         )
         self._cost += spend
-        n_prog = m.clinicians.adoption[prog[m.clinicians.site]]
+        n_prog = m.clinicians.adoption  # programme-arm clinicians' states
+        if not prog.all():
+            n_prog = n_prog[prog[m.clinicians.site]]
         err = m.report_error
         reporting = ~np.isnan(err)
         d = self.data
@@ -110,8 +112,8 @@ class SeriesRecorder:
         d["gap_reported"][t] = (c.target_adherence - reported) / denom
         d["adherence_true"][t] = adherence
         d["adherence_reported"][t] = reported
-        d["share_compliant"][t] = float((n_prog == 1).mean())
-        d["share_internalised"][t] = float((n_prog == 2).mean())
+        d["share_compliant"][t] = np.count_nonzero(n_prog == 1) / n_prog.size
+        d["share_internalised"][t] = np.count_nonzero(n_prog == 2) / n_prog.size
         d["conflict"][t] = _wmean(s.conflict, w)
         d["belonging"][t] = _wmean(s.belonging, w)
         d["engagement"][t] = _wmean(s.engagement, w * s.joined)

@@ -115,15 +115,41 @@ def community_share(adopted_share: np.ndarray, size: np.ndarray, tie: np.ndarray
     )
 
 
-def peer_response(e: np.ndarray, threshold: np.ndarray, width: float, linear: bool) -> np.ndarray:
-    """f(E) in [0, 1] with f(0) = 0 and f(1) = 1: ``E`` (linear) or a logistic threshold curve
-    centred on each clinician's threshold, rescaled to pass through (0, 0) and (1, 1)."""
-    if linear:
-        return e
+def curve_bounds(threshold: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi - lo)`` of each clinician's threshold curve (see :func:`peer_response`).
+
+    They depend on the threshold alone, so the model keeps them from month to month and
+    refreshes them for the clinicians whose threshold changes (turnover).
+    """
     lo = 1.0 / (1.0 + np.exp(threshold / width))
     hi = 1.0 / (1.0 + np.exp(-(1.0 - threshold) / width))
-    mid = 1.0 / (1.0 + np.exp(-(e - threshold) / width))
-    return np.clip((mid - lo) / (hi - lo), 0.0, 1.0)
+    return lo, hi - lo
+
+
+def peer_response(
+    e: np.ndarray,
+    threshold: np.ndarray,
+    width: float,
+    linear: bool,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """f(E) in [0, 1] with f(0) = 0 and f(1) = 1: ``E`` (linear) or a logistic threshold curve
+    centred on each clinician's threshold, rescaled to pass through (0, 0) and (1, 1).
+
+    ``bounds`` is :func:`curve_bounds` ``(threshold, width)`` when the caller already has it.
+    """
+    if linear:
+        return e
+    lo, span = curve_bounds(threshold, width) if bounds is None else bounds
+    f = np.asarray(e - threshold, dtype=float)  # mid = 1 / (1 + exp(-(E - threshold) / width))
+    np.negative(f, out=f)
+    f /= width
+    np.exp(f, out=f)
+    f += 1.0
+    np.divide(1.0, f, out=f)
+    f -= lo
+    f /= span
+    return np.clip(f, 0.0, 1.0, out=f)
 
 
 def adopt(
@@ -137,16 +163,29 @@ def adopt(
 ) -> tuple[np.ndarray, np.ndarray]:
     """New adopters this month: (new_compliant, new_internalised) boolean masks.
 
-    ``u_adopt``, ``u_kind`` are uniform draws of shape ``(n_clinicians,)``.
+    ``u_adopt``, ``u_kind`` are uniform draws of shape ``(n_clinicians,)``; the external terms
+    may be the scalar 0 (no programme support). Only new adopters' kinds are computed.
     """
     rate = external_soft + external_hard + peer + secular
-    hazard = 1.0 - np.exp(-rate)
-    new = (adoption == 0) & (u_adopt < hazard)
-    p_int = np.divide(external_soft + peer + secular, rate, out=np.zeros_like(rate), where=rate > 0)
-    internal = new & (u_kind < p_int)
+    hazard = np.negative(rate)  # 1 - exp(-rate)
+    np.exp(hazard, out=hazard)
+    np.subtract(1.0, hazard, out=hazard)
+    new = u_adopt < hazard
+    new &= adoption == 0
+    who = np.flatnonzero(new)
+    soft = external_soft[who] if isinstance(external_soft, np.ndarray) else external_soft
+    r = rate[who]
+    p_int = np.divide(soft + peer[who] + secular, r, out=np.zeros_like(r), where=r > 0)
+    internal = np.zeros_like(new)
+    internal[who] = u_kind[who] < p_int
     return new & ~internal, internal
 
 
 def internalise(adoption: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Compliant clinicians who internalise this month (bool mask); ``rate`` per month."""
-    return (adoption == 1) & (u < 1.0 - np.exp(-rate))
+    p = np.negative(rate)  # 1 - exp(-rate)
+    np.exp(p, out=p)
+    np.subtract(1.0, p, out=p)
+    out = u < p
+    out &= adoption == 1
+    return out

@@ -39,6 +39,19 @@ def lapse(
     return u < p
 
 
+def lapse_by_site(
+    adoption: np.ndarray,
+    site_row: np.ndarray,
+    p_compliant: np.ndarray,
+    p_internalised: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """:func:`lapse` from per-site rates ``(n_sites,)``: one lookup in a ``(site, state)``
+    table instead of two gathers and two selects; ``site_row`` = 3 x each clinician's site."""
+    table = np.column_stack([np.zeros_like(p_compliant), p_compliant, p_internalised])
+    return u < table.ravel()[site_row + adoption]
+
+
 def leavers(turnover_per_year: float, u: np.ndarray) -> np.ndarray:
     """Clinicians who leave this month (bool): monthly probability ``1 - (1 - t)^(1/12)``."""
     return u < 1.0 - (1.0 - turnover_per_year) ** (1.0 / 12.0)
