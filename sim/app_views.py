@@ -1,0 +1,335 @@
+"""Figures and plain-language text of the workshop app (matplotlib only, no Solara).
+
+Each ``*_figure`` function draws the current state of an :class:`sim.app_model.AppModel` (or a
+:class:`sim.app_model.Band`) into a new :class:`matplotlib.figure.Figure`; :mod:`sim.app` shows
+them in the browser. Keeping them free of Solara lets tests and notebooks call them directly.
+Months on every x axis count from the programme start (negative = baseline).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
+
+from sim import state as st
+from sim.app_model import MAX_CLINICIANS_DRAWN
+
+if TYPE_CHECKING:
+    from sim.app_model import AppModel, Band
+
+WIDTH, HEIGHT, DPI = 6.4, 3.0, 85
+TRUE_COLOUR, REPORTED_COLOUR = "#1f4e79", "#d1495b"
+CENTRAL_COLOUR, PERIPHERAL_COLOUR = "#4c78a8", "#f58518"
+ADOPTION_COLOURS = {  # by adoption state (sim.state codes)
+    st.NOT_ADOPTED: "#c7c7c7",
+    st.COMPLIANT: "#f2a541",
+    st.INTERNALISED: "#2a9d8f",
+}
+BAND_COLOURS = ("#1f4e79", "#9a9a9a")  # current settings, previous settings
+
+GAP_CAPTION = (
+    "**The gap** between what the evidence says and the care patients get. 100% = nothing "
+    "closed yet, 0% = every site does what the evidence says. The solid line is the truth; the "
+    "dashed line is what sites report. When data are used to judge sites, reports drift above "
+    "the truth (gaming: lesson 9). The shaded part is the programme; after it, support stops "
+    "and the gap may reopen (sustainment)."
+)
+SITES_CAPTION = (
+    "**Adherence by site**: each line is one site. Orange lines are peripheral sites (small, "
+    "remote or low-status). Without inclusion effort they get less attention and gain less "
+    "from events, so they lag: the sites on the margin (lesson 7). Dotted lines are sites that "
+    "dropped out."
+)
+CONFLICT_CAPTION = (
+    "**Conflict and belonging** across the community. Hard tactics raise conflict where people "
+    "resist and belong little (lesson 8); conflict handling resolves it (lesson 7); community "
+    "events build belonging (lesson 6). Falling engagement makes sites drop out."
+)
+NETWORK_CAPTION = (
+    "**The community**: each small ring is a site's clinicians, coloured by adoption state "
+    "(grey not adopted, amber compliant: adopted under pressure, green internalised: owns the "
+    "practice). Lines are the clinicians' working ties; spokes to the core team (centre) thicken "
+    "as cross-site ties grow. Peripheral sites sit on the outer rim; a red cross marks a site "
+    "that dropped out."
+)
+BAND_CAPTION = (
+    "**Twenty runs, not one.** Chance matters: which clinicians leave, which sites are ready. "
+    "The button runs 20 replications of the current settings. The line is the median, the dark "
+    "band holds the middle half of the runs, the light band 18 of 20. Change a lever, press "
+    "Reset, run again: the grey band is the previous settings, paired by seed."
+)
+
+
+def _months(model: AppModel) -> np.ndarray:
+    return np.arange(model.horizon) - model.programme_start
+
+
+def _new_figure(width: float = WIDTH, height: float = HEIGHT) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.16, top=0.9)
+    return fig
+
+
+def _time_axis(ax: Axes, model: AppModel) -> None:
+    """Full-horizon x axis in months since programme start, the programme shaded."""
+    months = _months(model)
+    ax.axvspan(0, model.programme_end - model.programme_start, color="#eef3f8", zorder=0)
+    ax.set_xlim(months[0], months[-1] + 1)
+    ax.set_xlabel("months since programme start")
+    ax.grid(alpha=0.3)
+
+
+def gap_figure(model: AppModel) -> Figure:
+    """True and reported gap so far (solid and dashed), on the full horizon."""
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    _time_axis(ax, model)
+    n, months, d = model.month, _months(model), model.recorder.data
+    ax.plot(months[:n] + 1, 100 * d["gap_true"][:n], color=TRUE_COLOUR, lw=2.2, label="true gap")
+    ax.plot(
+        months[:n] + 1,
+        100 * d["gap_reported"][:n],
+        color=REPORTED_COLOUR,
+        lw=1.6,
+        ls="--",
+        label="reported gap",
+    )
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("gap left (%)")
+    ax.set_title(f"The gap, month {n}", loc="left", fontsize=11)
+    ax.legend(loc="upper right", frameon=False)
+    return fig
+
+
+def sites_figure(model: AppModel) -> Figure:
+    """Each programme site's true adherence so far; peripheral sites orange, target dashed."""
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    _time_axis(ax, model)
+    n, months = model.month, _months(model)
+    s, c = model.sites, model.scn.challenge
+    series = model.recorder.site_series
+    if series is not None and n > 0:
+        prog = np.flatnonzero(s.arm == 1)
+        x = months[:n] + 1
+        for site in prog:
+            colour = PERIPHERAL_COLOUR if s.peripheral[site] else CENTRAL_COLOUR
+            ax.plot(
+                x,
+                100 * series[:n, site],
+                color=colour,
+                lw=0.9,
+                alpha=0.75,
+                ls=":" if s.dropped[site] else "-",
+            )
+    ax.axhline(100 * c.target_adherence, color="black", lw=1, ls="--")
+    ax.axhline(100 * c.baseline_adherence, color="grey", lw=0.8, ls=":")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("adherence (%)")
+    ax.set_title("Adherence by site", loc="left", fontsize=11)
+    ax.legend(
+        handles=[
+            Line2D([], [], color=CENTRAL_COLOUR, label="central site"),
+            Line2D([], [], color=PERIPHERAL_COLOUR, label="peripheral site"),
+            Line2D([], [], color="black", ls="--", label="target"),
+        ],
+        loc="lower right",
+        frameon=False,
+        fontsize=8,
+    )
+    return fig
+
+
+def conflict_figure(model: AppModel) -> Figure:
+    """Mean conflict, belonging and engagement of the programme sites so far."""
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    _time_axis(ax, model)
+    n, months, d = model.month, _months(model), model.recorder.data
+    x = months[:n] + 1
+    ax.plot(x, d["conflict"][:n], color="#d1495b", lw=2, label="conflict")
+    ax.plot(x, d["belonging"][:n], color="#2a9d8f", lw=2, label="belonging")
+    ax.plot(x, d["engagement"][:n], color="#6c757d", lw=1.3, ls="--", label="engagement")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("mean over sites (0-1)")
+    ax.set_title("Conflict and belonging", loc="left", fontsize=11)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    return fig
+
+
+def network_figure(model: AppModel) -> Figure:
+    """Sites and clinicians at their precomputed positions, coloured by adoption state."""
+    layout = model.layout
+    s = model.sites
+    fig = _new_figure(4.6, 4.0)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.88)
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ties = s.tie_strength[layout.sites] * s.joined[layout.sites]
+    spokes = [((0.0, 0.0), (x, y)) for x, y in layout.site_xy]
+    ax.add_collection(
+        LineCollection(spokes, colors="#8fb3d9", linewidths=0.3 + 4.0 * ties, alpha=0.6, zorder=1)
+    )
+    xy = layout.clinician_xy
+    if layout.edges.size:
+        segs = np.stack([xy[layout.edges[:, 0]], xy[layout.edges[:, 1]]], axis=1)
+        ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=0.4, zorder=2))
+    state = model.clinicians.adoption[layout.clinicians]
+    colours = np.array([ADOPTION_COLOURS[int(a)] for a in state]) if state.size else "grey"
+    ax.scatter(xy[:, 0], xy[:, 1], s=9, c=colours, edgecolors="none", zorder=3)
+    periph = s.peripheral[layout.sites]
+    rings = [Circle((x, y), 1.3 * layout.site_radius) for x, y in layout.site_xy]
+    ax.add_collection(
+        PatchCollection(
+            rings,
+            facecolors="white",
+            edgecolors=np.where(periph, PERIPHERAL_COLOUR, CENTRAL_COLOUR),
+            linewidths=1.2,
+            linestyles=["-" if j else ":" for j in s.joined[layout.sites]],
+            zorder=1.5,
+        )
+    )
+    dropped = s.dropped[layout.sites]
+    if dropped.any():
+        ax.scatter(*layout.site_xy[dropped].T, marker="x", s=80, c="#c0392b", zorder=4)
+    ax.scatter([0], [0], marker="*", s=260, c="#1f4e79", zorder=4)
+    ax.annotate(
+        "core team",
+        (0, 0),
+        xytext=(0, -16),
+        textcoords="offset points",
+        ha="center",
+        fontsize=8,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+        zorder=5,
+    )
+    lim = 1.0 + layout.site_radius * 1.6
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    shown = f"{layout.sites.size} of {layout.n_programme_sites} sites"
+    if layout.sampled:
+        shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
+    ax.set_title(f"The community, month {model.month}\n({shown})", loc="left", fontsize=10)
+    ax.legend(
+        handles=[
+            Line2D([], [], ls="", marker="o", color=colour, label=label)
+            for label, colour in zip(
+                ("not adopted", "compliant", "internalised"), ADOPTION_COLOURS.values(), strict=True
+            )
+        ],
+        loc="lower center",
+        bbox_to_anchor=(0.5, -0.07),
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+    )
+    return fig
+
+
+def band_figure(current: Band | None, previous: Band | None, live: AppModel | None) -> Figure:
+    """Median and 50% / 90% bands of the true gap for the current (and previous) settings."""
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.grid(alpha=0.3)
+    drawn = [b for b in (current, previous) if b is not None]
+    if drawn:
+        ref = drawn[0]
+        ax.axvspan(0, ref.programme_months, color="#eef3f8", zorder=0)
+        ax.set_xlim(ref.months[0], ref.months[-1] + 1)
+    for band, colour in ((previous, BAND_COLOURS[1]), (current, BAND_COLOURS[0])):
+        if band is None:
+            continue
+        q = 100 * band.quantiles()
+        x = band.months + 1
+        ax.fill_between(x, q[0], q[4], color=colour, alpha=0.15, lw=0)
+        ax.fill_between(x, q[1], q[3], color=colour, alpha=0.3, lw=0)
+        ax.plot(x, q[2], color=colour, lw=2, label=f"{band.label} (median of {band.gaps.shape[0]})")
+    if live is not None and current is not None and live.settings_key == current.key:
+        n = live.month
+        x = np.arange(live.horizon)[:n] - live.programme_start + 1
+        ax.plot(x, 100 * live.recorder.data["gap_true"][:n], color="black", lw=1, label="live run")
+    if not drawn:
+        ax.text(
+            0.5,
+            0.5,
+            "Press 'Run 20 replications'",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="grey",
+        )
+    else:
+        ax.legend(loc="upper right", frameon=False, fontsize=8)
+    ax.set_ylim(0, 110)
+    ax.set_xlabel("months since programme start")
+    ax.set_ylabel("true gap left (%)")
+    ax.set_title("Variability: 20 replications", loc="left", fontsize=11)
+    return fig
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def settings_text(model: AppModel) -> str:
+    """The levers of the running model in one line, e.g. ``budget 1500 · hard 0.4 · ...``."""
+    parts = []
+    for name, value in model.levers.items():
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name.replace('_', ' ')} {shown}")
+    return "This run: " + " · ".join(parts) + f" · seed {model.root_seed}"
+
+
+def status_text(model: AppModel) -> str:
+    """One line of plain-language numbers for the current month (also read by the browser test).
+
+    Example: ``Month 3 of 48 (programme) · true gap 78% · reported gap 74% · 20 of 20 sites
+    active, 0 dropped out · adopters: 21% compliant, 3% internalised``.
+    """
+    n = model.month
+    s, prog = model.sites, model.prog_mask
+    if n < model.programme_start:
+        phase = "baseline"
+    elif n < model.programme_end:
+        phase = "programme"
+    else:
+        phase = "follow-up"
+    total = int(prog.sum())
+    if n == 0:
+        return (
+            f"Month 0 of {model.horizon} · {total} sites, {model.clinicians.site.size} "
+            "clinicians · press Step or ▶ to start"
+        )
+    d = model.recorder.data
+    return (
+        f"Month {n} of {model.horizon} ({phase}) · true gap {_pct(d['gap_true'][n - 1])} · "
+        f"reported gap {_pct(d['gap_reported'][n - 1])} · "
+        f"{int((s.active & prog).sum())} of {total} sites active, "
+        f"{int((s.dropped & prog).sum())} dropped out · adopters: "
+        f"{_pct(d['share_compliant'][n - 1])} compliant, "
+        f"{_pct(d['share_internalised'][n - 1])} internalised"
+    )
+
+
+def band_text(band: Band) -> str:
+    """Plain-language summary of a band: gap at programme end, T50, drop-outs."""
+    lo, med, hi = np.quantile(band.gap_end, [0.05, 0.5, 0.95])
+    reached = np.isfinite(band.t50)
+    t50 = (
+        f"half the gap closed after a median of {np.median(band.t50[reached]):.0f} months "
+        f"({reached.sum()} of {band.t50.size} runs got there)"
+        if reached.any()
+        else f"half the gap never closed in {band.t50.size} runs"
+    )
+    return (
+        f"{band.label}: gap at programme end {_pct(med)} (90% of runs between "
+        f"{_pct(lo)} and {_pct(hi)}); {t50}; drop-outs per run {np.median(band.dropouts):.0f} "
+        f"(max {band.dropouts.max()})."
+    )

@@ -1,0 +1,180 @@
+"""The workshop app in a real browser: ``ccsim app`` served on loopback, driven by Chromium.
+
+Starts ``ccsim app --port P --host 127.0.0.1 --no-open`` on a free loopback port, opens it in
+headless Chromium (Debian's ``chromium`` package via Playwright's Python API; Playwright's own
+browser download does not work on these machines), moves sliders, presses Reset, Step and the
+band button, and checks that the status line, the gap chart and the site chart change.
+
+Without a browser the test is skipped with the reason printed (``-ra``), except under CI
+(``CI=true``), where it fails: CI must run it (``.ci/run`` installs chromium).
+
+The final screenshot is saved in the test's temporary folder; set ``CCSIM_APP_SCREENSHOT`` to a
+path (e.g. ``docs/figures/app.png``, the README's picture) to keep a copy there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("CCSIM_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 90
+
+
+def _missing_browser() -> str | None:
+    """Why the browser test cannot run here, or None if it can."""
+    if not CHROMIUM.exists():
+        return f"no browser at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``ccsim app`` serving the built-in baseline on a free loopback port."""
+    reason = _missing_browser()
+    if reason is not None:
+        if _ci():
+            pytest.fail(f"browser test cannot run under CI: {reason}")
+        pytest.skip(reason)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg"}
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "sim", "app", "--port", str(port), "--no-open"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"ccsim app exited with {server.returncode}:\n{log.read_text()}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.25)
+        else:
+            pytest.fail(f"ccsim app did not listen within {START_TIMEOUT_S} s:\n{log.read_text()}")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def _set_slider(page: object, label: str, keys: list[str]) -> None:
+    slider = page.get_by_role("slider", name=label)  # type: ignore[attr-defined]
+    slider.focus()
+    for key in keys:
+        slider.press(key)
+
+
+def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
+    """Slider + Reset + Step + band button change the status, the gap chart and the sites."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1450})
+            page.goto(app_url)
+            step = page.get_by_role("button", name="Step")
+            step.wait_for(timeout=START_TIMEOUT_S * 1000)  # the live connection is up
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_text("Time: 0.0")).to_be_visible()
+            status = page.locator(".ccsim-status-line")
+            expect(status).to_contain_text("Month 0 of 48 · 20 sites")
+            for _ in range(3):
+                step.click()
+            expect(page.get_by_text("Time: 3.0")).to_be_visible(timeout=20_000)
+            expect(status).to_contain_text("Month 3 of 48 (programme)")
+            before = {
+                "status": status.inner_text(),
+                "gap": page.locator(".ccsim-gap img").screenshot(),
+                "sites": page.locator(".ccsim-sites img").screenshot(),
+            }
+            assert "of 20 sites active" in before["status"]
+            page.get_by_role("button", name="Run 20 replications").click()
+            expect(page.locator(".ccsim-band-text").first).to_contain_text(
+                "base settings: gap at programme end", timeout=30_000
+            )
+
+            # a workshop move: all hard tactics, no soft, and ten more sites
+            _set_slider(page, "Hard tactics", ["End"])
+            _set_slider(page, "Soft tactics", ["Home"])
+            _set_slider(page, "Number of sites", ["ArrowRight"] * 10)
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_text("Time: 0.0")).to_be_visible()
+            expect(status).to_contain_text("30 sites")
+            for _ in range(3):
+                step.click()
+            expect(page.get_by_text("Time: 3.0")).to_be_visible(timeout=20_000)
+            expect(status).to_contain_text("of 30 sites active")
+            after = {
+                "status": status.inner_text(),
+                "gap": page.locator(".ccsim-gap img").screenshot(),
+                "sites": page.locator(".ccsim-sites img").screenshot(),
+            }
+            assert after["status"] != before["status"]
+            assert after["gap"] != before["gap"], "the gap chart did not change"
+            assert after["sites"] != before["sites"], "the site chart did not change"
+            expect(page.get_by_text("hard 1, soft 0, n sites 30").first).to_be_visible()
+
+            # run on to month 12 and compare the two bands, as in a workshop
+            for _ in range(9):
+                step.click()
+            expect(page.get_by_text("Time: 12.0")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Run 20 replications").click()
+            expect(page.locator(".ccsim-band-text")).to_have_count(2, timeout=30_000)
+            expect(page.locator(".ccsim-band-text").first).to_contain_text(
+                "hard 1, soft 0, n sites 30: gap at programme end"
+            )
+            page.wait_for_function(
+                "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+            )
+            shot = tmp_path / "app.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 50_000
+            keep = os.environ.get("CCSIM_APP_SCREENSHOT")
+            if keep:
+                shutil.copyfile(shot, ROOT / keep)
+        finally:
+            browser.close()
