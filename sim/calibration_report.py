@@ -1,0 +1,104 @@
+"""Plain-text summary of a calibration for the terminal."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.calibration import CalibrationResult
+from sim.calibration_data import AdoptionData
+
+
+def _num(x: float) -> str:
+    return "-" if not np.isfinite(x) else f"{x:.4g}"
+
+
+def _p(x: float) -> str:
+    return "< 0.001" if x < 0.001 else f"= {x:.3f}"
+
+
+def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
+    """Multi-line summary: data, estimates with 95% intervals, test of q = 0, model comparison,
+    per-group curve checks and the permutation test.
+
+    Args:
+        res: Result of :func:`sim.calibration.calibrate`.
+        data: The data it was fitted to.
+    """
+    lines = [_data_line(data), *_estimate_lines(res)]
+    if res.comparison is not None:
+        lines.append("model comparison (AIC; lower is better):")
+        for c in res.comparison.itertuples():
+            label = f"{'per-group' if c.per_group_p else 'shared'} p" + (
+                " + never-adopters" if c.never_adopters else ""
+            )
+            lines.append(
+                f"  {label:<30} k={c.k}  -logL={c.nll:.3f}  AIC={c.aic:.2f}  q={c.q:.4f}  "
+                f"pi={c.pi:.3f}"
+            )
+    lines += _target_lines(res)
+    perm = res.permutation
+    if perm:
+        lo, hi = np.nanpercentile(perm["null_mean"], [2.5, 97.5])
+        lines.append(
+            f"exposure at adoption (n = {perm['n_adopters_with_contacts']}): observed mean "
+            f"{perm['observed_mean']:.3f}, within-group permutation null "
+            f"{np.nanmean(perm['null_mean']):.3f} ({lo:.3f}-{hi:.3f}), p {_p(perm['p_mean'])}; "
+            f"r(time, exposure) {perm['observed_r']:.3f}, p {_p(perm['p_r'])}"
+        )
+    lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
+    return "\n".join(lines)
+
+
+def _data_line(data: AdoptionData) -> str:
+    head = (
+        f"data: {data.n} people in {data.n_groups} groups, {int(data.adopted.sum())} adopters, "
+        f"{data.n_periods} periods"
+    )
+    if data.network is None:
+        return head + "; no network: exposure = share of the rest of the group"
+    rep = data.report
+    filtered = sum(v for k, v in rep.items() if k.startswith("dropped_by_filter"))
+    return (
+        f"{head}; network {rep.get('arcs', data.network.nnz)} arcs from "
+        f"{rep.get('edges_read', 0)} ties (dropped: {filtered} by filters, "
+        f"{rep.get('dropped_unknown_from_id', 0) + rep.get('dropped_unknown_to_id', 0)} naming "
+        f"unknown ids, {rep.get('dropped_self_loops', 0)} self-loops, "
+        f"{rep.get('dropped_duplicates', 0)} repeats)"
+    )
+
+
+def _estimate_lines(res: CalibrationResult) -> list[str]:
+    fit = res.fit
+    spec = fit.spec
+    lines = [
+        f"model: {spec.contagion} contagion, {'per-group' if spec.per_group_p else 'shared'} p"
+        + (", never-adopter share" if spec.never_adopters else "")
+        + f"; -log L = {fit.nll:.3f}, AIC = {fit.aic:.2f}",
+        f"{'parameter':<22} {'estimate':>10} {'(se)':>9}  95% interval "
+        f"({fit.interval_method or 'none'})",
+    ]
+    for row in fit.table().itertuples():
+        lines.append(
+            f"{row.parameter:<22} {row.estimate:>10.4f} {'(' + _num(row.se) + ')':>9}  "
+            f"{_num(row.lower)} - {_num(row.upper)}"
+        )
+    pt = res.peer
+    verdict = "distinguishable" if pt["p_value"] < 0.05 else "not distinguishable"
+    lines.append(
+        f"peer influence q vs 0: LR = {pt['lr']:.3f}, p {_p(pt['p_value'])} ({verdict} from 0)"
+    )
+    return lines
+
+
+def _target_lines(res: CalibrationResult) -> list[str]:
+    lines = [
+        f"{'group':<16} {'n':>5} {'sat obs':>8} {'sat sim':>8} {'t50 obs':>8} {'t50 sim':>8} "
+        f"{'max gap':>8} {'at':>4} {'sims<=0.10':>10}"
+    ]
+    for t in res.targets.itertuples():
+        lines.append(
+            f"{str(t.group)[:16]:<16} {t.n:>5} {t.obs_saturation:>8.3f} {t.sim_saturation:>8.3f} "
+            f"{_num(t.obs_t50):>8} {_num(t.sim_t50):>8} {t.max_gap:>8.3f} {t.gap_time:>4g} "
+            f"{t.share_sims_within_tol:>10.2f}"
+        )
+    return lines

@@ -1,0 +1,258 @@
+"""``ccsim calibrate``: fit the adoption sub-model to adoption times of people in groups."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from sim.commands.common import UsageError, positive_int, seed
+
+DEFAULT_SEED = 20091
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value:g}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``ccsim calibrate``."""
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit external push p and peer influence q to observed adoption times",
+        description="Fit the adoption sub-model (hazard 1 - exp(-(p + q f(E))), E = network "
+        "exposure) to adoption times of people in groups, by exact likelihood, with 95% "
+        "intervals, a test of q = 0, simulated vs observed curves per group, and exposure at "
+        "adoption against a within-group permutation null. Writes calibration.json, Parquet "
+        "tables and figures to --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent(
+            """\
+            examples:
+              ccsim calibrate medinnov --contagion linear      packaged Medical Innovation data
+              ccsim calibrate nodes.csv edges.csv --id node_id --group village --time toa \\
+                  --censored-at 11 --network network=fp_talk_neighbors --edge-filter to_surveyed=1
+              ccsim calibrate nodes.csv --id pid --group site --time month --censored-at NA
+
+            NODES has one row per person; EDGES one row per tie "from names to" (exposure of a
+            person = share of the people they name who adopted before). Times are whole
+            periods; --censored-at marks "not adopted" (NA: empty times). Without EDGES each
+            person is exposed to the rest of their group. Ties naming unknown ids are counted
+            and dropped; self-loops and repeated pairs are dropped.
+            """
+        ),
+    )
+    _data_args(cal)
+    _model_args(cal)
+
+
+def _data_args(cal: argparse.ArgumentParser) -> None:
+    cal.add_argument("nodes", metavar="NODES.csv", help="people file, or 'medinnov' (packaged)")
+    cal.add_argument("edges", nargs="?", default=None, metavar="EDGES.csv", help="ties file")
+    cal.add_argument("--id", dest="id_col", metavar="COL", help="person id column")
+    cal.add_argument("--group", dest="group_col", metavar="COL", help="group column (optional)")
+    cal.add_argument("--time", dest="time_col", metavar="COL", help="adoption time column")
+    cal.add_argument("--censored-at", metavar="VALUE", help="time value meaning never adopted")
+    cal.add_argument("--start", type=float, metavar="VALUE", help="time of period 1 (default min)")
+    cal.add_argument("--edge-from", default="from_id", metavar="COL", help="default: from_id")
+    cal.add_argument("--edge-to", default="to_id", metavar="COL", help="default: to_id")
+    for flag, what in (("--network", "e.g. network=advice"), ("--edge-filter", "to_surveyed=1")):
+        cal.add_argument(
+            flag,
+            dest="filters",
+            action="append",
+            default=[],
+            metavar="COL=VAL[,VAL]",
+            help=f"keep only these ties ({what}); repeatable",
+        )
+
+
+def _model_args(cal: argparse.ArgumentParser) -> None:
+    cal.add_argument(
+        "--contagion",
+        choices=("threshold", "linear"),
+        default="threshold",
+        help="f(E): logistic threshold curve (complex) or E (simple); default: threshold",
+    )
+    cal.add_argument("--per-group-p", action="store_true", help="one external push per group")
+    cal.add_argument("--never-adopters", action="store_true", help="fit a never-adopter share")
+    cal.add_argument("--fit-threshold", action="store_true", help="fit the threshold mean mu")
+    for name in ("mean", "sd", "width"):
+        cal.add_argument(
+            f"--threshold-{name}",
+            type=_share,
+            metavar="X",
+            help=f"threshold {name} (default: the scenario schema's)",
+        )
+    cal.add_argument(
+        "--intervals",
+        choices=("profile", "bootstrap", "none"),
+        default="profile",
+        help="95%% intervals: profile likelihood (default) or parametric bootstrap",
+    )
+    cal.add_argument("--boot", type=positive_int, default=200, metavar="N", help="default: 200")
+    cal.add_argument(
+        "--sims", type=positive_int, default=200, metavar="N", help="forward simulations (200)"
+    )
+    cal.add_argument(
+        "--perms", type=_count, default=2000, metavar="N", help="permutations, 0 skips (2000)"
+    )
+    cal.add_argument(
+        "--seed", type=seed, default=DEFAULT_SEED, metavar="S", help="root seed (%(default)s)"
+    )
+    cal.add_argument("--no-compare", action="store_true", help="skip the 4-variant comparison")
+    cal.add_argument("--no-figures", action="store_true", help="skip figures")
+    cal.add_argument("--out", type=Path, metavar="DIR", help="default: results/calibrate-<stem>/")
+
+
+def _source(args: argparse.Namespace) -> dict[str, Any]:
+    """Resolved data options (the packaged preset fills what the user left out)."""
+    from sim.calibration import MEDINNOV, parse_filters
+
+    preset = MEDINNOV if args.nodes == "medinnov" else {}
+    src: dict[str, Any] = {
+        "nodes": preset.get("nodes", args.nodes),
+        "edges": args.edges if args.edges is not None else preset.get("edges"),
+        "id_col": args.id_col or preset.get("id_col"),
+        "group_col": args.group_col or preset.get("group_col"),
+        "time_col": args.time_col or preset.get("time_col"),
+        "censored_at": args.censored_at
+        if args.censored_at is not None
+        else preset.get("censored_at"),
+        "start": args.start,
+        "edge_from": args.edge_from,
+        "edge_to": args.edge_to,
+        "edge_filters": parse_filters(args.filters),
+        "packaged": bool(preset),
+    }
+    missing = [
+        f
+        for f, k in (("--id", "id_col"), ("--time", "time_col"), ("--censored-at", "censored_at"))
+        if src[k] is None
+    ]
+    if missing:
+        raise UsageError(f"{', '.join(missing)} required (column names and censoring code)")
+    text = str(src["censored_at"]).strip()
+    if text.upper() in ("NA", "NAN", "NONE", ""):
+        src["censored_at"] = None
+    else:
+        try:
+            src["censored_at"] = float(text)
+        except ValueError:
+            raise UsageError(f"--censored-at: expected a number or NA, got '{text}'") from None
+    return src
+
+
+def _load(src: dict[str, Any]):
+    from sim.calibration import load_adoption_data
+    from sim.calibration_data import packaged_path
+
+    nodes, edges = src["nodes"], src["edges"]
+    if src["packaged"]:
+        nodes = packaged_path(nodes)
+        edges = packaged_path(edges) if edges == "medInnovations_edges.csv" else edges
+    return load_adoption_data(
+        nodes,
+        edges,
+        src["id_col"],
+        src["time_col"],
+        src["censored_at"],
+        src["group_col"],
+        src["edge_from"],
+        src["edge_to"],
+        src["edge_filters"],
+        src["start"],
+    )
+
+
+def _spec(args: argparse.Namespace):
+    from sim.calibration import ModelSpec
+
+    extra = {f"threshold_{k}": getattr(args, f"threshold_{k}") for k in ("mean", "sd", "width")}
+    extra = {k: v for k, v in extra.items() if v is not None}
+    if "threshold_width" in extra and extra["threshold_width"] < 0.01:
+        raise UsageError("--threshold-width must be >= 0.01")
+    try:
+        return ModelSpec(
+            args.contagion, args.per_group_p, args.never_adopters, args.fit_threshold, **extra
+        )
+    except ValueError:
+        raise UsageError("--fit-threshold needs --contagion threshold") from None
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    stem = "medinnov" if args.nodes == "medinnov" else Path(args.nodes).stem
+    out = args.out if args.out is not None else Path("results") / f"calibrate-{stem}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create ({exc.strerror})") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """``ccsim calibrate``: load, fit, simulate, test, write, print a summary."""
+    from sim.calibration import CalibrationDataError, calibrate, save_result
+    from sim.calibration_report import summary_text
+
+    try:
+        src = _source(args)
+        spec = _spec(args)
+        data = _load(src)
+    except CalibrationDataError as exc:
+        raise UsageError(str(exc)) from None
+    if not data.adopted.any():
+        raise UsageError("nobody adopted before the censoring value: nothing to fit")
+    out = _out_dir(args)
+    res = calibrate(
+        data,
+        spec,
+        intervals=args.intervals,
+        n_boot=args.boot,
+        n_sims=args.sims,
+        n_perm=args.perms,
+        seed=args.seed,
+        compare=not args.no_compare,
+    )
+    src["edge_filters"] = [[c, list(v)] for c, v in src["edge_filters"]]
+    written = save_result(res, data, out, src)
+    if not args.no_figures:
+        written += _figures(res, out)
+    print(summary_text(res, data))
+    print(f"results: {out}/ ({', '.join(p.name for p in written)})")
+    return 0
+
+
+def _figures(res, out: Path) -> list[Path]:
+    from sim import calibration_plot as cp
+
+    prm = res.params
+    p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
+    title = f"fitted {res.fit.spec.contagion} model: {p_text}, q={prm.q:.3f}"
+    if res.fit.spec.never_adopters:
+        title += f", never-adopters={prm.pi:.2f}"
+    paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / "curves.png")]
+    perm = res.permutation
+    if perm:
+        fig = cp.permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])
+        paths.append(cp.save(fig, out / "permutation_null.png"))
+    return paths

@@ -1,0 +1,391 @@
+"""Calibration of the adoption sub-model (``sim.calibration``) and ``ccsim calibrate``.
+
+Medical Innovation targets (data README, issue): per town, saturation 0.81-0.89 and first month
+with >= 50% adopted within 1 of 6, 6, 7, 7, from the simulated median curve of 200 forward
+simulations (fixed seed) of the saved fit; and the median curve within 0.10 of the observed
+curve in every month. The last target is not met for Bloomington (24 physicians) and Galesburg
+(18): those two are strict xfails, with the reason tested separately (the fitted model's own
+realisations stay within 0.10 of its median only 5-20% of the time at those sizes).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import (
+    MEDINNOV_FIT,
+    CalibrationDataError,
+    ModelSpec,
+    Params,
+    load_adoption_data,
+    load_medinnov,
+    medinnov_check,
+    recheck,
+)
+from sim.calibration_data import from_arrays, packaged_path
+from sim.calibration_fit import (
+    CHI2_95_HALF,
+    _Design,
+    fit,
+    profile_intervals,
+    profile_nll,
+    standard_errors,
+)
+from sim.calibration_sim import (
+    exposure,
+    exposure_at_adoption,
+    permutation_test,
+    simulate_periods,
+)
+from sim.cli import main
+
+TOWNS = ("Peoria", "Bloomington", "Quincy", "Galesburg")
+GAP_FAILS = pytest.mark.xfail(
+    strict=True,
+    reason="known gap: small towns' month-to-month noise exceeds 0.10 (docs/calibration.md)",
+)
+
+
+@pytest.fixture(scope="module")
+def medinnov():
+    return load_medinnov()
+
+
+@pytest.fixture(scope="module")
+def saved() -> dict:
+    return json.loads(packaged_path(MEDINNOV_FIT, "calibration").read_text())
+
+
+@pytest.fixture(scope="module")
+def rows() -> dict[str, dict]:
+    return {r["check"]: r for r in medinnov_check()}
+
+
+# --- Medical Innovation: data, saved fit, targets -------------------------------------------
+
+
+def test_network_rebuild_matches_netdiffuser(medinnov) -> None:
+    """294 arcs as in the README; per network the same count as an independent pandas filter."""
+    assert medinnov.network.nnz == 294
+    assert medinnov.report["dropped_unknown_to_id"] == 462  # to_surveyed == 0 rows
+    edges = pd.read_csv(packaged_path("medInnovations_edges.csv"))
+    nodes, e = packaged_path("medInnovations_nodes.csv"), packaged_path("medInnovations_edges.csv")
+    for net in ("advice", "discussion", "friendship"):
+        ref = edges[(edges.network == net) & (edges.to_surveyed == 1) & (edges.self_loop == 0)]
+        data = load_adoption_data(
+            nodes, e, "node_id", "toa", 18, "city", edge_filters=[("network", [net])]
+        )
+        assert data.network.nnz == len(ref.drop_duplicates(["from_id", "to_id"]))
+
+
+def test_saved_fit_is_the_maximum_likelihood_fit(medinnov, saved) -> None:
+    res = fit(medinnov, ModelSpec(**saved["model"]))
+    est = {e["parameter"]: e["estimate"] for e in saved["estimates"]}
+    assert res.names == list(est)
+    np.testing.assert_allclose(res.estimate, list(est.values()), rtol=1e-3, atol=1e-5)
+    assert res.nll == pytest.approx(saved["nll"], abs=1e-6)
+
+
+def test_recheck_reproduces_the_saved_checks_exactly(medinnov, saved) -> None:
+    _, targets = recheck(saved, medinnov)
+    pd.testing.assert_frame_equal(targets, pd.DataFrame(saved["targets"]), check_dtype=False)
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_medinnov_saturation_in_published_range(rows, town) -> None:
+    row = rows[f"{town}: saturation by month 17"]
+    assert row["passed"], row
+    assert 0.805 <= row["simulated"] < 0.895
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_medinnov_first_month_half_adopted(rows, town) -> None:
+    row = rows[f"{town}: first month >= 50% adopted"]
+    published = {"Peoria": 6, "Bloomington": 6, "Quincy": 7, "Galesburg": 7}[town]
+    assert abs(row["simulated"] - published) <= 1, row
+    assert row["passed"]
+
+
+@pytest.mark.parametrize(
+    "town",
+    [
+        "Peoria",
+        "Quincy",
+        pytest.param("Bloomington", marks=GAP_FAILS),
+        pytest.param("Galesburg", marks=GAP_FAILS),
+    ],
+)
+def test_medinnov_curve_within_010_every_month(rows, town) -> None:
+    row = rows[f"{town}: max |median - observed| curve gap"]
+    assert row["simulated"] <= 0.10 + 1e-12, row
+
+
+def test_gap_target_is_stricter_than_the_fitted_models_own_noise(saved) -> None:
+    """Why the two gap checks fail: simulated towns of 18-24 people stray > 0.10 from their
+    own median curve in some month most of the time, so the observed one does too."""
+    share = {t["group"]: t["share_sims_within_tol"] for t in saved["targets"]}
+    assert share["Galesburg"] < 0.2 and share["Bloomington"] < 0.3
+    assert share["Peoria"] > share["Bloomington"] > share["Galesburg"]
+
+
+def test_peer_influence_separate_from_push_and_not_distinguishable_from_zero(saved) -> None:
+    """Van den Bulte & Lilien (2001): the push explains the curves; q's interval reaches 0."""
+    est = {e["parameter"]: e for e in saved["estimates"]}
+    assert est["p"]["lower"] > 0.05 and est["q"]["lower"] == 0.0
+    assert est["q"]["estimate"] < est["p"]["estimate"]
+    assert saved["peer_test"]["p_value"] > 0.05
+
+
+def test_exposure_at_adoption_matches_readme(medinnov) -> None:
+    e = exposure_at_adoption(medinnov)[0]
+    x = e[medinnov.adopted & np.isfinite(e)]
+    assert x.size == 99
+    assert x.mean() == pytest.approx(0.4552, abs=1e-4)
+    assert x.std(ddof=1) == pytest.approx(0.4253, abs=1e-4)
+    assert (x == 0).mean() == pytest.approx(0.3939, abs=1e-4)
+    assert (x == 1).mean() == pytest.approx(0.3030, abs=1e-4)
+
+
+def test_permutation_null_matches_readme(medinnov) -> None:
+    """2,000 within-town permutations: null mean 0.402 (Monte Carlo SE 0.001), p 0.08 (SE
+    0.006) in the README; tolerances are ~4-5 Monte Carlo SEs."""
+    res = permutation_test(medinnov, 2000, np.random.default_rng(7))
+    assert res["observed_mean"] == pytest.approx(0.4552, abs=1e-4)
+    assert res["observed_r"] == pytest.approx(0.7339, abs=1e-4)
+    assert res["null_mean"].mean() == pytest.approx(0.402, abs=0.004)
+    assert res["null_r"].mean() == pytest.approx(0.6702, abs=0.006)
+    lo, hi = np.percentile(res["null_mean"], [2.5, 97.5])
+    assert lo == pytest.approx(0.32, abs=0.01) and hi == pytest.approx(0.48, abs=0.01)
+    assert res["p_mean"] == pytest.approx(0.0815, abs=0.03)
+    assert res["p_r"] == pytest.approx(0.1289, abs=0.03)
+
+
+def test_profile_limits_sit_at_the_chi2_drop(medinnov) -> None:
+    res = profile_intervals(medinnov, fit(medinnov, ModelSpec("linear")))
+    for i in (0, 1):
+        for limit in (res.lower[i], res.upper[i]):
+            drop = profile_nll(medinnov, res, i, limit) - res.nll
+            assert drop == pytest.approx(CHI2_95_HALF, abs=1e-3) or limit == 0.0
+
+
+# --- Likelihood ------------------------------------------------------------------------------
+
+
+def test_likelihood_matches_hand_computation() -> None:
+    """3 people, 0 names 1 and 2 names 0; periods 1, 3, censored (T = 3); p = 0.1, q = 0.5."""
+    data = from_arrays([0, 0, 0], [1, 3, 4], 3, (np.array([0, 2]), np.array([1, 0])))
+    l0 = 1 - np.exp(-0.1)  # adopts in period 1 at exposure 0
+    l1 = np.exp(-0.2) * (1 - np.exp(-0.1))  # names nobody
+    l2 = np.exp(-(0.1 + 0.6 + 0.6))  # exposed to 0 (adopted in 1) from period 2
+    linear = _Design(data, ModelSpec("linear"))
+    assert linear.nll(np.array([0.1, 0.5])) == pytest.approx(-np.log(l0 * l1 * l2), rel=1e-12)
+    cure = _Design(data, ModelSpec("linear", never_adopters=True))
+    want = -np.log(0.8 * l0 * 0.8 * l1 * (0.2 + 0.8 * l2))
+    assert cure.nll(np.array([0.1, 0.5, 0.2])) == pytest.approx(want, rel=1e-12)
+
+
+def _random_network(seed: int, groups: int = 8, size: int = 100, k: int = 4):
+    """Everyone names ``k`` distinct-from-self random people of their own group."""
+    rng = np.random.default_rng(seed)
+    n = groups * size
+    src = np.repeat(np.arange(n), k)
+    dst = (src % size + rng.integers(1, size, n * k)) % size + (src // size) * size
+    return np.repeat(np.arange(groups), size), (src, dst)
+
+
+@pytest.mark.parametrize(
+    ("spec", "truth"),
+    [
+        (ModelSpec("linear"), Params(np.full(8, 0.03), 0.3)),
+        (ModelSpec("threshold", never_adopters=True), Params(np.full(8, 0.02), 0.5, 0.2)),
+    ],
+)
+def test_likelihood_recovers_known_parameters(spec, truth) -> None:
+    """Data simulated by the same process (800 people, 20 periods, seed fixed): each estimate
+    within 3 Wald SEs of the truth (two-sided 0.3% by chance), and SEs small enough (< 15% of
+    the value) for that to mean something."""
+    group, edges = _random_network(0)
+    shell = from_arrays(group, np.full(group.size, 21), 20, edges)
+    data = shell.with_periods(simulate_periods(shell, truth, spec, 1, np.random.default_rng(1))[0])
+    res = standard_errors(data, fit(data, spec))
+    want = [truth.p[0], truth.q] + [truth.pi] * spec.never_adopters
+    z = (res.estimate - want) / res.se
+    assert np.all(np.abs(z) < 3), (res.estimate, res.se)
+    assert np.all(res.se < 0.15 * np.asarray(want))
+
+
+def test_exposure_network_and_group_mixing() -> None:
+    net = from_arrays([0, 0, 0, 1], [1, 1, 1, 1], 2, (np.array([0, 0, 1]), np.array([1, 2, 0])))
+    adopted = np.array([[0, 1, 0, 1]])
+    np.testing.assert_allclose(exposure(net, adopted), [[0.5, 0.0, 0.0, 0.0]])
+    mix = from_arrays([0, 0, 0, 1], [1, 1, 1, 1], 2)
+    np.testing.assert_allclose(exposure(mix, adopted), [[0.5, 0.0, 0.5, 0.0]])
+
+
+# --- Bad files and the command line ----------------------------------------------------------
+
+
+def _write(tmp_path, name: str, frame: pd.DataFrame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _synthetic(tmp_path, seed: int = 3):
+    """Nodes (pid, site, month; 99 = never) and edges (a -> b, kind) with 5 unknown ids."""
+    group, (src, dst) = _random_network(seed, groups=3, size=60, k=3)
+    shell = from_arrays(group, np.full(group.size, 13), 12, (src, dst))
+    per = simulate_periods(
+        shell, Params(np.full(3, 0.06), 0.3), ModelSpec("linear"), 1, np.random.default_rng(seed)
+    )[0]
+    month = np.where(per > 12, 99, per)
+    nodes = pd.DataFrame(
+        {"pid": [f"P{i}" for i in range(group.size)], "site": group, "month": month}
+    )
+    edges = pd.DataFrame(
+        {
+            "a": [f"P{i}" for i in src] + ["X1"] * 5,
+            "b": [f"P{i}" for i in dst] + ["P0"] * 5,
+            "kind": "talk",
+        }
+    )
+    return _write(tmp_path, "nodes.csv", nodes), _write(tmp_path, "edges.csv", edges)
+
+
+def test_missing_column_names_it_and_lists_available(tmp_path) -> None:
+    nodes, _ = _synthetic(tmp_path)
+    with pytest.raises(CalibrationDataError, match=r"no column 'toa'; available: pid, site, month"):
+        load_adoption_data(nodes, None, "pid", "toa", 99, "site")
+
+
+def test_non_numeric_times_are_reported(tmp_path) -> None:
+    nodes = _write(tmp_path, "n.csv", pd.DataFrame({"id": [1, 2, 3], "t": ["3", "soon", "99"]}))
+    with pytest.raises(CalibrationDataError, match=r"'t' must hold numbers; 1 values .*'soon'"):
+        load_adoption_data(nodes, None, "id", "t", 99)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"id": [1, 1], "t": [1, 2]}), r"repeats 1 ids \(first: '1'\)"),
+        (pd.DataFrame({"id": [1, 2], "t": [1.5, 2]}), r"whole numbers"),
+        (pd.DataFrame({"id": [1, 2], "t": [1, 120]}), r"1 values of 't' exceed the censoring"),
+    ],
+)
+def test_bad_node_files(tmp_path, frame, message) -> None:
+    with pytest.raises(CalibrationDataError, match=message):
+        load_adoption_data(_write(tmp_path, "n.csv", frame), None, "id", "t", 99)
+
+
+def test_unknown_edge_ids_are_counted_not_fatal(tmp_path) -> None:
+    nodes, edges = _synthetic(tmp_path)
+    data = load_adoption_data(nodes, edges, "pid", "month", 99, "site", "a", "b")
+    assert data.report["dropped_unknown_from_id"] == 5
+    with pytest.raises(CalibrationDataError, match=r"keeps no ties; values of 'kind': talk"):
+        load_adoption_data(nodes, edges, "pid", "month", 99, "site", "a", "b", [("kind", ["x"])])
+
+
+def test_empty_times_censored_with_na(tmp_path) -> None:
+    frame = pd.DataFrame({"id": [1, 2, 3], "t": [2, None, 4]})
+    data = load_adoption_data(_write(tmp_path, "n.csv", frame), None, "id", "t", None)
+    assert data.n_periods == 3 and data.period.tolist() == [1, 4, 3]
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
+    nodes, edges = _synthetic(tmp_path)
+    code = main(
+        [
+            "calibrate",
+            str(nodes),
+            str(edges),
+            "--id",
+            "pid",
+            "--time",
+            "toa",
+            "--censored-at",
+            "99",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("ccsim calibrate: error:") and "no column 'toa'" in err
+    assert main(["calibrate", str(nodes), "--id", "pid"]) == 2
+    assert "--time, --censored-at required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--network", "advice"], "edge filter 'advice': expected COLUMN=VALUE"),
+        (["--network", "network=advise"], "keeps no ties; values of 'network': advice, discussion"),
+        (
+            ["--contagion", "linear", "--fit-threshold"],
+            "--fit-threshold needs --contagion threshold",
+        ),
+        (["--censored-at", "never"], "--censored-at: expected a number or NA, got 'never'"),
+    ],
+)
+def test_cli_bad_options_on_packaged_data(tmp_path, capsys, extra, message) -> None:
+    assert main(["calibrate", "medinnov", "--out", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_cli_end_to_end_and_saved_fit_rechecks(tmp_path, capsys) -> None:
+    nodes, edges = _synthetic(tmp_path)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "calibrate",
+            str(nodes),
+            str(edges),
+            "--id",
+            "pid",
+            "--group",
+            "site",
+            "--time",
+            "month",
+            "--censored-at",
+            "99",
+            "--edge-from",
+            "a",
+            "--edge-to",
+            "b",
+            "--network",
+            "kind=talk",
+            "--contagion",
+            "linear",
+            "--sims",
+            "40",
+            "--perms",
+            "200",
+            "--no-compare",
+            "--out",
+            str(out),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "5 naming unknown ids" in text and "peer influence q vs 0" in text
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "calibration.json",
+        "estimates.parquet",
+        "curves.parquet",
+        "people.parquet",
+        "permutation_null.parquet",
+        "curves.png",
+        "permutation_null.png",
+    } <= names
+    saved = json.loads((out / "calibration.json").read_text())
+    assert saved["seeds"]["root"] == 20091 and saved["seeds"]["simulation"]["n_sims"] == 40
+    data = load_adoption_data(nodes, edges, "pid", "month", 99, "site", "a", "b")
+    _, targets = recheck(saved, data)
+    pd.testing.assert_frame_equal(targets, pd.DataFrame(saved["targets"]), check_dtype=False)
+    assert len(pd.read_parquet(out / "permutation_null.parquet")) == 200
