@@ -18,6 +18,7 @@ from sim.scenario import Network as NetworkParams
 from sim.scenario import Scenario
 
 NOT_ADOPTED, COMPLIANT, INTERNALISED = 0, 1, 2
+COUNT_SHIFT = 2.0**20  # cross-profession ties counted in units of 2^20 (exact below 2^33 ties)
 DOCTOR, NURSE, ALLIED = 0, 1, 2
 PROFESSIONS = ("doctor", "nurse", "allied")
 
@@ -76,11 +77,12 @@ class Networks:
 
     ``base.data`` is aligned with ``base_weight``, ``cross_profession`` and ``edge_site``.
     Conflict weakens cross-profession ties by a factor per site (``tie_factor``, 1 = intact).
-    The monthly update never rewrites the matrix: the ties are also held in one fixed complex
-    matrix ``parts`` whose real part holds the same-profession ties and whose imaginary part the
-    cross-profession ties at base weight, so one sparse product gives both ``same x`` and
-    ``cross x``, and ``W x = same x + f (cross x)``, weighted degree ``same_degree + f
-    cross_degree``, with ``f`` the tie factor of the clinician's site (every tie of a row lies
+    The monthly update never rewrites the matrix. Same-profession ties weigh 1 and
+    cross-profession ties ``cross_tie_weight`` (x the factor), so for a 0/1 vector ``a`` one
+    sparse product with the fixed ``counts`` matrix (1 per same-profession tie, 2^20 per
+    cross-profession tie; exact in float64) gives both counts of adopted contacts, and
+    ``W a = same count + f x cross_tie_weight x cross count``, weighted degree ``same_degree +
+    f cross_degree``, with ``f`` the tie factor of the clinician's site (every tie of a row lies
     in the row's site; :meth:`weighted_sums`). ``within`` assembles the current weighted matrix
     on demand.
     """
@@ -89,7 +91,8 @@ class Networks:
     base_weight: np.ndarray
     cross_profession: np.ndarray  # bool per stored edge
     edge_site: np.ndarray  # site index of each stored edge
-    parts: sp.csr_matrix  # complex: same-profession ties + 1j x cross-profession ties
+    counts: sp.csr_matrix  # 1 per same-profession tie, COUNT_SHIFT per cross-profession tie
+    cross_tie_weight: float  # base weight of a cross-profession tie (same-profession: 1)
     same_degree: np.ndarray  # weighted degree from same-profession ties, per clinician
     cross_degree: np.ndarray  # weighted degree from cross-profession ties at base weight
     tie_factor: np.ndarray | None = None  # per site, in [0, 1]; None = every tie at base weight
@@ -108,12 +111,16 @@ class Networks:
     def weighted_sums(self, x: np.ndarray, site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(W x, weighted degree)`` per clinician under the current ``tie_factor``.
 
-        ``x`` (real) has one value per clinician and ``site`` gives each clinician's site; one
-        sparse product over the fixed parts, no per-tie work. Returns two ``(n_clinicians,)``
-        arrays.
+        ``x`` is a 0/1 float vector (e.g. adopted) with one value per clinician and ``site``
+        gives each clinician's site; one sparse product, no per-tie work. Returns two
+        ``(n_clinicians,)`` arrays.
         """
-        both = self.parts @ x
-        same_x, cross_x = both.real, both.imag.copy()
+        y = self.counts @ x  # same count + COUNT_SHIFT x cross count, exact integers
+        cross_x = y * (1.0 / COUNT_SHIFT)
+        np.floor(cross_x, out=cross_x)
+        same_x = cross_x * COUNT_SHIFT
+        np.subtract(y, same_x, out=same_x)
+        cross_x *= self.cross_tie_weight
         if self.tie_factor is None:
             return same_x + cross_x, self.same_degree + self.cross_degree
         f = self.tie_factor[site]
@@ -247,13 +254,14 @@ def build_within_site_network(
         _csr(r[~xprof], c[~xprof], weight[~xprof], n),
         _csr(r[xprof], c[xprof], weight[xprof], n),
     )
-    parts = _csr(r, c, np.where(xprof, 1j * weight, weight + 0j), n)
+    counts = _csr(r, c, np.where(xprof, COUNT_SHIFT, 1.0), n)
     nets = Networks(
         within,
         weight,
         xprof,
         clin.site[r],
-        parts,
+        counts,
+        float(scn.network.cross_profession_weight),
         np.asarray(same.sum(axis=1)).ravel(),
         np.asarray(cross.sum(axis=1)).ravel(),
     )
