@@ -4,4 +4,13 @@ To add a command, write ``sim/commands/<name>.py`` and list it in :data:`COMMAND
 command's name is the module name (with ``_`` for ``-``).
 """
 
-COMMANDS: tuple[str, ...] = ("run", "scenarios", "app", "calibrate")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "scenarios",
+    "app",
+    "compare",
+    "sweep",
+    "sensitivity",
+    "export",
+    "calibrate",
+)

@@ -1,0 +1,123 @@
+"""Figures of a sweep and a sensitivity analysis (same conventions as :mod:`sim.plots`).
+
+:func:`heatmap` (response surface of two parameters), :func:`partial_dependence_lines` (one
+small panel per parameter) and :func:`indices_bars` (Sobol S1/ST or Morris mu*, a tornado-style
+horizontal bar chart) each return a :class:`matplotlib.figure.Figure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from sim import plots
+from sim.report import metric_label
+from sim.sensitivity import partial_dependence, response_surface
+
+
+def _label(outcome: str) -> str:
+    text = metric_label(outcome)
+    if outcome in ("t50_months", "t90_months"):
+        text += " (restricted: not reached = horizon)"
+    return text
+
+
+def _tick(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
+    """Mean ``outcome`` over the (``x``, ``y``) plane (levels, or quantile bins of samples).
+
+    Args:
+        runs: sweep rows (``point``, ``replication``, parameter and outcome columns).
+        x: parameter on the horizontal axis.
+        y: parameter on the vertical axis.
+        outcome: metric (T50/T90 as restricted times).
+
+    Returns:
+        One annotated heatmap, low values light; ``y`` increases upwards.
+    """
+    surface = response_surface(runs, x, y, outcome).sort_index(ascending=False)
+    with plots._style():
+        fig = plots._new_figure(7.5, 5.6)
+        ax = fig.add_subplot()
+    sns.heatmap(
+        surface,
+        ax=ax,
+        annot=surface.shape[0] * surface.shape[1] <= 100,
+        fmt=".3g",
+        cmap="viridis_r",
+        cbar_kws={"label": _label(outcome)},
+        xticklabels=[_tick(v) for v in surface.columns],
+        yticklabels=[_tick(v) for v in surface.index],
+    )
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{_label(outcome)}: mean over replications")
+    return fig
+
+
+def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outcome: str) -> Figure:
+    """Mean ``outcome`` against each parameter, averaged over the others, with 95% bands.
+
+    Returns:
+        One panel per parameter (3 columns), sharing the y axis.
+    """
+    n = len(parameters)
+    ncol = min(3, n)
+    nrow = int(np.ceil(n / ncol))
+    colour = sns.color_palette("colorblind")[0]
+    with plots._style():
+        fig = plots._new_figure(3.6 * ncol + 0.6, 2.9 * nrow + 0.6)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
+    for ax, p in zip(axes, parameters, strict=False):
+        pdp = partial_dependence(runs, p, outcome)
+        ax.fill_between(pdp["value"], pdp["low"], pdp["high"], color=colour, alpha=0.2, lw=0)
+        ax.plot(pdp["value"], pdp["mean"], "o-", color=colour, lw=1.8, ms=4)
+        ax.set_xlabel(p, fontsize=9)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[::ncol]:
+        ax.set_ylabel(_label(outcome), fontsize=9)
+    fig.suptitle("Partial dependence: mean over the other parameters (95% band)")
+    return fig
+
+
+def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:
+    """Tornado-style bars of sensitivity indices with their 95% CIs, largest on top.
+
+    Args:
+        indices: :func:`sim.sensitivity.sobol_indices` (S1 and ST bars) or
+            :func:`sim.sensitivity.morris_indices` (mu* bars) output.
+        method: ``sobol`` or ``morris``.
+        outcome: the analysed metric (for the title).
+
+    Returns:
+        One horizontal bar chart.
+    """
+    frame = indices.iloc[::-1]
+    y = np.arange(len(frame))
+    pal = sns.color_palette("colorblind")
+    with plots._style():
+        fig = plots._new_figure(8.0, 1.2 + 0.42 * len(frame))
+        ax = fig.add_subplot()
+    if method == "sobol":
+        h = 0.38
+        ax.barh(y + h / 2, frame["ST"], h, xerr=frame["ST_conf"], color=pal[0], label="total (ST)")
+        ax.barh(
+            y - h / 2, frame["S1"], h, xerr=frame["S1_conf"], color=pal[1], label="first order (S1)"
+        )
+        ax.set_xlabel("Sobol index (share of output variance)")
+        ax.legend(frameon=False, fontsize=9, loc="lower right")
+    else:
+        ax.barh(y, frame["mu_star"], 0.6, xerr=frame["mu_star_conf"], color=pal[0])
+        ax.set_xlabel(f"Morris mu* (mean |elementary effect|, units of {outcome})")
+    ax.axvline(0.0, color="0.3", lw=0.8)
+    ax.set_yticks(y, frame["parameter"])
+    fig.suptitle(f"What drives {_label(outcome)}?\n{method} indices with 95% CIs", fontsize=11)
+    return fig

@@ -1,0 +1,205 @@
+"""Analysers of sweep results: Sobol and Morris indices (SALib), partial dependence, surfaces.
+
+Analysers take plain arrays (the SALib seam): ``X`` of shape ``(n_points, n_params)`` in the
+sampler's order and ``Y`` of shape ``(n_points,)``. :func:`point_outcome` turns a sweep's runs
+into ``Y`` (mean over a point's replications; T50/T90 as restricted times, censored runs
+counting as the horizon, so no point is dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SENSITIVITY_SEED = 97  # SALib bootstrap resampling seed: the same CIs on every run
+NEGLIGIBLE_ST = 0.01  # a lever explaining < 1% of the variance, interactions included
+RESTRICTED = {"t50_months": "t50_restricted_months", "t90_months": "t90_restricted_months"}
+
+
+def outcome_column(outcome: str) -> str:
+    """The column analysed for ``outcome`` (T50/T90 -> their restricted versions)."""
+    return RESTRICTED.get(outcome, outcome)
+
+
+def point_outcome(runs: pd.DataFrame, outcome: str, n_points: int) -> np.ndarray:
+    """Mean of ``outcome`` over each point's replications, in point order.
+
+    Args:
+        runs: sweep rows with ``point`` and the outcome column.
+        outcome: metric name (T50/T90 are read as restricted times).
+        n_points: points in the design (every one must have results).
+
+    Returns:
+        ``Y``, shape ``(n_points,)``.
+
+    Raises:
+        ValueError: if the column is missing, a point has no runs, or a point's mean is
+            undefined (``nan``) — the indices need every point.
+    """
+    col = outcome_column(outcome)
+    if col not in runs.columns:
+        raise ValueError(f"outcome '{outcome}' is not in the sweep results")
+    means = runs.groupby("point")[col].mean().reindex(np.arange(n_points))
+    missing = int(means.isna().sum())
+    if missing:
+        raise ValueError(
+            f"outcome '{outcome}' is undefined (or not yet run) at {missing} of {n_points} "
+            "points; finish the sweep or choose another outcome"
+        )
+    return means.to_numpy(dtype=float)
+
+
+def sobol_indices(
+    problem: dict[str, Any], Y: np.ndarray, seed: int = SENSITIVITY_SEED
+) -> pd.DataFrame:
+    """First-order and total Sobol indices with 95% CIs (SALib, Saltelli sample order).
+
+    Args:
+        problem: the SALib problem (``names``, ``bounds``, ``num_vars``).
+        Y: outputs in :func:`sim.samplers.sobol_design` order, shape ``(N * (d + 2),)``.
+        seed: bootstrap seed for the CIs.
+
+    Returns:
+        One row per parameter: ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
+        (``*_conf`` = half-width of the 95% CI), sorted by ``ST`` descending.
+    """
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(
+        problem,
+        np.asarray(Y, dtype=float),
+        calc_second_order=False,
+        num_resamples=200,
+        conf_level=0.95,
+        seed=seed,
+    )
+    frame = pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
+    return frame.sort_values("ST", ascending=False, ignore_index=True)
+
+
+def morris_indices(
+    problem: dict[str, Any], X: np.ndarray, Y: np.ndarray, levels: int = 4,
+    seed: int = SENSITIVITY_SEED,
+) -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects: ``mu``, ``mu_star`` (with 95% CI half-width) and ``sigma``.
+
+    Args:
+        problem: the SALib problem.
+        X: the Morris sample, shape ``(r * (d + 1), d)``.
+        Y: outputs, shape ``(r * (d + 1),)``.
+        levels: grid levels used by the sampler.
+        seed: bootstrap seed.
+
+    Returns:
+        One row per parameter, sorted by ``mu_star`` descending.
+    """
+    from SALib.analyze import morris
+
+    res = morris.analyze(
+        problem,
+        np.asarray(X, dtype=float),
+        np.asarray(Y, dtype=float),
+        num_resamples=200,
+        conf_level=0.95,
+        num_levels=levels,
+        seed=seed,
+    )
+    frame = pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            "mu": np.asarray(res["mu"], dtype=float),
+            "mu_star": np.asarray(res["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(res["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(res["sigma"], dtype=float),
+        }
+    )
+    return frame.sort_values("mu_star", ascending=False, ignore_index=True)
+
+
+def top_levers(indices: pd.DataFrame, method: str, dummy: Sequence[str] = (), k: int = 3) -> str:
+    """One sentence naming the top levers, and which are indistinguishable from a dummy.
+
+    Args:
+        indices: :func:`sobol_indices` or :func:`morris_indices` output.
+        method: ``sobol`` or ``morris``.
+        dummy: names of dummy parameters (the noise floor).
+        k: how many levers to name.
+
+    Returns:
+        e.g. ``"Top levers: programme.tactics.soft (ST 0.52 +- 0.06), ..."``.
+    """
+    key, conf = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
+    real = indices[~indices["parameter"].isin(dummy)]
+    named = [f"{r.parameter} ({key} {getattr(r, key):.2f} +- {getattr(r, conf):.2f})"
+             for r in real.head(k).itertuples(index=False)]  # fmt: skip
+    text = f"Top levers by {key}: " + ", ".join(named) + "."
+    floor_rows = indices[indices["parameter"].isin(dummy)]
+    if not floor_rows.empty:
+        floor = float((floor_rows[key] + floor_rows[conf]).max())
+        weak = real.loc[real[key] <= floor, "parameter"].tolist()
+        text += f" Dummy (never read) {key}: {float(floor_rows[key].max()):.3f}"
+        text += f"; not above it: {', '.join(weak)}." if weak else "; every lever is above it."
+    if method == "sobol":
+        small = real.loc[real["ST"] < NEGLIGIBLE_ST, "parameter"].tolist()
+        if small:
+            text += f" Negligible (ST < {NEGLIGIBLE_ST}): {', '.join(small)}."
+    return text
+
+
+def partial_dependence(
+    runs: pd.DataFrame, parameter: str, outcome: str, bins: int = 8
+) -> pd.DataFrame:
+    """Mean outcome across the other parameters, by value (or quantile bin) of one parameter.
+
+    Args:
+        runs: sweep rows with the parameter and outcome columns.
+        parameter: the parameter column.
+        outcome: metric name (T50/T90 read as restricted times).
+        bins: quantile bins when the parameter has more than ``bins`` distinct values.
+
+    Returns:
+        ``value`` (level or bin mean), ``mean``, ``low`` and ``high`` (mean +- 1.96 standard
+        errors across runs in the bin), ``n``.
+    """
+    col = outcome_column(outcome)
+    x = runs[parameter]
+    key = x if x.nunique() <= bins else pd.qcut(x, bins, duplicates="drop")
+    g = runs.assign(_x=x).groupby(key, observed=True)
+    out = pd.DataFrame(
+        {"value": g["_x"].mean(), "mean": g[col].mean(), "sd": g[col].std(), "n": g[col].count()}
+    ).reset_index(drop=True)
+    se = out["sd"].fillna(0.0) / np.sqrt(out["n"])
+    out["low"], out["high"] = out["mean"] - 1.96 * se, out["mean"] + 1.96 * se
+    return out.drop(columns="sd")
+
+
+def response_surface(
+    runs: pd.DataFrame, x: str, y: str, outcome: str, bins: int = 8
+) -> pd.DataFrame:
+    """Mean outcome on a (x, y) grid: levels of a grid sweep, or quantile bins otherwise.
+
+    Returns:
+        A pivot table: index = ``y`` values (bin means), columns = ``x`` values, cells = mean.
+    """
+    col = outcome_column(outcome)
+
+    def key(name: str) -> pd.Series:
+        s = runs[name]
+        if s.nunique() <= bins:
+            return s
+        cut = pd.qcut(s, bins, duplicates="drop")
+        return s.groupby(cut, observed=True).transform("mean")
+
+    frame = pd.DataFrame({x: key(x), y: key(y), col: runs[col]})
+    return frame.pivot_table(index=y, columns=x, values=col, aggfunc="mean")
