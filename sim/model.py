@@ -299,8 +299,8 @@ class CommunityModel(mesa.Model):
         new_comp, new_int = adoption.adopt(
             c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
         )
-        internalising = adoption.internalise(
-            c.adoption, a.internalisation_rate * (soft_support + 0.3 * e), u_int
+        internalising = adoption.internalise_compliant(  # rate = r x (soft support + 0.3 E)
+            c.adoption, a.internalisation_rate, soft_support, e, 0.3, u_int
         )
         self._pending = (new_comp, new_int, internalising)
 

@@ -6,8 +6,9 @@ and contagion terms separate as Van den Bulte & Lilien 2001 require).
 
 * external (programme push, only at active sites during support) = site push x personal drive;
   site push = ``p x evidence x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5
-  leadership) x fit x (0.5 + 0.5 credibility) x attention x (0.5 + 0.5 engagement)``; drive = ``soft_weight x soft x
-  (0.3 + 0.7 belonging) + hard_weight x hard x (1 - reactance_damping x reactance) + feedback pressure``.
+  leadership) x fit x (0.5 + 0.5 credibility) x attention x (0.5 + 0.5 engagement)``;
+  drive = ``soft_weight x soft x (0.3 + 0.7 belonging) + hard_weight x hard x (1 -
+  reactance_damping x reactance) + feedback pressure``.
 * peer = ``q x f(E)`` with Valente's network exposure E (weighted share of contacts adopted),
   cross-site exposure weighted by tie strength and belonging; f is a threshold curve (complex
   contagion, Centola & Macy 2007) or linear (simple contagion).
@@ -97,7 +98,10 @@ def exposure_from_sums(
     ``cross_term`` = ``w_x X`` and ``norm`` = ``1 + w_x`` (per clinician; the model forms them
     per site and indexes once). Returns ``E`` in [0, 1], shape ``(n_clinicians,)``.
     """
-    e = np.divide(within_adopted, degree, out=np.zeros_like(degree), where=degree > 0)
+    if degree.all():  # every clinician has a tie (the rule): no zero-degree guard needed
+        e = within_adopted / degree
+    else:
+        e = np.divide(within_adopted, degree, out=np.zeros_like(degree), where=degree > 0)
     e += cross_term
     e /= norm
     return e
@@ -179,6 +183,24 @@ def adopt(
     internal = np.zeros_like(new)
     internal[who] = u_kind[who] < p_int
     return new & ~internal, internal
+
+
+def internalise_compliant(
+    adoption: np.ndarray,
+    scale: float,
+    soft_support: np.ndarray | float,
+    exposure: np.ndarray,
+    exposure_weight: float,
+    u: np.ndarray,
+) -> np.ndarray:
+    """:func:`internalise` with ``rate = scale x (soft_support + exposure_weight x exposure)``
+    per month, computed for the compliant clinicians only (bool mask, ``(n_clinicians,)``)."""
+    who = np.flatnonzero(adoption == 1)
+    support = soft_support[who] if isinstance(soft_support, np.ndarray) else soft_support
+    rate = scale * (support + exposure_weight * exposure[who])
+    out = np.zeros(adoption.shape, dtype=bool)
+    out[who] = u[who] < 1.0 - np.exp(-rate)
+    return out
 
 
 def internalise(adoption: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
