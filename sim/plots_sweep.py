@@ -58,7 +58,9 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     )
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"{_label(outcome)}: mean over replications")
+    grid = runs[x].nunique() <= surface.shape[1] and runs[y].nunique() <= surface.shape[0]
+    binned = "grid levels" if grid else "quantile bins of the sample"
+    ax.set_title(f"Mean {outcome} over replications ({binned})")
     return fig
 
 
@@ -82,9 +84,9 @@ def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outc
         ax.set_xlabel(p, fontsize=9)
     for ax in axes[n:]:
         ax.set_visible(False)
-    for ax in axes[::ncol]:
-        ax.set_ylabel(_label(outcome), fontsize=9)
-    fig.suptitle("Partial dependence: mean over the other parameters (95% band)")
+    fig.supylabel(metric_label(outcome), fontsize=10)
+    note = " (restricted: not reached = horizon)" if outcome in ("t50_months", "t90_months") else ""
+    fig.suptitle(f"Partial dependence of {outcome}{note}: mean over the other parameters, 95% band")
     return fig
 
 

@@ -108,6 +108,9 @@ def run_point(
             metrics[f"{level}_restricted_months"] = float(window) if cens else float(t)
         metrics["window_months"] = window
         if outcomes is not None:
+            if unknown := [k for k in outcomes if k not in metrics]:
+                valid = ", ".join(sorted(metrics))
+                raise SweepError(f"unknown outcome(s) {unknown} in the sweep file; valid: {valid}")
             metrics = {k: metrics[k] for k in outcomes}
         rows.append({"replication": rep, **values, **metrics})
     return rows

@@ -51,6 +51,10 @@ def test_sweep_file_errors_are_one_line(tmp_path) -> None:
     bad_design = _file(tmp_path, 'design = "factorial"\n[parameters.dummy]\nrange=[0,1]\n')
     with pytest.raises(SweepError, match="grid, lhs, sobol, morris"):
         load_sweep(bad_design)
+    bad_outcome = _file(tmp_path, "[parameters.dummy]\nlevels = [0]\ndummy = true\n")
+    bad_outcome.write_text(bad_outcome.read_text().replace('"gap_auc",', '"gap_aucc",'))
+    with pytest.raises(SweepError, match=r"unknown outcome\(s\) \['gap_aucc'\]"):
+        run_sweep(load_sweep(bad_outcome), tmp_path / "bad", progress=False)
 
 
 def test_grid_sweep_recovers_budget_direction(tmp_path) -> None:
