@@ -3,6 +3,10 @@
 A thin layer over functions a notebook can call; each sub-command lives in one module of
 :mod:`sim.commands`. Bad input gives one line on stderr and exit code 2; ``--debug`` shows the
 traceback.
+
+Exit codes: 0 done; 1 the run finished but some replications failed, or it stopped part-way
+(a write failed, a worker died: finish it with ``--resume``); 2 bad input or an unusable
+``--out``; 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM (finish it with ``--resume``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
+from sim.checkpoint import Interrupted
 from sim.commands import COMMANDS
-from sim.commands.common import EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
+from sim.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
 from sim.loader import ScenarioError
+from sim.results import OutputError, RunError
 
 
 def _modules() -> dict[str, ModuleType]:
@@ -49,14 +55,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = _modules()[args.command.replace("-", "_")]
     try:
         return int(module.run(args))
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
         print(f"ccsim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunError as exc:  # a write failed or a worker died part-way; the run can resume
+        if args.debug:
+            traceback.print_exc()
+        print(f"ccsim {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
         return 0
+    except Interrupted as exc:  # SIGINT or SIGTERM during a run: the manifest says incomplete
+        print(f"ccsim {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("ccsim: interrupted; finished chunks are kept on disk", file=sys.stderr)
         return EXIT_INTERRUPTED

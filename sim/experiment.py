@@ -6,36 +6,70 @@ many replications run, on chunking or on the back end. Under common random numbe
 all designs share ``design_key = 0``.
 
 Work is cut into fixed chunks of :data:`CHUNK_SIZE` replications of one design. Each finished
-chunk is written at once (``runs/``, ``series/``, ``sites/`` parts; atomic renames), so an
-interrupted run keeps what it finished; the consolidated ``runs.parquet`` and ``sites.parquet``
-are written at the end.
+chunk is written at once (``runs/``, ``series/``, ``sites/`` parts, then a ``chunks/`` marker;
+atomic renames), so an interrupted run keeps what it finished; the consolidated ``runs.parquet``
+and ``sites.parquet`` are written at the end, streamed from the parts (:mod:`sim.diskrun`).
+
+Interruptions and failures (details in :mod:`sim.checkpoint`): SIGINT and SIGTERM mark the
+manifest incomplete and raise :class:`~sim.checkpoint.Interrupted`; ``resume=True`` skips finished
+chunks, so the final tables equal those of an uninterrupted run; a replication that raises is
+recorded in the manifest (design, replication, seeds, error) and the run goes on.
+
+With ``out_dir`` memory stays flat however many replications run: the returned ``series`` and
+``sites`` hold only the first :data:`MEMORY_REPS` replications of each design (all are on disk).
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from sim.metrics import run_metrics, site_classes
-from sim.model import CommunityModel
-from sim.results import read_series, versions, write_json, write_parquet
-from sim.rng import seed_label
+from sim.checkpoint import Interrupted, describe_failure
+from sim.replicate import (
+    FAULT_ENV,
+    phase_labels,
+    run_chunk,
+    run_chunk_unit,
+    simulate,
+    site_finals,
+)
+from sim.results import versions
 from sim.scenario import Scenario
-from sim.series import SERIES_COLUMNS
+
+__all__ = [
+    "CHUNK_SIZE",
+    "FAULT_ENV",
+    "MEMORY_REPS",
+    "Design",
+    "ExperimentResult",
+    "Interrupted",
+    "chunks",
+    "describe_failure",
+    "part_name",
+    "phase_labels",
+    "run_chunk",
+    "run_experiment",
+    "simulate",
+    "site_finals",
+]
 
 CHUNK_SIZE = 25
+MEMORY_REPS = 1000
+"""With an ``out_dir``, replications per design whose series and sites are returned in memory."""
+MAX_REPS = 10_000_000
+ON_ERROR = ("record", "raise")
 
 
 @dataclass
@@ -48,7 +82,11 @@ class Design:
 
 @dataclass
 class ExperimentResult:
-    """What an experiment produced (also on disk when ``out_dir`` was given)."""
+    """What an experiment produced (also on disk when ``out_dir`` was given).
+
+    With ``out_dir``, ``series`` and ``sites`` hold the first :data:`MEMORY_REPS` replications of
+    each design; ``runs`` and ``site_series`` are complete.
+    """
 
     runs: pd.DataFrame
     series: pd.DataFrame
@@ -57,126 +95,23 @@ class ExperimentResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     out_dir: Path | None = None
 
-
-def phase_labels(scn: Scenario) -> np.ndarray:
-    """Phase of each month: ``baseline``, ``programme`` or ``followup`` (shape ``(horizon,)``)."""
-    t = scn.time
-    return np.array(
-        ["baseline"] * t.baseline_months
-        + ["programme"] * t.programme_months
-        + ["followup"] * t.followup_months
-    )
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """Replications that raised (see :func:`sim.checkpoint.failure_record`); [] if none."""
+        return list(self.manifest.get("failed_replications", []))
 
 
-def simulate(
-    scenario: Scenario,
-    replication: int = 0,
-    root_seed: int = 0,
-    design_key: int = 0,
-    record_sites: bool = False,
-) -> CommunityModel:
-    """Run one replication to the horizon and return the finished model."""
-    model = CommunityModel(
-        scenario=scenario,
-        replication=replication,
-        root_seed=root_seed,
-        design_key=design_key,
-        record_sites=record_sites,
-    )
-    return model.run()
+def chunks(
+    n_designs: int, reps: int, size: int = CHUNK_SIZE, first: int = 0
+) -> list[tuple[int, int, int]]:
+    """Work units ``(design_index, first_rep, stop_rep)``: fixed boundaries, so resume works.
 
-
-def site_finals(model: CommunityModel) -> dict[str, np.ndarray]:
-    """Per-site final state of one run (columns of ``sites.parquet``), shape ``(n_sites,)``."""
-    s, rec = model.sites, model.recorder
-    cls = site_classes(model)
-    return {
-        "site": np.arange(model.n_sites),
-        "arm": np.where(s.arm == 1, "programme", "control"),
-        "size": s.size,
-        "peripheral": s.peripheral,
-        "readiness": s.readiness,
-        "leadership": s.leadership,
-        "fit": s.fit,
-        "join_month": s.join_month,
-        "dropped": s.dropped,
-        "adherence_start": s.adherence_start,
-        "adherence_programme_end": rec.site_adherence_programme_end,
-        "adherence_final": model.site_adherence,
-        "reported_final": s.reported_adherence,
-        "gap_closed": cls["gap_closed"],
-        "site_class": np.where(s.arm == 1, cls["class"], "control"),
-        "conflict_final": s.conflict,
-        "belonging_final": s.belonging,
-        "routinisation_final": s.routinisation,
-        "base_event_rate": s.base_event_rate,
-        "events_total": rec.site_events,
-        "expected_events_total": rec.site_expected,
-    }
-
-
-def run_chunk(
-    scenario: Scenario,
-    design: str,
-    design_index: int,
-    replications: Sequence[int],
-    root_seed: int,
-    crn: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """Run some replications of one design; return small tables, never model objects.
-
-    Returns:
-        ``{"runs", "series", "sites", "site_series"}`` DataFrames; ``site_series`` is non-empty
-        only for the chunk that holds replication 0.
+    Replications ``first .. first + reps - 1`` of each design, cut every ``size`` from ``first``.
     """
-    key = 0 if crn else design_index
-    phases = phase_labels(scenario)
-    months = np.arange(scenario.time.horizon)
-    runs, series, sites, site_series = [], [], [], []
-    for rep in replications:
-        model = simulate(scenario, rep, root_seed, key, record_sites=(rep == 0))
-        ident = {"design": design, "design_index": design_index, "replication": rep}
-        runs.append({**ident, "seed": seed_label(root_seed, rep, key), **run_metrics(model)})
-        frame = pd.DataFrame(model.recorder.data, columns=list(SERIES_COLUMNS))
-        frame.insert(0, "phase", phases)
-        frame.insert(0, "month_in_programme", months - model.programme_start)
-        frame.insert(0, "month", months)
-        for k, v in reversed(ident.items()):
-            frame.insert(0, k, v)
-        series.append(frame)
-        site_df = pd.DataFrame(site_finals(model))
-        for k, v in reversed(ident.items()):
-            site_df.insert(0, k, v)
-        sites.append(site_df)
-        if model.recorder.site_series is not None:
-            traj = model.recorder.site_series
-            ss = pd.DataFrame(
-                {
-                    "design": design,
-                    "replication": rep,
-                    "month": np.repeat(months, model.n_sites),
-                    "site": np.tile(np.arange(model.n_sites), months.size),
-                    "adherence": traj.ravel(),
-                    "peripheral": np.tile(model.sites.peripheral, months.size),
-                    "arm": np.tile(
-                        np.where(model.sites.arm == 1, "programme", "control"), months.size
-                    ),
-                }
-            )
-            site_series.append(ss)
-    return {
-        "runs": pd.DataFrame(runs),
-        "series": pd.concat(series, ignore_index=True),
-        "sites": pd.concat(sites, ignore_index=True),
-        "site_series": (
-            pd.concat(site_series, ignore_index=True) if site_series else pd.DataFrame()
-        ),
-    }
-
-
-def chunks(n_designs: int, reps: int, size: int = CHUNK_SIZE) -> list[tuple[int, int, int]]:
-    """Work units ``(design_index, first_rep, stop_rep)``: fixed boundaries, so resume works."""
-    return [(d, lo, min(lo + size, reps)) for d in range(n_designs) for lo in range(0, reps, size)]
+    stop = first + reps
+    return [
+        (d, lo, min(lo + size, stop)) for d in range(n_designs) for lo in range(first, stop, size)
+    ]
 
 
 def part_name(design_index: int, first_rep: int) -> str:
@@ -198,30 +133,125 @@ def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": cpu, "platform": platform.platform()}
 
 
+@dataclass
+class Plan:
+    """One experiment's settings and manifest, shared by the in-memory and on-disk runners."""
+
+    designs: Sequence[Design]
+    reps: int
+    first: int
+    root_seed: int
+    jobs: int
+    crn: bool
+    backend: str
+    on_error: str
+    progress: bool
+    on_chunk: Callable[[int], None] | None
+    manifest: dict[str, Any]
+    todo: list[tuple[int, int, int]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+
 def _execute(
-    designs: Sequence[Design],
-    todo: list[tuple[int, int, int]],
-    root_seed: int,
-    jobs: int,
-    crn: bool,
-    backend: str,
-) -> Iterator[tuple[tuple[int, int, int], dict[str, pd.DataFrame]]]:
-    if jobs == 1 or len(todo) <= 1:
-        for d, lo, hi in todo:
-            yield run_chunk_unit(designs[d].scenario, designs[d].name, d, lo, hi, root_seed, crn)
-        return
-    parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
-    yield from parallel(
-        delayed(run_chunk_unit)(designs[d].scenario, designs[d].name, d, lo, hi, root_seed, crn)
+    plan: Plan, todo: list[tuple[int, int, int]]
+) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
+    args = [
+        (plan.designs[d].scenario, plan.designs[d].name, d, lo, hi, plan.root_seed, plan.crn)
         for d, lo, hi in todo
+    ]
+    if plan.jobs == 1 or len(todo) <= 1:
+        for a in args:
+            yield run_chunk_unit(*a, on_error=plan.on_error)
+        return
+    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
+    parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
+    yield from parallel(delayed(run_chunk_unit)(*a, on_error=plan.on_error) for a in args)
+
+
+def iterate(
+    plan: Plan, todo: list[tuple[int, int, int]], initial: int = 0
+) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
+    """Run ``todo``, yielding each finished chunk, with a progress bar and ``on_chunk`` calls.
+
+    Closing the generator (or an exception in the caller's loop) stops the workers.
+    """
+    n = len(plan.designs)
+    bar = tqdm(
+        total=n * plan.reps,
+        initial=initial,
+        unit="rep",
+        disable=not plan.progress,
+        desc=f"{n} design(s) x {plan.reps} reps",
     )
+    try:
+        with warnings.catch_warnings(), closing(_execute(plan, todo)) as results:
+            # stopping early cancels queued chunks on purpose; joblib need not warn about it
+            warnings.filterwarnings("ignore", "tasks which were still being processed")
+            for unit, tables in results:
+                yield unit, tables
+                bar.update(unit[2] - unit[1])
+                if plan.on_chunk is not None:
+                    plan.on_chunk(unit[2] - unit[1])
+    finally:
+        bar.close()
 
 
-def run_chunk_unit(
-    scenario: Scenario, design: str, d: int, lo: int, hi: int, root_seed: int, crn: bool
-) -> tuple[tuple[int, int, int], dict[str, pd.DataFrame]]:
-    """Picklable wrapper for the parallel back ends: one chunk, tagged with its unit."""
-    return (d, lo, hi), run_chunk(scenario, design, d, range(lo, hi), root_seed, crn)
+def new_manifest(
+    designs: Sequence[Design],
+    reps: int,
+    root_seed: int,
+    crn: bool,
+    first: int,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest of a new run: everything needed to re-run it (status ``running``)."""
+    from sim.results import git_state  # local: git is only asked once per experiment
+
+    return {
+        "tool": "ccsim",
+        "command": list(settings.get("command", ())),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "root_seed": root_seed,
+        "replications": reps,
+        "first_replication": first,
+        "chunk_size": CHUNK_SIZE,
+        "crn": crn,
+        "jobs": settings.get("jobs"),
+        "backend": settings.get("backend"),
+        "designs": [
+            {
+                "name": d.name,
+                "design_index": i,
+                "design_key": 0 if crn else i,
+                "scenario": d.scenario.model_dump(mode="json"),
+            }
+            for i, d in enumerate(designs)
+        ],
+        "versions": versions(),
+        "machine": machine(),
+        "git": git_state(),
+        **settings.get("extra", {}),
+        "status": "running",
+        "complete": False,
+    }
+
+
+def _check_arguments(
+    designs: Sequence[Design], reps: int, jobs: int, first: int, on_error: str
+) -> None:
+    if not designs:
+        raise ValueError("no designs to run")
+    names = [d.name for d in designs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"design names must be unique, got {names}")
+    if not 1 <= reps <= MAX_REPS:
+        raise ValueError(f"reps must be in [1, {MAX_REPS}], got {reps}")
+    if jobs == 0 or jobs < -1:
+        raise ValueError(f"jobs must be >= 1 (or -1 for all cores), got {jobs}")
+    if first < 0:
+        raise ValueError(f"first_replication must be >= 0, got {first}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
 
 
 def run_experiment(
@@ -235,12 +265,19 @@ def run_experiment(
     backend: str = "loky",
     command: Sequence[str] = (),
     on_chunk: Callable[[int], None] | None = None,
+    *,
+    first_replication: int = 0,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_error: str = "record",
+    memory_reps: int = MEMORY_REPS,
+    extra: dict[str, Any] | None = None,
 ) -> ExperimentResult:
     """Run ``reps`` replications of every design and (optionally) write the results folder.
 
     Args:
         designs: the designs; names must be unique.
-        reps: replications per design (>= 1).
+        reps: replications per design, in [1, 10 000 000].
         root_seed: root of every seed (>= 0).
         jobs: worker processes (>= 1; -1 = all cores).
         out_dir: results folder; ``None`` keeps everything in memory only.
@@ -249,99 +286,87 @@ def run_experiment(
         backend: joblib back end (``loky`` by default; ``sequential``, ``threading``...).
         command: the command line, for the manifest.
         on_chunk: called with the number of replications after each finished chunk.
+        first_replication: index of the first replication (>= 0); replications
+            ``first_replication .. first_replication + reps - 1`` run, so one replication of a
+            big run can be reproduced alone.
+        resume: finish the run recorded in ``out_dir``, skipping finished chunks.
+        overwrite: replace whatever ``out_dir`` holds (else a different experiment, or an
+            unfinished run of this one, is refused).
+        on_error: ``"record"`` (a replication that raises is listed in the manifest and the run
+            goes on) or ``"raise"`` (stop at the first failure, with its traceback).
+        memory_reps: with ``out_dir``, replications per design whose series and sites are
+            returned in memory (>= 0).
+        extra: more manifest entries (e.g. how the command line named the scenarios).
 
     Returns:
-        The experiment's tables and manifest, sorted by design index and replication.
+        The experiment's tables and manifest, sorted by design index and replication;
+        ``result.failures`` lists replications that raised.
 
     Raises:
-        ValueError: on no designs, duplicate names, ``reps < 1`` or ``jobs == 0``.
+        ValueError: on no designs, duplicate names, ``reps`` out of range, bad ``jobs``,
+            ``first_replication`` or ``on_error``.
+        sim.results.OutputError: ``out_dir`` cannot take this run (checked before any work).
+        sim.results.RunError: a write failed or a worker died part-way (the run can resume).
+        sim.checkpoint.Interrupted: SIGINT or SIGTERM arrived (the run can resume).
     """
-    if not designs:
-        raise ValueError("no designs to run")
-    names = [d.name for d in designs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"design names must be unique, got {names}")
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    if jobs == 0:
-        raise ValueError("jobs must be >= 1 (or -1 for all cores), got 0")
-    started = time.perf_counter()
-    manifest: dict[str, Any] = {
-        "tool": "ccsim",
-        "command": list(command),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "root_seed": root_seed,
-        "replications": reps,
-        "crn": crn,
-        "jobs": jobs,
-        "backend": backend,
-        "designs": [
-            {
-                "name": d.name,
-                "design_index": i,
-                "design_key": 0 if crn else i,
-                "scenario": d.scenario.model_dump(mode="json"),
-            }
-            for i, d in enumerate(designs)
-        ],
-        "versions": versions(),
-        "machine": machine(),
-        "complete": False,
-    }
-    from sim.results import git_state  # local: git is only asked once per experiment
+    _check_arguments(designs, reps, jobs, first_replication, on_error)
+    settings = {"command": command, "jobs": jobs, "backend": backend, "extra": extra or {}}
+    plan = Plan(
+        designs=designs,
+        reps=reps,
+        first=first_replication,
+        root_seed=root_seed,
+        jobs=jobs,
+        crn=crn,
+        backend=backend,
+        on_error=on_error,
+        progress=progress,
+        on_chunk=on_chunk,
+        manifest=new_manifest(designs, reps, root_seed, crn, first_replication, settings),
+        todo=chunks(len(designs), reps, first=first_replication),
+    )
+    if out_dir is None:
+        return _in_memory(plan)
+    from sim.diskrun import run_to_disk  # local: sim.diskrun imports this module
 
-    manifest["git"] = git_state()
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(manifest, out_dir / "manifest.json")
-    todo = chunks(len(designs), reps)
+    return run_to_disk(plan, Path(out_dir), resume, overwrite, max(memory_reps, 0))
+
+
+def _in_memory(plan: Plan) -> ExperimentResult:
     collected: dict[str, list[pd.DataFrame]] = {
         "runs": [],
         "series": [],
         "sites": [],
         "site_series": [],
     }
-    bar = tqdm(
-        total=len(designs) * reps,
-        unit="rep",
-        disable=not progress,
-        desc=f"{len(designs)} design(s) x {reps} reps",
-    )
-    try:
-        for (d, lo, hi), tables in _execute(designs, todo, root_seed, jobs, crn, backend):
-            if out_dir is not None:
-                name = part_name(d, lo)
-                for kind in ("runs", "series", "sites"):
-                    write_parquet(tables[kind], out_dir / kind / name)
-            for kind, frame in tables.items():
-                if kind != "series" or out_dir is None:
-                    collected[kind].append(frame)
-            bar.update(hi - lo)
-            if on_chunk is not None:
-                on_chunk(hi - lo)
-    finally:
-        bar.close()
+    failures: list[dict[str, Any]] = []
+    for _unit, tables in iterate(plan, plan.todo):
+        failures.extend(tables.pop("failures"))
+        for kind, frame in tables.items():
+            collected[kind].append(frame)
+    failures.sort(key=lambda f: (f["design_index"], f["replication"]))
     runs = _sorted(collected["runs"], ["design_index", "replication"])
-    sites = _sorted(collected["sites"], ["design_index", "replication", "site"])
-    site_series = _sorted(collected["site_series"], ["design", "month", "site"])
-    series = (
-        read_series(out_dir)
-        if out_dir is not None
-        else _sorted(collected["series"], ["design_index", "replication", "month"])
+    plan.manifest.update(
+        status="complete",
+        complete=True,
+        wall_time_s=round(time.perf_counter() - plan.started, 3),
+        completed_replications=completed_counts(plan, runs),
+        failed_replications=failures,
     )
-    manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
-    manifest["complete"] = True
-    manifest["completed_replications"] = {d.name: reps for d in designs}
-    if out_dir is not None:
-        write_parquet(runs, out_dir / "runs.parquet")
-        write_parquet(sites, out_dir / "sites.parquet")
-        if not site_series.empty:
-            write_parquet(site_series, out_dir / "site_series.parquet")
-        write_json(manifest, out_dir / "manifest.json")
-        for kind in ("runs", "sites"):  # consolidated above; the parts were for resume only
-            shutil.rmtree(out_dir / kind, ignore_errors=True)
-    return ExperimentResult(runs, series, sites, site_series, manifest, out_dir)
+    return ExperimentResult(
+        runs,
+        _sorted(collected["series"], ["design_index", "replication", "month"]),
+        _sorted(collected["sites"], ["design_index", "replication", "site"]),
+        _sorted(collected["site_series"], ["design", "month", "site"]),
+        plan.manifest,
+        None,
+    )
+
+
+def completed_counts(plan: Plan, runs: pd.DataFrame) -> dict[str, int]:
+    """Replications with results, per design name (failed ones are not counted)."""
+    counts = runs["design"].value_counts() if "design" in runs else pd.Series(dtype=int)
+    return {d.name: int(counts.get(d.name, 0)) for d in plan.designs}
 
 
 def _sorted(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+import types
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,8 +23,16 @@ LIBRARY_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_EXTENDS_DEPTH = 10
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines, tabs...) shown escaped, so it is one line."""
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in str(text))
+
+
 class ScenarioError(ValueError):
     """A scenario could not be loaded or validated; the message is one line for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
 
 
 def library() -> dict[str, Path]:
@@ -57,6 +68,8 @@ def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             return c
+        if c.is_dir():
+            raise ScenarioError(f"{c}: is a folder, not a scenario file (expected a .toml file)")
     names = ", ".join(lib) or "none"
     raise ScenarioError(f"scenario file not found: '{ref}' (library scenarios: {names})")
 
@@ -175,16 +188,98 @@ def format_validation_error(exc: ValidationError, data: dict[str, Any], source: 
         msg = str(err["msg"]).removeprefix("Value error, ")
         where = f"{dotted}: " if dotted else ""
         return f"{source}: {where}{msg}"
-    expected = err["msg"].lower()
-    return f"{source}: {dotted} = {value!r}: {expected}"
+    return f"{source}: {_type_message(err, dotted, value, fields)}"
 
 
-def build_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
-    """Validate a raw dict into a :class:`Scenario`, raising a one-line :class:`ScenarioError`."""
+def _type_message(err: Any, dotted: str, value: Any, fields: dict[str, Any]) -> str:
+    """``key = value: what was expected`` for a wrong-type error (tables vs values explained)."""
+    below = [k for k in fields if k.startswith(dotted + ".")]
+    if below and not isinstance(value, dict):
+        return (
+            f"{dotted} = {value!r}: '{dotted}' is a table of settings, not a single value; "
+            f"set one of its keys, e.g. {below[0]}"
+        )
+    if dotted in fields and isinstance(value, dict) and value:
+        return f"{dotted} is a single value, not a table (got {dotted}.{next(iter(value))})"
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{dotted} = {value!r}: expected a table of settings, not a single value"
+    return f"{dotted} = {value!r}: {str(err['msg']).lower()}"
+
+
+def _numeric(annotation: Any) -> bool:
+    """True for a field that takes a number but not a boolean (``int``, ``float | None``...)."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(a in (int, float) for a in args)
+    return False
+
+
+def find_boolean(
+    data: Any, model: type[BaseModel] = Scenario, prefix: str = ""
+) -> tuple[str, bool] | None:
+    """First ``(dotted key, value)`` where ``data`` gives true/false for a number, else None.
+
+    pydantic would read ``true`` as 1, so ``n_sites = true`` must be caught before validation.
+    """
+    if not isinstance(data, dict):
+        return None
+    for name, value in data.items():
+        field = model.model_fields.get(name) if isinstance(name, str) else None
+        if field is None:
+            continue
+        ann, dotted = field.annotation, f"{prefix}{name}"
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            hit = find_boolean(value, ann, dotted + ".")
+        elif get_origin(ann) is dict and isinstance(value, dict):
+            item = get_args(ann)[1]
+            hits = (find_boolean(v, item, f"{dotted}.{k}.") for k, v in value.items())
+            hit = next((h for h in hits if h is not None), None)
+        else:
+            hit = (dotted, value) if isinstance(value, bool) and _numeric(ann) else None
+        if hit is not None:
+            return hit
+    return None
+
+
+def _blame(dotted: str, overrides: Sequence[str], source: str) -> str:
+    """``source``, or ``--set item (on source)`` when the bad key came from a ``--set``."""
+    for item in reversed(overrides):
+        key = item.split("=", 1)[0].strip()
+        related = key.startswith(dotted + ".") or dotted.startswith(key + ".")
+        if dotted and (key == dotted or related):
+            return f"--set {item} (on {source})"
+    return source
+
+
+def build_scenario(
+    data: dict[str, Any], source: str = "scenario", overrides: Sequence[str] = ()
+) -> Scenario:
+    """Validate a raw dict into a :class:`Scenario`.
+
+    Args:
+        data: the merged scenario tables.
+        source: what the data came from (a path, "built-in baseline"), for messages.
+        overrides: the ``--set`` items applied to ``data``; an error in a key one of them set
+            is reported as coming from that ``--set``.
+
+    Raises:
+        ScenarioError: one line naming the source, dotted key, value and what is valid.
+    """
+    boolean = find_boolean(data)
+    if boolean is not None:
+        dotted, value = boolean
+        where = _blame(dotted, overrides, source)
+        raise ScenarioError(
+            f"{where}: {dotted} = {str(value).lower()}: expected a number, not true/false"
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, data, source)) from exc
+        loc = exc.errors()[0]["loc"]
+        where = _blame(".".join(str(p) for p in loc), overrides, source)
+        raise ScenarioError(format_validation_error(exc, data, where)) from exc
 
 
 def load_scenario(
@@ -217,4 +312,4 @@ def load_scenario(
         if key.split(".")[0] == "extends":
             raise ScenarioError(f"--set '{item}': 'extends' cannot be overridden")
         data = apply_override(data, key, value)
-    return build_scenario(data, source)
+    return build_scenario(data, source, overrides)

@@ -6,6 +6,7 @@ command's name is the module name (with ``_`` for ``-``).
 
 COMMANDS: tuple[str, ...] = (
     "run",
+    "rerun",
     "scenarios",
     "app",
     "compare",

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import shlex
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
-from sim.commands.common import UsageError, jobs, positive_int, seed
-from sim.loader import load_scenario
+from sim.commands.backend_options import add_backend_options, open_backend
+from sim.commands.common import (
+    EXIT_FAILED,
+    UsageError,
+    jobs,
+    non_negative_int,
+    replications,
+    seed,
+)
+from sim.loader import build_scenario, load_scenario
+from sim.results import OutputError, read_manifest
+
+DEFAULT_REPS = 100
+DEFAULT_SEED = 20091
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,9 +43,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
               ccsim run keystone hard_only --reps 50     library names work too
               ccsim run baseline --set programme.tactics.hard=0.8 --set sites.n_sites=40
 
+              ccsim run keystone --reps 5000 --resume    finish a run that was interrupted
+              ccsim run keystone --reps 1 --replication 17 --seed 20091   one replication alone
+
             A SCENARIO is a TOML file or a name listed by 'ccsim scenarios'. Replication k uses
             SeedSequence(seed, spawn_key=(0, k)) in every design (common random numbers), so
             its numbers do not depend on --jobs or on --reps.
+
+            Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and --resume
+            finishes the run (the final runs.parquet equals that of an uninterrupted run). A
+            replication that raises is listed on stderr and in manifest.json with the command
+            that reproduces it; the rest of the run completes (exit code 1).
             """
         ),
     )
@@ -44,10 +65,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--reps",
-        type=positive_int,
-        default=100,
+        type=replications,
+        default=None,
         metavar="N",
-        help="replications per scenario (default: 100)",
+        help=f"replications per scenario (default: {DEFAULT_REPS}; with --resume: as recorded)",
+    )
+    run.add_argument(
+        "--replication",
+        type=non_negative_int,
+        default=None,
+        metavar="K",
+        help="index of the first replication (default: 0); with --reps 1 it reproduces "
+        "replication K of a bigger run alone",
     )
     run.add_argument(
         "--jobs",
@@ -56,8 +85,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="J",
         help="worker processes; -1 = all cores (default: %(default)s)",
     )
+    add_backend_options(run)
     run.add_argument(
-        "--seed", type=seed, default=20091, metavar="S", help="root seed (default: %(default)s)"
+        "--seed",
+        type=seed,
+        default=None,
+        metavar="S",
+        help=f"root seed (default: {DEFAULT_SEED}; with --resume: as recorded)",
     )
     run.add_argument(
         "--out",
@@ -80,10 +114,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="independent random streams per scenario instead of common random numbers",
     )
-    run.add_argument(
+    again = run.add_mutually_exclusive_group()
+    again.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a results folder that holds a different experiment",
+        help="replace a results folder that holds a different experiment or an unfinished run",
+    )
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run in --out, skipping finished replications (scenarios, "
+        "--reps and --seed default to the recorded ones)",
     )
     run.add_argument("--no-figures", action="store_true", help="skip figures (faster)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
@@ -93,34 +134,95 @@ def _default_out(names: list[str]) -> Path:
     return Path("results") / ("_vs_".join(names) if len(names) <= 3 else f"{names[0]}_and_more")
 
 
-def _check_out_dir(out: Path, designs: list, overwrite: bool) -> None:
-    """Refuse a folder that holds a different experiment unless ``overwrite``."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    manifest = out / "manifest.json"
-    if manifest.is_file() and not overwrite:
+def _recorded_designs(manifest: dict[str, Any], out: Path) -> list:
+    """The designs of a manifest, validated against today's schema."""
+    from sim.experiment import Design
+
+    designs = []
+    for d in manifest["designs"]:
+        source = f"{out / 'manifest.json'}: design '{d.get('name')}'"
+        designs.append(Design(str(d.get("name")), build_scenario(d.get("scenario") or {}, source)))
+    return designs
+
+
+def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
+    """Out folder, designs, reps, seed, first replication and streams; --resume fills gaps."""
+    out = args.out if args.out is not None else _default_out([d.name for d in designs])
+    if args.out is None and args.replication:  # keep a reproduction apart from the full run
+        out = out.with_name(f"{out.name}-r{args.replication}")
+    cli = {"scenarios": list(args.scenarios), "overrides": list(args.overrides)}
+    reps, root, first, crn = args.reps, args.seed, args.replication, not args.independent
+    old = None
+    if args.resume:
         try:
-            old = json.loads(manifest.read_text(encoding="utf-8"))
-            old_scn = [d.get("scenario") for d in old.get("designs", [])]
-        except (OSError, ValueError):
-            old_scn = None
-        new_scn = [d.scenario.model_dump(mode="json") for d in designs]
-        if old_scn != new_scn:
-            raise UsageError(
-                f"--out {out}: holds results of a different experiment; use --overwrite "
-                "or another --out"
-            )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write there ({exc.strerror})") from exc
+            old = read_manifest(out / "manifest.json")
+        except OutputError:
+            old = None  # run_experiment says there is nothing to resume
+    if old is not None:
+        if not args.scenarios and not args.overrides:
+            designs, cli = _recorded_designs(old, out), old.get("cli", cli)
+        reps = reps if reps is not None else old.get("replications")
+        root = root if root is not None else old.get("root_seed")
+        first = first if first is not None else old.get("first_replication", 0)
+        crn = bool(old.get("crn", True)) and not args.independent
+    return {
+        "out": out,
+        "designs": designs,
+        "reps": reps or DEFAULT_REPS,
+        "seed": DEFAULT_SEED if root is None else root,
+        "first": first or 0,
+        "crn": crn,
+        "cli": cli,
+    }
+
+
+def reproduce_command(failure: dict[str, Any], manifest: dict[str, Any]) -> str:
+    """A command line that runs one failed replication alone (with its traceback, --debug)."""
+    cli = manifest.get("cli")
+    rep, seed_ = failure["replication"], manifest["root_seed"]
+    out = f"results/repro-{failure['design']}-r{rep}"
+    if cli is None:  # scenarios not given on a command line: re-run from the manifest
+        return shlex.join(["ccsim", "--debug", "rerun", str(manifest.get("_path", "manifest.json")),
+                           "--replication", str(rep), "--out", out])  # fmt: skip
+    refs = list(cli.get("scenarios") or [])
+    if manifest.get("crn", True) and refs:  # under CRN every design uses the same streams
+        refs = [refs[failure["design_index"]]]
+    words = ["ccsim", "--debug", "run", *refs]
+    for item in cli.get("overrides") or []:
+        words += ["--set", item]
+    words += ["--reps", "1", "--replication", str(rep), "--seed", str(seed_), "--jobs", "1"]
+    if not manifest.get("crn", True):
+        words.append("--independent")
+    return shlex.join([*words, "--out", out, "--overwrite", "--no-figures"])
+
+
+def report_failures(failures: list[dict[str, Any]], manifest: dict[str, Any], out: Path) -> None:
+    """Print each failed replication (design, replication, seeds, error) and how to reproduce it."""
+    from sim.experiment import describe_failure
+
+    n = len(failures)
+    print(
+        f"ccsim run: {n} replication(s) failed; the rest of the run is complete and the failures "
+        f"are listed in {out / 'manifest.json'} (failed_replications):",
+        file=sys.stderr,
+    )
+    for f in failures[:20]:
+        print(f"  {describe_failure(f)}", file=sys.stderr)
+        print(f"    reproduce: {reproduce_command(f, manifest)}", file=sys.stderr)
+    if n > 20:
+        print(f"  ... and {n - 20} more", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    """``ccsim run``: load, run, write results, figures and summary; print the summary."""
+    """``ccsim run``: load, run, write results, figures and summary; print the summary.
+
+    Returns:
+        0, or 1 (:data:`EXIT_FAILED`) when some replications failed.
+
+    Raises:
+        ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
+        RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
+    """
     from sim.experiment import Design, run_experiment
 
     refs: list[str | None] = list(args.scenarios) or [None]
@@ -131,22 +233,25 @@ def run(args: argparse.Namespace) -> int:
     names = [d.name for d in designs]
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
-    out = args.out if args.out is not None else _default_out(names)
-    _check_out_dir(out, designs, args.overwrite)
-    if args.overwrite:
-        for stale in ("runs", "series", "sites"):
-            for part in (out / stale).glob("part-*.parquet"):
-                part.unlink()
-    result = run_experiment(
-        designs,
-        reps=args.reps,
-        root_seed=args.seed,
-        jobs=args.jobs,
-        out_dir=out,
-        crn=not args.independent,
-        progress=not args.quiet,
-        command=sys.argv,
-    )
+    st = _settings(args, designs)
+    out = st["out"]
+    with open_backend(args) as backend:  # loky here, or a dask / ray cluster
+        result = run_experiment(
+            st["designs"],
+            reps=st["reps"],
+            root_seed=st["seed"],
+            jobs=backend.jobs,
+            out_dir=out,
+            crn=st["crn"],
+            progress=not args.quiet,
+            command=sys.argv,
+            first_replication=st["first"],
+            resume=args.resume,
+            overwrite=args.overwrite,
+            on_error="raise" if getattr(args, "debug", False) else "record",
+            extra={"cli": st["cli"], "cluster": backend.where},
+            backend=backend.name,
+        )
     from sim import report
 
     if not args.no_figures:
@@ -160,4 +265,7 @@ def run(args: argparse.Namespace) -> int:
         f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json"
         f"{', figures/' if not args.no_figures else ''}, summary.md)"
     )
+    if result.failures:
+        report_failures(result.failures, {**result.manifest, "_path": out / "manifest.json"}, out)
+        return EXIT_FAILED
     return 0

@@ -1,0 +1,299 @@
+"""A run's state on disk: what is finished, whether a folder may be reused, stop signals, failures.
+
+:func:`sim.experiment.run_experiment` uses these helpers so that every command writing a results
+folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
+
+* each finished chunk leaves its Parquet parts and then a marker ``chunks/part-*.json`` (written
+  last, atomically), so a chunk counts as finished only when all its parts are on disk;
+* ``--resume`` skips finished chunks; it refuses a folder holding another experiment, a different
+  number of replications or outputs of other package versions (finishing it would mix them);
+* a fresh run refuses a folder holding a different experiment, or an unfinished run of the same
+  one, unless ``--overwrite``;
+* SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted` in the main thread, so the runner can mark
+  the manifest incomplete before the process exits with ``128 + signal number``;
+* a replication that raises becomes a failure record (design, replication, seeds, error) instead
+  of stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sim.results import (
+    PART_KINDS,
+    OutputError,
+    read_manifest,
+)
+from sim.series import SERIES_COLUMNS
+
+CONSOLIDATED: tuple[str, ...] = ("runs.parquet", "sites.parquet", "site_series.parquet")
+"""Files written when a run completes (removed when a folder is reused for a fresh run)."""
+TRACEBACK_LINES = 30
+"""Last lines of a failed replication's traceback kept in the manifest."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM; finished chunks are on disk.
+
+    Attributes:
+        signum: the signal number (2 = SIGINT, 15 = SIGTERM).
+        exit_code: ``128 + signum``, the shell convention for death by a signal.
+    """
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message or f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """Process exit code for this interruption (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` for the duration of the block.
+
+    Only the first signal raises; later ones are ignored so that the clean-up after the first
+    (marking the manifest incomplete) finishes. Signals the process ignores (``SIG_IGN``, as for
+    background jobs) stay ignored. Outside the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(sig)
+        if current is signal.SIG_IGN:
+            continue
+        previous[sig] = current
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# ------------------------------------------------------------------ folder reuse
+
+
+def identity(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What makes two results folders the same experiment: designs, seed, streams, first rep."""
+    return {
+        "designs": [(d.get("name"), d.get("scenario")) for d in manifest.get("designs", [])],
+        "root_seed": manifest.get("root_seed"),
+        "crn": manifest.get("crn"),
+        "first_replication": manifest.get("first_replication", 0),
+    }
+
+
+def difference(old: dict[str, Any], new: dict[str, Any], resume: bool) -> str | None:
+    """First way in which manifest ``new`` is not the experiment of manifest ``old`` (or None).
+
+    With ``resume`` the replications, chunk size and package versions must match too.
+    """
+    a, b = identity(old), identity(new)
+    if [n for n, _ in a["designs"]] != [n for n, _ in b["designs"]]:
+        return f"designs {[n for n, _ in a['designs']]}, not {[n for n, _ in b['designs']]}"
+    for (name, old_scn), (_, new_scn) in zip(a["designs"], b["designs"], strict=True):
+        if old_scn != new_scn:
+            return f"design '{name}' has different parameters"
+    labels = {"root_seed": "root seed", "crn": "common random numbers", "first_replication": ""}
+    for key, label in labels.items():
+        if a[key] != b[key]:
+            return f"{label or 'first replication'} {a[key]}, not {b[key]}"
+    if not resume:
+        return None
+    if old.get("replications") != new.get("replications"):
+        return f"it was started with --reps {old.get('replications')}, not {new['replications']}"
+    if old.get("chunk_size", 25) != new.get("chunk_size"):
+        return f"chunk size {old.get('chunk_size', 25)}, not {new.get('chunk_size')}"
+    changed = [
+        f"{k} {v} -> {new['versions'].get(k)}"
+        for k, v in old.get("versions", {}).items()
+        if new.get("versions", {}).get(k) != v
+    ]
+    if changed:
+        return (
+            f"it was started with other package versions ({', '.join(changed)}); finishing it "
+            "would mix their outputs"
+        )
+    return None
+
+
+def finished_count(out: Path) -> int:
+    """Replications finished (run or failed) according to the chunk markers in ``out``."""
+    total = 0
+    for marker in (Path(out) / "chunks").glob("part-*.json"):
+        try:
+            m = json.loads(marker.read_text(encoding="utf-8"))
+            total += int(m["stop"]) - int(m["first"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return total
+
+
+def clear_results(out: Path) -> None:
+    """Remove ccsim's own parts, markers and consolidated tables from ``out`` (nothing else)."""
+    out = Path(out)
+    for kind in (*PART_KINDS, "chunks"):
+        for part in (out / kind).glob("part-*"):
+            part.unlink(missing_ok=True)
+    for name in CONSOLIDATED:
+        (out / name).unlink(missing_ok=True)
+
+
+def prepare_folder(
+    out: Path, manifest: dict[str, Any], resume: bool, overwrite: bool
+) -> dict[str, Any] | None:
+    """Check that ``out`` may take this run; clear old results for a fresh run.
+
+    Args:
+        out: the results folder (exists, writable and locked by the caller).
+        manifest: the new run's manifest.
+        resume: finish the run recorded in ``out`` instead of starting afresh.
+        overwrite: replace whatever ``out`` holds.
+
+    Returns:
+        The previous manifest when resuming, else ``None``.
+
+    Raises:
+        OutputError: nothing to resume; a different experiment (without ``overwrite``); an
+            unfinished run of the same experiment (without ``resume`` or ``overwrite``).
+    """
+    path = Path(out) / "manifest.json"
+    previous: dict[str, Any] | None = None
+    if path.exists():
+        try:
+            previous = read_manifest(path)
+        except OutputError:
+            previous = None
+    if resume:
+        if previous is None:
+            raise OutputError(
+                f"--out {out}: nothing to resume (no readable manifest.json); run without --resume"
+            )
+        diff = difference(previous, manifest, resume=True)
+        if diff:
+            raise OutputError(f"--out {out}: cannot resume: {diff}")
+        return previous
+    if path.exists() and not overwrite:
+        diff = "unreadable manifest.json" if previous is None else None
+        diff = diff or difference(previous or {}, manifest, resume=False)
+        if diff:
+            raise OutputError(
+                f"--out {out}: holds results of a different experiment ({diff}); use "
+                "--overwrite or another --out"
+            )
+        if previous is not None and not previous.get("complete", False):
+            total = len(previous.get("designs", [])) * int(previous.get("replications", 0))
+            raise OutputError(
+                f"--out {out}: holds an unfinished run of this experiment "
+                f"({finished_count(out)} of {total} replications done); add --resume to finish "
+                "it, or --overwrite to start again"
+            )
+    clear_results(out)
+    return None
+
+
+# ------------------------------------------------------------------ chunk markers
+
+
+def marker_path(out: Path, part: str) -> Path:
+    """The marker of a chunk, ``chunks/part-d000-r000000.json`` for part ``part-d000-r000000``."""
+    return Path(out) / "chunks" / (part.removesuffix(".parquet") + ".json")
+
+
+def finished_units(
+    out: Path, todo: Sequence[tuple[int, int, int]], part_names: Sequence[str]
+) -> dict[tuple[int, int, int], dict[str, Any]]:
+    """Chunks of ``todo`` whose marker and parts are all on disk: ``{unit: marker}``.
+
+    A marker that is unreadable, names another chunk or lists a part that is missing does not
+    count, so that chunk runs again.
+    """
+    done = {}
+    for unit, name in zip(todo, part_names, strict=True):
+        path = marker_path(out, name)
+        try:
+            marker = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        d, lo, hi = unit
+        if (marker.get("design_index"), marker.get("first"), marker.get("stop")) != (d, lo, hi):
+            continue
+        if all((Path(out) / kind / name).is_file() for kind in marker.get("parts", [])):
+            done[unit] = marker
+    return done
+
+
+def estimate_bytes(horizons: Sequence[int], n_sites: Sequence[int], reps: Sequence[int]) -> float:
+    """Rough disk need (bytes) of a run: compressed series, sites and runs rows, plus a margin.
+
+    Args:
+        horizons: months simulated, per design.
+        n_sites: programme plus control sites, per design.
+        reps: replications still to run, per design.
+    """
+    per_value = 3.0  # zstd-compressed float64, measured on the library scenarios (~2-4 bytes)
+    total = 0.0
+    for h, n, r in zip(horizons, n_sites, reps, strict=True):
+        series = h * (len(SERIES_COLUMNS) + 6) * per_value
+        sites = 2 * n * 25 * per_value  # the parts, and the consolidated copy at the end
+        total += r * (series + sites + 2 * 60 * 8)
+    return total + 5e6
+
+
+# ------------------------------------------------------------------ failures
+
+
+def failure_record(
+    exc: BaseException,
+    design: str,
+    design_index: int,
+    replication: int,
+    root_seed: int,
+    design_key: int,
+    seed: int,
+) -> dict[str, Any]:
+    """What the manifest records about a replication that raised ``exc``.
+
+    ``error`` is one line (exception type and the first line of its message); ``traceback`` keeps
+    the last :data:`TRACEBACK_LINES` lines of the traceback.
+    """
+    lines = "".join(traceback.format_exception(exc)).rstrip().splitlines()
+    message = (str(exc).strip().splitlines() or [""])[0]
+    return {
+        "design": design,
+        "design_index": design_index,
+        "replication": replication,
+        "root_seed": root_seed,
+        "design_key": design_key,
+        "seed": seed,
+        "error": f"{type(exc).__name__}: {message}".rstrip(": "),
+        "traceback": lines[-TRACEBACK_LINES:],
+    }
+
+
+def describe_failure(rec: dict[str, Any]) -> str:
+    """One line for a failure record: design, replication, seeds and the error."""
+    return (
+        f"design '{rec['design']}' replication {rec['replication']} failed (root seed "
+        f"{rec['root_seed']}, design key {rec['design_key']}, seed {rec['seed']}): {rec['error']}"
+    )

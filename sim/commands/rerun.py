@@ -1,0 +1,202 @@
+"""``ccsim rerun MANIFEST``: re-create an experiment from its manifest.json and check the numbers.
+
+The manifest holds the resolved scenario of every design, the root seed, the replications, the
+random-stream mode and the package versions, so a figure published from a results folder can be
+re-created years later without the scenario files or the command line that made it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.commands.common import EXIT_FAILED, UsageError, jobs, non_negative_int
+from sim.loader import build_scenario
+from sim.results import read_manifest, versions
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``ccsim rerun``."""
+    p = sub.add_parser(
+        "rerun",
+        help="re-run an experiment from its manifest.json and check the numbers are identical",
+        description="Re-run the experiment recorded in a manifest.json (resolved scenarios, root "
+        "seed, replications, random streams) into a new folder, then compare its runs.parquet "
+        "with the original's. Exit code 0 when identical, 1 when any value differs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent(
+            """\
+            examples:
+              ccsim rerun results/keystone/manifest.json
+              ccsim rerun results/keystone --replication 17        one replication alone
+            """
+        ),
+    )
+    p.add_argument(
+        "manifest", type=Path, metavar="MANIFEST", help="a manifest.json or its results folder"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder for the re-run (default: <results folder>-rerun)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=jobs,
+        default=os.cpu_count() or 1,
+        metavar="J",
+        help="worker processes; -1 = all cores (default: %(default)s)",
+    )
+    p.add_argument(
+        "--replication",
+        type=non_negative_int,
+        default=None,
+        metavar="K",
+        help="re-run only replication K (e.g. one that failed)",
+    )
+    p.add_argument(
+        "--design",
+        default=None,
+        metavar="NAME",
+        help="with --replication: only this design (runs with common random numbers only)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace what --out holds")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _designs(manifest: dict[str, Any], source: Path, only: str | None) -> list:
+    """The manifest's designs (validated by today's schema), optionally just one of them."""
+    from sim.experiment import Design
+
+    designs = [
+        Design(str(d["name"]), build_scenario(d["scenario"], f"{source}: design '{d['name']}'"))
+        for d in manifest["designs"]
+    ]
+    if only is None:
+        return designs
+    if not manifest.get("crn", True):
+        raise UsageError("--design: this run used independent streams; re-run every design")
+    chosen = [d for d in designs if d.name == only]
+    if not chosen:
+        names = ", ".join(d.name for d in designs)
+        raise UsageError(f"--design {only}: not in {source} (designs: {names})")
+    return chosen
+
+
+def _notes(manifest: dict[str, Any]) -> list[str]:
+    """Why numbers might differ: other package versions, or a source tree that has changed."""
+    from sim.results import git_state
+
+    now = versions()
+    notes = [
+        f"recorded with {k} {v}, now {now.get(k)}"
+        for k, v in manifest.get("versions", {}).items()
+        if now.get(k) != v
+    ]
+    then, here = manifest.get("git") or {}, git_state()
+    if then.get("commit") and then.get("commit") != here.get("commit"):
+        notes.append(
+            f"recorded at git commit {str(then['commit'])[:12]}, now {str(here.get('commit'))[:12]}"
+        )
+    if then.get("dirty"):
+        notes.append("the recorded source tree had uncommitted changes")
+    return notes
+
+
+def compare_runs(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """Differences between two ``runs`` tables, one line each; [] when identical (NaN = NaN)."""
+    keys = ["design", "replication"]
+    old = old.sort_values(keys, ignore_index=True)
+    new = new.sort_values(keys, ignore_index=True)
+    if list(old.columns) != list(new.columns):
+        gone, added = set(old) - set(new), set(new) - set(old)
+        return [f"columns differ: missing {sorted(gone)}, new {sorted(added)}"]
+    if len(old) != len(new) or not old[keys].equals(new[keys]):
+        return [f"rows differ: {len(old)} (design, replication) rows, now {len(new)}"]
+    lines = []
+    for col in old.columns:
+        if old[col].equals(new[col]):
+            continue
+        a, b = old[col].to_numpy(), new[col].to_numpy()
+        if np.issubdtype(a.dtype, np.number) and np.issubdtype(b.dtype, np.number):
+            diff = np.nanmax(np.abs(a.astype(float) - b.astype(float)), initial=0.0)
+            lines.append(f"{col}: differs in {int((a != b).sum())} rows (max |diff| {diff:.3g})")
+        else:
+            lines.append(f"{col}: differs in {int((a != b).sum())} rows")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """``ccsim rerun``: run the recorded experiment again and compare ``runs.parquet``.
+
+    Returns:
+        0 when the re-run's runs.parquet equals the original's (or there is none to compare),
+        1 (:data:`EXIT_FAILED`) when any value differs.
+
+    Raises:
+        OutputError: the manifest is missing or not a ccsim manifest; ``--out`` is unusable.
+        UsageError: ``--replication`` outside the recorded run; a ``--design`` not in it.
+    """
+    from sim.experiment import run_experiment
+
+    manifest = read_manifest(args.manifest)
+    folder = args.manifest if args.manifest.is_dir() else args.manifest.parent
+    source = folder / "manifest.json"
+    designs = _designs(manifest, source, args.design)
+    reps, first = int(manifest["replications"]), int(manifest.get("first_replication", 0))
+    if args.design is not None and args.replication is None:
+        raise UsageError("--design needs --replication")
+    if args.replication is not None:
+        if not first <= args.replication < first + reps:
+            raise UsageError(
+                f"--replication {args.replication}: the run has replications {first} to "
+                f"{first + reps - 1}"
+            )
+        reps, first = 1, args.replication
+    suffix = "-rerun" if args.replication is None else f"-rerun-r{args.replication}"
+    out = args.out if args.out is not None else folder.parent / f"{folder.resolve().name}{suffix}"
+    for note in _notes(manifest):
+        print(f"note: {note}; numbers may differ", file=sys.stderr)
+    result = run_experiment(
+        designs,
+        reps=reps,
+        root_seed=int(manifest["root_seed"]),
+        jobs=args.jobs,
+        out_dir=out,
+        crn=bool(manifest.get("crn", True)),
+        progress=not args.quiet,
+        command=sys.argv,
+        first_replication=first,
+        overwrite=args.overwrite,
+        on_error="raise" if getattr(args, "debug", False) else "record",
+        extra={"rerun_of": str(source), "cli": manifest.get("cli")},
+    )
+    print(f"re-run: {out}/")
+    original = folder / "runs.parquet"
+    if not original.is_file():
+        print(f"no {original} to compare with (the original run did not complete)")
+        return 0
+    old = pd.read_parquet(original)
+    old = old[old["design"].isin([d.name for d in designs])]
+    old = old[old["replication"].between(first, first + reps - 1)]
+    index = {d["name"]: d["design_index"] for d in manifest["designs"]}
+    new = result.runs
+    if "design" in new and "design_index" in old:  # --design renumbers the one design it keeps
+        new = new.assign(design_index=new["design"].map(index).astype(old["design_index"].dtype))
+    diffs = compare_runs(old, new)
+    if not diffs:
+        print(f"identical: runs.parquet matches {original} ({len(old)} rows)")
+        return 0
+    print(f"DIFFERENT from {original}:")
+    for line in diffs:
+        print(f"  {line}")
+    return EXIT_FAILED

@@ -1,0 +1,192 @@
+"""One design's replications, run in a worker: the model, its metrics and its small tables.
+
+:func:`run_chunk` is what the parallel back ends execute (via :func:`run_chunk_unit`). It never
+returns model objects, only DataFrames and failure records, so the results pickle cheaply. A
+replication that raises becomes a failure record (see :mod:`sim.checkpoint`) unless
+``on_error="raise"``. :data:`FAULT_ENV` is a test-only hook that makes chosen replications raise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.checkpoint import failure_record
+from sim.metrics import run_metrics, site_classes
+from sim.model import CommunityModel
+from sim.rng import seed_label
+from sim.scenario import Scenario
+from sim.series import SERIES_COLUMNS
+
+FAULT_ENV = "CCSIM_FAULT_INJECT"
+"""Test-only hook: ``"design:replication[,design:replication...]"`` (design name or index) makes
+those replications raise inside :func:`run_chunk`, to test failure handling. Never set it in
+production runs."""
+
+
+def phase_labels(scn: Scenario) -> np.ndarray:
+    """Phase of each month: ``baseline``, ``programme`` or ``followup`` (shape ``(horizon,)``)."""
+    t = scn.time
+    return np.array(
+        ["baseline"] * t.baseline_months
+        + ["programme"] * t.programme_months
+        + ["followup"] * t.followup_months
+    )
+
+
+def simulate(
+    scenario: Scenario,
+    replication: int = 0,
+    root_seed: int = 0,
+    design_key: int = 0,
+    record_sites: bool = False,
+) -> CommunityModel:
+    """Run one replication to the horizon and return the finished model."""
+    model = CommunityModel(
+        scenario=scenario,
+        replication=replication,
+        root_seed=root_seed,
+        design_key=design_key,
+        record_sites=record_sites,
+    )
+    return model.run()
+
+
+def site_finals(model: CommunityModel) -> dict[str, np.ndarray]:
+    """Per-site final state of one run (columns of ``sites.parquet``), shape ``(n_sites,)``."""
+    s, rec = model.sites, model.recorder
+    cls = site_classes(model)
+    return {
+        "site": np.arange(model.n_sites),
+        "arm": np.where(s.arm == 1, "programme", "control"),
+        "size": s.size,
+        "peripheral": s.peripheral,
+        "readiness": s.readiness,
+        "leadership": s.leadership,
+        "fit": s.fit,
+        "join_month": s.join_month,
+        "dropped": s.dropped,
+        "adherence_start": s.adherence_start,
+        "adherence_programme_end": rec.site_adherence_programme_end,
+        "adherence_final": model.site_adherence,
+        "reported_final": s.reported_adherence,
+        "gap_closed": cls["gap_closed"],
+        "site_class": np.where(s.arm == 1, cls["class"], "control"),
+        "conflict_final": s.conflict,
+        "belonging_final": s.belonging,
+        "routinisation_final": s.routinisation,
+        "base_event_rate": s.base_event_rate,
+        "events_total": rec.site_events,
+        "expected_events_total": rec.site_expected,
+    }
+
+
+def injected_faults() -> set[tuple[str, int]]:
+    """Replications that :data:`FAULT_ENV` asks to fail (test-only hook): ``{(design, rep)}``."""
+    faults = set()
+    for item in os.environ.get(FAULT_ENV, "").split(","):
+        design, _, rep = item.strip().rpartition(":")
+        if design and rep.strip().isdigit():
+            faults.add((design.strip(), int(rep)))
+    return faults
+
+
+def replication_tables(
+    scenario: Scenario, design: str, design_index: int, rep: int, root_seed: int, key: int
+) -> dict[str, Any]:
+    """Run one replication: its ``runs`` row (a dict) and ``series``/``sites``/``site_series``."""
+    months = np.arange(scenario.time.horizon)
+    model = simulate(scenario, rep, root_seed, key, record_sites=(rep == 0))
+    ident = {"design": design, "design_index": design_index, "replication": rep}
+    row = {**ident, "seed": seed_label(root_seed, rep, key), **run_metrics(model)}
+    frame = pd.DataFrame(model.recorder.data, columns=list(SERIES_COLUMNS))
+    frame.insert(0, "phase", phase_labels(scenario))
+    frame.insert(0, "month_in_programme", months - model.programme_start)
+    frame.insert(0, "month", months)
+    site_df = pd.DataFrame(site_finals(model))
+    for k, v in reversed(ident.items()):
+        frame.insert(0, k, v)
+        site_df.insert(0, k, v)
+    ss = pd.DataFrame()
+    if model.recorder.site_series is not None:
+        n, arm = model.n_sites, np.where(model.sites.arm == 1, "programme", "control")
+        ss = pd.DataFrame(
+            {
+                "design": design,
+                "replication": rep,
+                "month": np.repeat(months, n),
+                "site": np.tile(np.arange(n), months.size),
+                "adherence": model.recorder.site_series.ravel(),
+                "peripheral": np.tile(model.sites.peripheral, months.size),
+                "arm": np.tile(arm, months.size),
+            }
+        )
+    return {"runs": row, "series": frame, "sites": site_df, "site_series": ss}
+
+
+def run_chunk(
+    scenario: Scenario,
+    design: str,
+    design_index: int,
+    replications: Sequence[int],
+    root_seed: int,
+    crn: bool = True,
+    on_error: str = "record",
+) -> dict[str, Any]:
+    """Run some replications of one design; return small tables, never model objects.
+
+    Args:
+        scenario, design, design_index: the design.
+        replications: replication indices (>= 0) to run, in order.
+        root_seed: the experiment's root seed.
+        crn: common random numbers (design key 0) or independent streams (key = design index).
+        on_error: ``"record"`` turns a replication that raises into a failure record and goes
+            on; ``"raise"`` lets the exception through (for ``--debug``).
+
+    Returns:
+        ``{"runs", "series", "sites", "site_series"}`` DataFrames (``site_series`` non-empty only
+        for replication 0) and ``"failures"``: a list of :func:`sim.checkpoint.failure_record`.
+    """
+    key = 0 if crn else design_index
+    faults = injected_faults()
+    rows: list[dict[str, Any]] = []
+    frames: dict[str, list[pd.DataFrame]] = {"series": [], "sites": [], "site_series": []}
+    failures = []
+    for rep in replications:
+        try:
+            if (design, rep) in faults or (str(design_index), rep) in faults:
+                raise RuntimeError(f"fault injected by {FAULT_ENV} (test-only hook)")
+            tables = replication_tables(scenario, design, design_index, rep, root_seed, key)
+        except Exception as exc:
+            if on_error == "raise":
+                raise
+            label = seed_label(root_seed, rep, key)
+            failures.append(failure_record(exc, design, design_index, rep, root_seed, key, label))
+            continue
+        rows.append(tables.pop("runs"))
+        for kind, frame in tables.items():
+            if not frame.empty:
+                frames[kind].append(frame)
+    out: dict[str, Any] = {"runs": pd.DataFrame(rows)}
+    for kind, parts in frames.items():
+        out[kind] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out["failures"] = failures
+    return out
+
+
+def run_chunk_unit(
+    scenario: Scenario,
+    design: str,
+    d: int,
+    lo: int,
+    hi: int,
+    root_seed: int,
+    crn: bool,
+    on_error: str = "record",
+) -> tuple[tuple[int, int, int], dict[str, Any]]:
+    """Picklable wrapper for the parallel back ends: one chunk, tagged with its unit."""
+    return (d, lo, hi), run_chunk(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
