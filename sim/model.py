@@ -107,6 +107,11 @@ class CommunityModel(mesa.Model):
         self._gap_at_last_review = 1.0
         self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
         self._site_row = 3 * self.clinicians.site  # row of each clinician's site in lapse tables
+        starts = np.concatenate([[0], np.cumsum(self.sites.size)[:-1]])
+        grouped = np.array_equal(
+            np.repeat(np.arange(self.n_sites), self.sites.size), self.clinicians.site
+        )
+        self._site_starts = starts if grouped and self.sites.size.all() else None
         self.report_error = np.full(self.n_sites, np.nan)  # reported - true, report months only
         if make_agents:
             for i in range(self.n_sites):
@@ -139,10 +144,12 @@ class CommunityModel(mesa.Model):
         return self._bounds
 
     def _update_shares(self) -> None:
-        adopted = (self.clinicians.adoption > 0).astype(float)
-        self.adopted_share = np.bincount(self.clinicians.site, adopted, self.n_sites) / (
-            self.site_sizes
-        )
+        adopted = self.clinicians.adoption > 0
+        if self._site_starts is not None:  # rows grouped by site: a segment sum (exact counts)
+            count = np.add.reduceat(adopted, self._site_starts, dtype=float)
+        else:
+            count = np.bincount(self.clinicians.site, adopted.astype(float), self.n_sites)
+        self.adopted_share = count / self.site_sizes
         c = self.scn.challenge
         self.site_adherence = outcomes.adherence(
             self.adopted_share, c.baseline_adherence, c.target_adherence
