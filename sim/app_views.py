@@ -295,9 +295,10 @@ def status_text(model: AppModel) -> str:
     """
     n = model.month
     s, prog = model.sites, model.prog_mask
-    if n < model.programme_start:
+    last = n - 1  # the month just simulated
+    if last < model.programme_start:
         phase = "baseline"
-    elif n < model.programme_end:
+    elif last < model.programme_end:
         phase = "programme"
     else:
         phase = "follow-up"
