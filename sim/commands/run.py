@@ -160,7 +160,7 @@ def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
             old = None  # run_experiment says there is nothing to resume
     if old is not None:
         if not args.scenarios and not args.overrides:
-            designs, cli = _recorded_designs(old, out), old.get("cli", cli)
+            designs, cli = _recorded_designs(old, out), old.get("cli")  # None: not from a CLI
         reps = reps if reps is not None else old.get("replications")
         root = root if root is not None else old.get("root_seed")
         first = first if first is not None else old.get("first_replication", 0)
@@ -182,8 +182,11 @@ def reproduce_command(failure: dict[str, Any], manifest: dict[str, Any]) -> str:
     rep, seed_ = failure["replication"], manifest["root_seed"]
     out = f"results/repro-{failure['design']}-r{rep}"
     if cli is None:  # scenarios not given on a command line: re-run from the manifest
-        return shlex.join(["ccsim", "--debug", "rerun", str(manifest.get("_path", "manifest.json")),
-                           "--replication", str(rep), "--out", out])  # fmt: skip
+        where = str(manifest.get("_path", "manifest.json"))
+        words = ["ccsim", "--debug", "rerun", where, "--replication", str(rep), "--out", out]
+        if manifest.get("crn", True):
+            words += ["--design", str(failure["design"])]
+        return shlex.join([*words, "--overwrite"])
     refs = list(cli.get("scenarios") or [])
     if manifest.get("crn", True) and refs:  # under CRN every design uses the same streams
         refs = [refs[failure["design_index"]]]
