@@ -8,6 +8,7 @@ when dask.distributed is not installed (``pip install 'ccsim[dask]'``).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +105,16 @@ def test_missing_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     missing = pytest.raises(BackendUnavailableError, match=r"install ccsim\[ray\]")
     with missing, joblib_backend("ray"):
         pass
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CCSIM_TEST_RAY"),
+    reason="ray starts a local cluster (~20 s, ~1 GB); set CCSIM_TEST_RAY=1 to run",
+)
+def test_ray_matches_sequential(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="ray not installed (pip install 'ccsim[ray]')")
+    with joblib_backend("ray", local_workers=2) as be:
+        assert be.name == "ray" and be.workers == 2
+        on_ray = _run(tmp_path / "ray", be.workers, be.name)
+    sequential = _run(tmp_path / "sequential", 1, "sequential")
+    pd.testing.assert_frame_equal(on_ray, sequential, check_exact=True)
