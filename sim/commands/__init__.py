@@ -9,6 +9,7 @@ COMMANDS: tuple[str, ...] = (
     "rerun",
     "scenarios",
     "app",
+    "validate",
     "compare",
     "sweep",
     "sensitivity",
