@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in _modules().values():
         module.add_parser(sub)
+    for command in sub.choices.values():  # `ccsim run ... --debug` works as well as before
+        command.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show full tracebacks on errors",
+        )
     return parser
 
 

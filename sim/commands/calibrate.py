@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from sim.commands.common import UsageError, positive_int, seed
+from sim.commands.common import UsageError, non_negative_int, positive_int, seed
 
 DEFAULT_SEED = 20091
 
@@ -19,16 +19,6 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value:g}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
@@ -112,7 +102,11 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
         "--sims", type=positive_int, default=200, metavar="N", help="forward simulations (200)"
     )
     cal.add_argument(
-        "--perms", type=_count, default=2000, metavar="N", help="permutations, 0 skips (2000)"
+        "--perms",
+        type=non_negative_int,
+        default=2000,
+        metavar="N",
+        help="permutations, 0 skips (2000)",
     )
     cal.add_argument(
         "--seed", type=seed, default=DEFAULT_SEED, metavar="S", help="root seed (%(default)s)"

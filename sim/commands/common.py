@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 EXIT_FAILED = 1  # ran, but some replications failed, or stopped part-way (can --resume)
 EXIT_USAGE = 2
@@ -14,53 +15,74 @@ class UsageError(ValueError):
     """Bad command-line input; reported as one line with exit code 2."""
 
 
-def positive_int(text: str) -> int:
+def whole_number(text: str, lo: int | None = None, hi: int | None = None, note: str = "") -> int:
+    """Parse an integer option value in [lo, hi]; raise argparse's one-line type error."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if lo is not None and value < lo:
+        raise argparse.ArgumentTypeError(f"must be >= {lo}{note}, got {value}")
+    if hi is not None and value > hi:
+        raise argparse.ArgumentTypeError(f"must be <= {hi}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    return whole_number(text, lo=1)
 
 
 def replications(text: str) -> int:
     """``--reps``: a whole number in [1, 10 000 000]."""
-    value = positive_int(text)
-    if value > MAX_REPS:
-        raise argparse.ArgumentTypeError(f"must be <= {MAX_REPS}, got {value}")
-    return value
+    return whole_number(text, lo=1, hi=MAX_REPS)
 
 
 def non_negative_int(text: str) -> int:
-    """A whole number >= 0 (e.g. ``--replication``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    """A whole number >= 0 (e.g. ``--replication``, ``--seed``)."""
+    return whole_number(text, lo=0)
+
+
+def seed(text: str) -> int:
+    """``--seed``: the root seed, a whole number >= 0."""
+    return whole_number(text, lo=0)
 
 
 def jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    """``--jobs``: worker processes, >= 1, or -1 for all cores."""
+    value = whole_number(text)
     if value == 0 or value < -1:
         raise argparse.ArgumentTypeError(f"must be >= 1 or -1 (all cores), got {value}")
     return value
 
 
-def seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+def add_jobs_option(p: argparse.ArgumentParser) -> None:
+    """``--jobs J`` (default: all cores of this machine)."""
+    p.add_argument(
+        "--jobs",
+        type=jobs,
+        default=os.cpu_count() or 1,
+        metavar="J",
+        help="worker processes; -1 = all cores (default: %(default)s)",
+    )
+
+
+def add_seed_option(p: argparse.ArgumentParser, default: int | None) -> None:
+    """``--seed S`` with the command's default root seed."""
+    p.add_argument(
+        "--seed", type=seed, default=default, metavar="S", help="root seed (default: %(default)s)"
+    )
+
+
+def add_reps_option(p: argparse.ArgumentParser, default: int | None, what: str) -> None:
+    """``--reps N`` in [1, 10 000 000]."""
+    p.add_argument(
+        "--reps",
+        type=replications,
+        default=default,
+        metavar="N",
+        help=f"replications per {what} (default: %(default)s)",
+    )
 
 
 class Parser(argparse.ArgumentParser):

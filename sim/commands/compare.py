@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-from sim.commands.common import UsageError, jobs, positive_int, seed
+from sim.commands.common import UsageError, add_jobs_option, add_reps_option, add_seed_option
 from sim.loader import load_scenario
 
 EPILOG = textwrap.dedent(
@@ -39,23 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
     )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or names")
-    p.add_argument(
-        "--reps",
-        type=positive_int,
-        default=200,
-        metavar="N",
-        help="replications per design (default: %(default)s)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=jobs,
-        default=os.cpu_count() or 1,
-        metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed", type=seed, default=20091, metavar="S", help="root seed (default: %(default)s)"
-    )
+    add_reps_option(p, 200, "design")
+    add_jobs_option(p)
+    add_seed_option(p, 20091)
     p.add_argument(
         "--baseline",
         default=None,

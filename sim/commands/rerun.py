@@ -8,7 +8,6 @@ re-created years later without the scenario files or the command line that made 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.commands.common import EXIT_FAILED, UsageError, jobs, non_negative_int
+from sim.commands.common import EXIT_FAILED, UsageError, add_jobs_option, non_negative_int
 from sim.loader import build_scenario
 from sim.results import read_manifest, versions
 
@@ -49,13 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder for the re-run (default: <results folder>-rerun)",
     )
-    p.add_argument(
-        "--jobs",
-        type=jobs,
-        default=os.cpu_count() or 1,
-        metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
-    )
+    add_jobs_option(p)
     p.add_argument(
         "--replication",
         type=non_negative_int,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import textwrap
@@ -14,7 +13,7 @@ from sim.commands.backend_options import add_backend_options, open_backend
 from sim.commands.common import (
     EXIT_FAILED,
     UsageError,
-    jobs,
+    add_jobs_option,
     non_negative_int,
     replications,
     seed,
@@ -78,13 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="index of the first replication (default: 0); with --reps 1 it reproduces "
         "replication K of a bigger run alone",
     )
-    run.add_argument(
-        "--jobs",
-        type=jobs,
-        default=os.cpu_count() or 1,
-        metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
-    )
+    add_jobs_option(run)
     add_backend_options(run)
     run.add_argument(
         "--seed",

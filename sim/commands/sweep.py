@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import textwrap
 import time
 from pathlib import Path
 
-from sim.commands.common import UsageError, jobs, positive_int
+from sim.commands.common import UsageError, add_jobs_option, positive_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,13 +45,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
         metavar="METRIC",
         help="run metric analysed and plotted (default: %(default)s)",
     )
-    p.add_argument(
-        "--jobs",
-        type=jobs,
-        default=os.cpu_count() or 1,
-        metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
-    )
+    add_jobs_option(p)
     p.add_argument(
         "--out",
         type=Path,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from sim.commands.common import jobs, positive_int, seed
+from sim.commands.common import (
+    add_jobs_option,
+    add_reps_option,
+    add_seed_option,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,23 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "figures, and the saved Medical Innovation fit. Prints one row per check and writes "
         "docs/validation.md with figures. Exit code 1 if any row fails.",
     )
-    p.add_argument(
-        "--reps",
-        type=positive_int,
-        default=200,
-        metavar="N",
-        help="replications per design (default: 200)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=jobs,
-        default=os.cpu_count() or 1,
-        metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed", type=seed, default=20240, metavar="S", help="root seed (default: %(default)s)"
-    )
+    add_reps_option(p, 200, "design")
+    add_jobs_option(p)
+    add_seed_option(p, 20240)
     p.add_argument(
         "--report",
         type=Path,

@@ -29,7 +29,7 @@ def belonging_drift(
 
 
 def attend(engagement: np.ndarray, active: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """Which sites attend an event (bool, shape ``(n_sites,)``): active and ``draw < engagement``."""
+    """Which sites attend an event (bool, ``(n_sites,)``): active and ``draw < engagement``."""
     return active & (draw < engagement)
 
 

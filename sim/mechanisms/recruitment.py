@@ -44,7 +44,8 @@ def join_months(
 def initial_belonging(
     readiness: np.ndarray, mode: RecruitmentMode, initial: float, mandated_factor: float
 ) -> np.ndarray:
-    """Belonging on joining: ``initial x (0.75 + 0.5 readiness)``, x ``mandated_factor`` if mandated."""
+    """Belonging on joining: ``initial x (0.75 + 0.5 readiness)``, x ``mandated_factor`` if
+    mandated."""
     b = initial * (0.75 + 0.5 * readiness)
     if mode == RecruitmentMode.mandated:
         b = b * mandated_factor
