@@ -81,10 +81,10 @@ class Networks:
     cross-profession ties ``cross_tie_weight`` (x the factor), so for a 0/1 vector ``a`` one
     sparse product with the fixed ``counts`` matrix (1 per same-profession tie, 2^20 per
     cross-profession tie; exact in float64) gives both counts of adopted contacts, and
-    ``W a = same count + f x cross_tie_weight x cross count``, weighted degree ``same_degree +
-    f cross_degree``, with ``f`` the tie factor of the clinician's site (every tie of a row lies
-    in the row's site; :meth:`weighted_sums`). ``within`` assembles the current weighted matrix
-    on demand.
+    ``W a = same count + g x cross count``, weighted degree ``same_degree + g x cross_ties``,
+    with ``g = cross_tie_weight x f`` and ``f`` the tie factor of the clinician's site (every
+    tie of a row lies in the row's site; :meth:`weighted_sums`). ``within`` assembles the
+    current weighted matrix on demand.
     """
 
     base: sp.csr_matrix  # all ties at base weight
@@ -95,6 +95,7 @@ class Networks:
     cross_tie_weight: float  # base weight of a cross-profession tie (same-profession: 1)
     same_degree: np.ndarray  # weighted degree from same-profession ties, per clinician
     cross_degree: np.ndarray  # weighted degree from cross-profession ties at base weight
+    cross_ties: np.ndarray  # number of cross-profession ties per clinician (float)
     tie_factor: np.ndarray | None = None  # per site, in [0, 1]; None = every tie at base weight
     degree: np.ndarray = field(default_factory=lambda: np.zeros(0))  # current weighted degree
 
@@ -120,13 +121,13 @@ class Networks:
         np.floor(cross_x, out=cross_x)
         same_x = cross_x * COUNT_SHIFT
         np.subtract(y, same_x, out=same_x)
-        cross_x *= self.cross_tie_weight
         if self.tie_factor is None:
+            cross_x *= self.cross_tie_weight
             return same_x + cross_x, self.same_degree + self.cross_degree
-        f = self.tie_factor[site]
-        cross_x *= f
+        g = (self.cross_tie_weight * self.tie_factor)[site]  # weight of one cross tie, now
+        cross_x *= g
         cross_x += same_x
-        degree = f * self.cross_degree
+        degree = g * self.cross_ties
         degree += self.same_degree
         return cross_x, degree
 
@@ -264,6 +265,7 @@ def build_within_site_network(
         float(scn.network.cross_profession_weight),
         np.asarray(same.sum(axis=1)).ravel(),
         np.asarray(cross.sum(axis=1)).ravel(),
+        np.bincount(r[xprof], minlength=n).astype(float),
     )
     nets.degree = np.asarray(within.sum(axis=1)).ravel()
     return nets

@@ -145,8 +145,7 @@ def peer_response(
     if linear:
         return e
     lo, span = curve_bounds(threshold, width) if bounds is None else bounds
-    f = np.asarray(e - threshold, dtype=float)  # mid = 1 / (1 + exp(-(E - threshold) / width))
-    np.negative(f, out=f)
+    f = np.asarray(threshold - e, dtype=float)  # mid = 1 / (1 + exp(-(E - threshold) / width))
     f /= width
     np.exp(f, out=f)
     f += 1.0
