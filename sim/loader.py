@@ -140,6 +140,11 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]
     return deep_merge(data, nested)
 
 
+def _lower_first(msg: str) -> str:
+    """pydantic's message with its first letter lower-cased (patterns keep their case)."""
+    return msg[:1].lower() + msg[1:]
+
+
 def _closest_key(dotted: str) -> str:
     keys = list(valid_keys())
     match = difflib.get_close_matches(dotted, keys, n=1, cutoff=0.5)
@@ -183,7 +188,7 @@ def format_validation_error(exc: ValidationError, data: dict[str, Any], source: 
                 hi = getattr(m, "le", hi)
         return f"{source}: {dotted} = {value!r} is out of range [{lo}, {hi}]{unit}"
     if kind == "enum":
-        return f"{source}: {dotted} = {value!r}: {err['msg'].lower()}"
+        return f"{source}: {dotted} = {value!r}: {_lower_first(err['msg'])}"
     if kind == "value_error":
         msg = str(err["msg"]).removeprefix("Value error, ")
         where = f"{dotted}: " if dotted else ""
@@ -203,7 +208,7 @@ def _type_message(err: Any, dotted: str, value: Any, fields: dict[str, Any]) -> 
         return f"{dotted} is a single value, not a table (got {dotted}.{next(iter(value))})"
     if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
         return f"{dotted} = {value!r}: expected a table of settings, not a single value"
-    return f"{dotted} = {value!r}: {str(err['msg']).lower()}"
+    return f"{dotted} = {value!r}: {_lower_first(str(err['msg']))}"
 
 
 def _numeric(annotation: Any) -> bool:

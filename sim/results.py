@@ -55,6 +55,15 @@ class RunError(RuntimeError):
     """
 
 
+def _publish(tmp: str | Path, path: str | Path) -> None:
+    """Give a finished temporary file the usual permissions (``mkstemp`` makes it private,
+    0600) and rename it into place."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +73,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -77,7 +86,7 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, compression="zstd")
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -270,7 +279,7 @@ def consolidate_parts(parts: Iterable[Path], dest: Path) -> int:
                     table = table.select(schema.names).cast(schema)
                 writer.write_table(table.replace_schema_metadata(schema.metadata))
                 rows += table.num_rows
-        os.replace(tmp, dest)
+        _publish(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

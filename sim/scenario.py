@@ -389,9 +389,18 @@ class Scenario(_Section):
             :func:`sim.loader.load_scenario` to get a one-line :class:`sim.loader.ScenarioError`.
     """
 
-    name: str = Field("baseline", description="scenario name (results folder, design label)")
+    name: str = Field(
+        "baseline",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$",
+        description="scenario name: letters, digits, _ . + - (results folder, design label)",
+    )
     description: str = Field(
-        "Built-in default: 20 sites, ~500 clinicians, 24 months support + 24 follow-up.",
+        "A generic community: 20 sites (~500 clinicians), a capable core team, a mix of hard and "
+        "soft tactics, data used for learning, reviews every 6 months; 24 months of support then "
+        "24 months of follow-up. The yardstick the other library scenarios change one lesson at a "
+        "time.",
         description="what the scenario represents (shown by 'ccsim scenarios')",
     )
     time: Time = Field(default_factory=Time)

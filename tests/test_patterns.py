@@ -1,4 +1,4 @@
-"""MODEL.md patterns 1-8 under the default context (pattern-oriented validation, Grimm 2005).
+"""ODD patterns 1-8 (docs/ODD.md §1) under the default context (pattern-oriented validation, Grimm 2005).
 
 The checks live in :mod:`sim.validation.patterns` (shared with ``ccsim validate``). All designs
 run as one experiment under common random numbers, so each comparison is a paired difference

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shlex
 import sys
 import textwrap
@@ -123,8 +124,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
 
-def _default_out(names: list[str]) -> Path:
-    return Path("results") / ("_vs_".join(names) if len(names) <= 3 else f"{names[0]}_and_more")
+def _default_out(names: list[str], overrides: list[str] = ()) -> Path:
+    """``results/<names>``; with ``--set`` overrides, a short digest of them is appended so a
+    variant never collides with the plain scenario's results (the manifest lists them)."""
+    stem = "_vs_".join(names) if len(names) <= 3 else f"{names[0]}_and_more"
+    if overrides:
+        digest = hashlib.sha1("\n".join(sorted(overrides)).encode()).hexdigest()[:8]
+        stem = f"{stem}-set-{digest}"
+    return Path("results") / stem
 
 
 def _recorded_designs(manifest: dict[str, Any], out: Path) -> list:
@@ -140,7 +147,11 @@ def _recorded_designs(manifest: dict[str, Any], out: Path) -> list:
 
 def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
     """Out folder, designs, reps, seed, first replication and streams; --resume fills gaps."""
-    out = args.out if args.out is not None else _default_out([d.name for d in designs])
+    out = (
+        args.out
+        if args.out is not None
+        else _default_out([d.name for d in designs], args.overrides)
+    )
     if args.out is None and args.replication:  # keep a reproduction apart from the full run
         out = out.with_name(f"{out.name}-r{args.replication}")
     cli = {"scenarios": list(args.scenarios), "overrides": list(args.overrides)}

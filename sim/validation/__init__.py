@@ -1,1 +1,1 @@
-"""Validation: pattern checks (MODEL.md 1-8), published targets (9-11), and the report."""
+"""Validation: pattern checks (ODD patterns 1-8), published targets (9-11), and the report."""

@@ -1,6 +1,6 @@
 """Pattern-oriented validation (Grimm et al. 2005): the checks behind ``ccsim validate``.
 
-Patterns 1-8 of MODEL.md are directional: designs that differ in one lever run under common
+Patterns 1-8 of docs/ODD.md §1 are directional: designs that differ in one lever run under common
 random numbers, and a check passes when the mean paired difference points the right way and is
 at least :data:`Z` standard errors from zero. Patterns 9-10 compare the Keystone ICU and
 Matching Michigan scenarios with published figures; pattern 11 re-checks the saved Medical
@@ -106,7 +106,7 @@ def pattern1(p: PatternData) -> list[Row]:
             "1 S-shaped adoption",
             "month of steepest adoption (programme months)",
             f"interior: 2..{inc.size - 3}, peak > 1.5x first and last",
-            "MODEL.md",
+            "ODD §1",
             float(peak + 1),
             float("nan"),
             float("nan"),

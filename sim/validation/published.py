@@ -27,7 +27,7 @@ __all__ = ["Row", "keystone_rows", "matching_rows", "medinnov_rows", "run_publis
 KEYSTONE = "Pronovost et al. NEJM 2006;355:2725-32"
 MATCHING = "Bion et al. BMJ Qual Saf 2013;22:110"
 ETHNOGRAPHY = "Dixon-Woods et al. Implement Sci 2013;8:70"
-# MODEL.md pattern 9 asks that the model "be able to show" the median ICU at 0 by month 3: a
+# ODD pattern 9 asks that the model "be able to show" the median ICU at 0 by month 3: a
 # rare-event count statistic of one realisation; we require it in at least 5% of realisations
 KEYSTONE_ZERO_SHARE = 0.05
 MM_RATE_START, MM_RATE_END = 3.7, 1.48  # per 1000 CVC-patient-days, over 20 months

@@ -28,7 +28,7 @@ class Row:
         return asdict(self)
 
 
-def paired(pattern: str, check: str, a: np.ndarray, b: np.ndarray, source: str = "MODEL.md") -> Row:
+def paired(pattern: str, check: str, a: np.ndarray, b: np.ndarray, source: str = "ODD §1") -> Row:
     """Row for 'a exceeds b' on paired replications: mean(a - b) > Z x SE."""
     d = a - b
     se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("inf")
