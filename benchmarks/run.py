@@ -434,6 +434,43 @@ def _git_commit() -> str | None:
         return None
 
 
+def print_saved() -> None:
+    """Print the tables of latest.json, scaling.json and sweep_memory.json (no measuring)."""
+    latest = HERE / "latest.json"
+    if latest.is_file():
+        rep = json.loads(latest.read_text(encoding="utf-8"))
+        mach = rep["machine"]
+        print(f"`{rep['command']}` at {rep['created']} (commit {rep['git']}), load average ")
+        print(f"{mach['loadavg']} -> {mach.get('loadavg_end')}\n")
+        print(size_table(list(rep["sizes"].values())) + "\n")
+        print(ratio_table(rep["sizes"]) + "\n")
+        par = rep.get("parallel")
+        if par:
+            ceiling = par.get("machine_ceiling", float("nan"))
+            print(
+                f"parallel, {par['replications']} baseline replications: 1 worker "
+                f"{par['t1_s']:.2f} s, 2 workers {par['t2_s']:.2f} s "
+                f"(cold {par['t2_cold_s']:.2f} s) -> {par['efficiency']:.0%} "
+                f"({par['efficiency_cold']:.0%} cold); two-process ceiling of the machine at "
+                f"the time {ceiling:.0%}\n"
+            )
+        print(target_table(rep["targets"], mach) + "\n")
+    scaling = HERE / "scaling.json"
+    if scaling.is_file():
+        rep = json.loads(scaling.read_text(encoding="utf-8"))
+        print(f"`{rep['command']}` at {rep['created']} (commit {rep['git']})\n")
+        print(scaling_table(rep["scaling_clinicians"]) + "\n")
+        print(scaling_table(rep["scaling_months"]) + "\n")
+    sweep = HERE / "sweep_memory.json"
+    if sweep.is_file():
+        res = json.loads(sweep.read_text(encoding="utf-8"))["sweep_memory"]
+        print(
+            f"sweep of {res['replications']:,} replications ({res['jobs']} workers) in "
+            f"{res['wall_s']:.0f} s: driver RSS {res['rss_mb_at_10pct']:.0f} MB at 10%, "
+            f"{res['rss_mb_at_end']:.0f} MB after the last chunk, peak {res['peak_rss_mb']:.0f} MB"
+        )
+
+
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; print the tables; write the JSON."""
@@ -450,12 +487,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parallel-reps", type=int, default=400, help="replications (default 400)")
     ap.add_argument("--sweep-memory", type=int, default=0, metavar="N", help="RSS over N reps")
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default: latest.json)")
+    ap.add_argument(
+        "--report", action="store_true", help="print the tables of the saved JSON files only"
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
         spec = json.loads(args.child)
         res = measure_size(spec["name"], spec["overrides"], spec["repeats"], spec["extras"])
         print(json.dumps(res))
+        return 0
+    if args.report:
+        print_saved()
         return 0
     started = time.perf_counter()
     mach = machine()
