@@ -7,8 +7,8 @@ folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
   last, atomically), so a chunk counts as finished only when all its parts are on disk;
 * ``--resume`` skips finished chunks; it refuses a folder holding another experiment, a different
   number of replications or outputs of other package versions (finishing it would mix them);
-* a fresh run refuses a folder holding a different experiment, or an unfinished run of the same
-  one, unless ``--overwrite``;
+* a fresh run refuses a folder holding a different experiment, an unfinished run of the same
+  one, or a finished run of it with another number of replications, unless ``--overwrite``;
 * SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted` in the main thread, so the runner can mark
   the manifest incomplete before the process exits with ``128 + signal number``;
 * a replication that raises becomes a failure record (design, replication, seeds, error) instead
@@ -175,7 +175,8 @@ def prepare_folder(
 
     Raises:
         OutputError: nothing to resume; a different experiment (without ``overwrite``); an
-            unfinished run of the same experiment (without ``resume`` or ``overwrite``).
+            unfinished run of the same experiment, or a finished one with another number of
+            replications (without ``resume`` or ``overwrite``).
     """
     path = Path(out) / "manifest.json"
     previous: dict[str, Any] | None = None
@@ -200,6 +201,17 @@ def prepare_folder(
             raise OutputError(
                 f"--out {out}: holds results of a different experiment ({diff}); use "
                 "--overwrite or another --out"
+            )
+        done_reps = None if previous is None else previous.get("replications")
+        if (
+            previous is not None
+            and previous.get("complete")
+            and done_reps != manifest.get("replications")
+        ):
+            raise OutputError(
+                f"--out {out}: holds a finished run of this experiment with {done_reps} "
+                f"replications per design (not {manifest.get('replications')}); add --resume "
+                f"--reps {done_reps} to reuse it, --overwrite to replace it, or use another --out"
             )
         if previous is not None and not previous.get("complete", False):
             total = len(previous.get("designs", [])) * int(previous.get("replications", 0))

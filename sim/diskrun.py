@@ -26,6 +26,7 @@ from sim import checkpoint as ckpt
 from sim.checkpoint import Interrupted
 from sim.experiment import ExperimentResult, Plan, completed_counts, iterate, part_name
 from sim.results import (
+    LOCK_NAME,
     OutputError,
     RunError,
     check_free_space,
@@ -56,24 +57,34 @@ def run_to_disk(
     """Run ``plan`` into ``out`` (see :func:`sim.experiment.run_experiment` for the contract)."""
     check_writable(out)
     with folder_lock(out):
-        previous = ckpt.prepare_folder(out, plan.manifest, resume, overwrite)
-        if previous is not None and previous.get("complete"):
-            return _load(out, plan, previous, memory_reps)
-        clean_temp_files(out)
-        names = [part_name(d, lo) for d, lo, _ in plan.todo]
-        done = ckpt.finished_units(out, plan.todo, names) if resume else {}
-        if previous is not None:
-            plan.manifest["created"] = previous.get("created")
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            plan.manifest["resumed"] = [*previous.get("resumed", []), now]
-        remaining = [u for u in plan.todo if u not in done]
-        check_free_space(out, _estimate(plan, remaining))
         try:
-            write_json(plan.manifest, out / "manifest.json")
-        except OSError as exc:
-            raise OutputError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
-        with ckpt.stop_signals():
-            return _run_units(plan, out, done, remaining, memory_reps)
+            return _locked_run(plan, out, resume, overwrite, memory_reps)
+        finally:  # the lock is the open file; its name is only clutter once the run ends
+            (out / LOCK_NAME).unlink(missing_ok=True)
+
+
+def _locked_run(
+    plan: Plan, out: Path, resume: bool, overwrite: bool, memory_reps: int
+) -> ExperimentResult:
+    """:func:`run_to_disk` while holding the folder lock."""
+    previous = ckpt.prepare_folder(out, plan.manifest, resume, overwrite)
+    if previous is not None and previous.get("complete"):
+        return _load(out, plan, previous, memory_reps)
+    clean_temp_files(out)
+    names = [part_name(d, lo) for d, lo, _ in plan.todo]
+    done = ckpt.finished_units(out, plan.todo, names) if resume else {}
+    if previous is not None:
+        plan.manifest["created"] = previous.get("created")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        plan.manifest["resumed"] = [*previous.get("resumed", []), now]
+    remaining = [u for u in plan.todo if u not in done]
+    check_free_space(out, _estimate(plan, remaining))
+    try:
+        write_json(plan.manifest, out / "manifest.json")
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
+    with ckpt.stop_signals():
+        return _run_units(plan, out, done, remaining, memory_reps)
 
 
 def _run_units(

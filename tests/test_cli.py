@@ -227,7 +227,10 @@ def test_rerun_with_fewer_reps_leaves_no_stale_series(tmp_path: Path) -> None:
     out = tmp_path / "out"
     big = ccsim("run", "baseline", "--reps", "30", "--out", str(out), *SMALL, *FAST)
     assert big.returncode == 0, big.stderr
+    # fewer replications into a finished run would delete finished work: needs --overwrite
     small = ccsim("run", "baseline", "--reps", "3", "--out", str(out), *SMALL, *FAST)
+    assert_usage_error(small, "30 replications", "--overwrite")
+    small = ccsim("run", "baseline", "--reps", "3", "--out", str(out), *SMALL, *FAST, "--overwrite")
     assert small.returncode == 0, small.stderr
     runs = pd.read_parquet(out / "runs.parquet")
     assert sorted(runs["replication"]) == [0, 1, 2]

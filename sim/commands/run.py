@@ -154,7 +154,12 @@ def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
     )
     if args.out is None and args.replication:  # keep a reproduction apart from the full run
         out = out.with_name(f"{out.name}-r{args.replication}")
-    cli = {"scenarios": list(args.scenarios), "overrides": list(args.overrides)}
+    no_figures = bool(args.no_figures)
+    cli = {
+        "scenarios": list(args.scenarios),
+        "overrides": list(args.overrides),
+        "no_figures": no_figures,
+    }
     reps, root, first, crn = args.reps, args.seed, args.replication, not args.independent
     old = None
     if args.resume:
@@ -169,6 +174,9 @@ def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
         root = root if root is not None else old.get("root_seed")
         first = first if first is not None else old.get("first_replication", 0)
         crn = bool(old.get("crn", True)) and not args.independent
+        no_figures = no_figures or bool((old.get("cli") or {}).get("no_figures"))
+        if cli is not None:
+            cli = {**cli, "no_figures": no_figures}
     return {
         "out": out,
         "designs": designs,
@@ -177,6 +185,7 @@ def _settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
         "first": first or 0,
         "crn": crn,
         "cli": cli,
+        "no_figures": no_figures,
     }
 
 
@@ -261,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
         )
     from sim import report
 
-    if not args.no_figures:
+    if not st["no_figures"]:
         from sim import plots
 
         plots.save_figures(result, out)
@@ -270,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
         print(report.format_terminal(result))
     print(
         f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json"
-        f"{', figures/' if not args.no_figures else ''}, summary.md)"
+        f"{', figures/' if not st['no_figures'] else ''}, summary.md)"
     )
     if result.failures:
         report_failures(result.failures, {**result.manifest, "_path": out / "manifest.json"}, out)
