@@ -1,6 +1,6 @@
 """Designs over parameter spaces: sweep files, samplers, and a chunked, streaming runner.
 
-A sweep file (TOML, e.g. ``scenarios/sweeps/budget_x_tactics.toml``) names a base scenario,
+A sweep file (TOML, e.g. ``scenarios/sweeps/budget_x_soft.toml``) names a base scenario,
 the parameters to vary and a design::
 
     name = "budget_x_soft"
@@ -34,6 +34,7 @@ sweep resumes by skipping finished parts.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -76,6 +77,19 @@ MIN_CHUNKS = 16  # ... but at least this many parts, so up to ~8 workers stay bu
 
 
 # --------------------------------------------------------------------------- running
+
+
+@functools.cache
+def metric_names() -> tuple[str, ...]:
+    """Names of the columns a sweep run can keep or analyse: the run metrics, the restricted
+    times and ``window_months`` (the same for every scenario; read off one tiny run)."""
+    from sim.loader import load_scenario
+
+    tiny = ["sites.n_sites=2", "sites.mean_size=4", "time.programme_months=3"]
+    tiny += ["time.followup_months=1", "programme.recruitment.window_months=1"]
+    data = json.loads(load_scenario(None, tiny).model_dump_json())
+    row = run_point(data, [], np.zeros(0), 1, 0)[0]
+    return tuple(sorted(k for k in row if k != "replication"))
 
 
 def run_point(
@@ -232,7 +246,8 @@ def _prepare(spec: SweepSpec, design: np.ndarray, out_dir: Path, chunk_points: i
             )
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame(design, columns=spec.names)
+    # the values that were run: integer keys rounded, text levels as text (not the raw sample)
+    frame = pd.DataFrame([point_values(spec.parameters, row) for row in design], columns=spec.names)
     frame.insert(0, "point", np.arange(len(design)))
     write_parquet(frame, out_dir / "design.parquet")
     write_json(

@@ -29,6 +29,8 @@ from sim.loader import (
 from sim.samplers import grid_design, lhs_design, morris_design, sobol_design
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
+MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS
+MAX_POINTS = 10_000_000  # samples / trajectories
 
 
 class SweepError(ScenarioError):
@@ -107,7 +109,9 @@ def _parameter(key: str, raw: Any, source: str) -> Parameter:
     unknown = set(raw) - {"levels", "range", "steps", "dummy"}
     if unknown:
         raise SweepError(f"{source}: parameters.{key}: unknown option(s) {sorted(unknown)}")
-    dummy = bool(raw.get("dummy", False))
+    dummy = raw.get("dummy", False)
+    if not isinstance(dummy, bool):
+        raise SweepError(f"{source}: parameters.{key}.dummy = {dummy!r}: must be true or false")
     field_info = valid_keys().get(key)
     if field_info is None and not dummy:
         raise SweepError(f"{source}: unknown parameter '{key}'{_closest_key(key)}")
@@ -123,12 +127,38 @@ def _parameter(key: str, raw: Any, source: str) -> Parameter:
         if not ok or not rng[0] < rng[1]:
             raise SweepError(f"{source}: parameters.{key}: range must be [low, high], low < high")
         steps = raw.get("steps")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
+            raise SweepError(
+                f"{source}: parameters.{key}.steps = {steps!r}: must be a whole number"
+            )
+        if steps is not None and steps < 2:
+            raise SweepError(f"{source}: parameters.{key}.steps = {steps}: must be >= 2")
         return Parameter(key, float(rng[0]), float(rng[1]), None, steps, integer, dummy)
     if not isinstance(levels, list) or not levels:
         raise SweepError(f"{source}: parameters.{key}: levels must be a non-empty list")
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
     low, high = (float(min(levels)), float(max(levels))) if numeric else (None, None)
     return Parameter(key, low, high, tuple(levels), None, integer, dummy)
+
+
+def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: int) -> int:
+    """The whole-number setting ``key`` of a sweep file, in [lo, hi]."""
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SweepError(f"{src}: {key} = {value!r}: must be a whole number in [{lo}, {hi}]")
+    if not lo <= value <= hi:
+        raise SweepError(f"{src}: {key} = {value}: must be in [{lo}, {hi}]")
+    return value
+
+
+def _strings(raw: dict[str, Any], key: str, src: str) -> list[str] | None:
+    """The list-of-text setting ``key`` of a sweep file (``None`` if absent)."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SweepError(f"{src}: {key} = {value!r}: must be a list of text values")
+    return value
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -139,6 +169,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
             bad design, value out of the schema's range).
     """
     path = Path(path)
+    if path.is_dir():
+        raise SweepError(f"'{path}' is a directory; give the sweep file (a .toml) inside it")
     if not path.is_file():
         raise SweepError(f"sweep file not found: '{path}'")
     try:
@@ -155,7 +187,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if "base" not in raw or not raw.get("parameters"):
         raise SweepError(f"{src}: a sweep needs base = '<scenario>' and [parameters.<key>] tables")
     design = raw.get("design", "grid")
-    if design not in DESIGNS:
+    if not isinstance(design, str) or design not in DESIGNS:
         raise SweepError(f"{src}: design = {design!r}; choose one of {', '.join(DESIGNS)}")
     params = [_parameter(k, v, src) for k, v in raw["parameters"].items()]
     base = resolve_path(raw["base"], path.parent)
@@ -164,17 +196,15 @@ def load_sweep(path: str | Path) -> SweepSpec:
         base=str(base.resolve()),
         parameters=params,
         design=design,
-        samples=int(raw.get("samples", 64)),
-        replications=int(raw.get("replications", 4)),
-        seed=int(raw.get("seed", 0)),
-        overrides=list(raw.get("set", [])),
-        outcomes=raw.get("outcomes"),
-        morris_levels=int(raw.get("morris_levels", 4)),
+        samples=_whole(raw, "samples", 64, src, 1, MAX_POINTS),
+        replications=_whole(raw, "replications", 4, src, 1, MAX_REPS),
+        seed=_whole(raw, "seed", 0, src, 0, 2**63 - 1),
+        overrides=_strings(raw, "set", src) or [],
+        outcomes=_strings(raw, "outcomes", src),
+        morris_levels=_whole(raw, "morris_levels", 4, src, 2, 1000),
         description=str(raw.get("description", "")),
         source=src,
     )
-    if spec.samples < 1 or spec.replications < 1:
-        raise SweepError(f"{src}: samples and replications must be >= 1")
     if design == "sobol" and spec.samples & (spec.samples - 1):
         raise SweepError(f"{src}: Sobol needs samples = a power of 2, got {spec.samples}")
     check_extremes(spec)

@@ -73,3 +73,88 @@ def test_resume_remembers_no_figures(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert not (out / "figures").exists()
     assert "figures/" not in resumed.stdout
+
+
+# ------------------------------------------------------------------ 2: sweep files
+
+
+def _sweep(tmp_path: Path, extra: str, params: str = "") -> Path:
+    body = f"""name = "t"
+base = "baseline"
+set = {TINY!r}
+design = "lhs"
+samples = 3
+replications = 1
+{extra}
+[parameters."sites.n_sites"]
+range = [3, 6]
+{params}"""
+    path = tmp_path / "s.toml"
+    path.write_text(body.replace("'", '"'), encoding="utf-8")
+    return path
+
+
+def test_sweep_file_values_are_checked(tmp_path: Path) -> None:
+    from sim.sweep_spec import SweepError, load_sweep
+
+    for text, needle in [
+        ('replications = "abc"', "replications = 'abc'"),
+        ("replications = [1]", "replications = [1]"),
+        ("replications = 2.7", "replications = 2.7"),
+        ("replications = true", "replications = True"),
+        ("seed = -1", "seed = -1"),
+        ("samples = 0", "samples = 0"),
+    ]:
+        key = text.split(" = ")[0]
+        body = _sweep(tmp_path, "").read_text(encoding="utf-8")
+        lines = [line for line in body.splitlines() if not line.startswith(f"{key} = ")]
+        (tmp_path / "s.toml").write_text("\n".join([text, *lines]) + "\n", encoding="utf-8")
+        try:
+            load_sweep(tmp_path / "s.toml")
+        except SweepError as exc:
+            assert str(exc).startswith(str(tmp_path / "s.toml")) and needle in str(exc), exc
+        else:
+            raise AssertionError(f"{text} accepted")
+
+
+def test_sweep_cli_bad_value_bad_outcome_and_directory(tmp_path: Path) -> None:
+    path = _sweep(tmp_path, "seed = -1")
+    assert_usage_error(ccsim("sweep", str(path), "--jobs", "2"), "s.toml", "seed = -1")
+    path = _sweep(tmp_path, "")
+    out = tmp_path / "o"
+    bad = ccsim("sweep", str(path), "--outcome", "bogus", "--out", str(out), "--quiet")
+    assert_usage_error(bad, "--outcome bogus", "gap_auc")
+    assert not out.exists()  # refused before any run
+    bad = ccsim("sensitivity", str(path), "--samples", "4", "--outcome", "bogus", "--out", str(out))
+    assert_usage_error(bad, "--outcome bogus")
+    assert_usage_error(ccsim("sweep", str(tmp_path)), "is a directory")
+    bad = _sweep(tmp_path, 'outcomes = ["gap_auc", "nope"]')
+    assert_usage_error(ccsim("sweep", str(bad), "--out", str(out)), "s.toml", "nope")
+
+
+def test_sweep_design_parquet_stores_the_values_run(tmp_path: Path) -> None:
+    from sim.sweep import load_sweep, read_sweep, run_sweep
+
+    path = _sweep(tmp_path, "", '[parameters."programme.tactics.hard"]\nlevels = [0.2, 0.6]\n')
+    text = path.read_text().replace('design = "lhs"', 'design = "grid"')
+    text = text.replace("range = [3, 6]", "range = [3, 6]\nsteps = 3")
+    path.write_text(text, encoding="utf-8")
+    spec = load_sweep(path)
+    out = run_sweep(spec, tmp_path / "o", progress=False)
+    design = pd.read_parquet(out / "design.parquet")
+    assert design["sites.n_sites"].tolist() == [3, 3, 4, 4, 6, 6] or set(
+        design["sites.n_sites"]
+    ) <= {3, 4, 5, 6}
+    assert (design["sites.n_sites"] == design["sites.n_sites"].round()).all()
+    runs = read_sweep(out).drop_duplicates("point").set_index("point")
+    assert (runs.loc[design["point"], "sites.n_sites"].to_numpy() == design["sites.n_sites"]).all()
+
+
+def test_sweep_design_parquet_lhs_integer_and_text_levels(tmp_path: Path) -> None:
+    from sim.sweep import load_sweep, run_sweep
+
+    path = _sweep(tmp_path, "")
+    spec = load_sweep(path)
+    out = run_sweep(spec, tmp_path / "o", progress=False)
+    values = pd.read_parquet(out / "design.parquet")["sites.n_sites"]
+    assert (values == values.round()).all() and values.between(3, 6).all()

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.sweep_report import analyse_sensitivity, sensitivity_spec
 
     spec = sensitivity_spec(load_sweep(args.file), args.method, args.samples)
-    check_outcome(args.outcome, spec.outcomes)
+    check_outcome(args.outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
     prepare_out(out, args.overwrite)
     started = time.perf_counter()

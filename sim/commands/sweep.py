@@ -79,10 +79,19 @@ def prepare_out(out: Path, overwrite: bool) -> None:
         shutil.rmtree(out)
 
 
-def check_outcome(outcome: str, spec_outcomes: list[str] | None) -> None:
-    """The outcome must be a run metric (and kept by the sweep's ``outcomes`` list)."""
+def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> None:
+    """The outcome must be a run metric (and kept by the sweep's ``outcomes`` list); checked
+    before any run, as are the names in the sweep file's ``outcomes``."""
     from sim.sensitivity import outcome_column
+    from sim.sweep import metric_names
 
+    names = metric_names()
+    if unknown := [k for k in spec_outcomes or [] if k not in names]:
+        raise UsageError(
+            f"{source}: outcomes: unknown metric(s) {', '.join(unknown)}; valid: {', '.join(names)}"
+        )
+    if outcome_column(outcome) not in names:
+        raise UsageError(f"--outcome {outcome}: not a run metric; valid: {', '.join(names)}")
     if spec_outcomes is not None and outcome_column(outcome) not in spec_outcomes:
         raise UsageError(f"--outcome {outcome}: the sweep keeps only {', '.join(spec_outcomes)}")
 
@@ -93,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.sweep_report import summarise_sweep
 
     spec = load_sweep(args.file)
-    check_outcome(args.outcome, spec.outcomes)
+    check_outcome(args.outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sweep_{spec.name}"
     prepare_out(out, args.overwrite)
     started = time.perf_counter()
