@@ -158,3 +158,34 @@ def test_sweep_design_parquet_lhs_integer_and_text_levels(tmp_path: Path) -> Non
     out = run_sweep(spec, tmp_path / "o", progress=False)
     values = pd.read_parquet(out / "design.parquet")["sites.n_sites"]
     assert (values == values.round()).all() and values.between(3, 6).all()
+
+
+# ------------------------------------------------------------------ 3: rerun
+
+
+def test_rerun_bad_unfinished_and_sweep_manifests(tmp_path: Path) -> None:
+    import json
+
+    fake = tmp_path / "fake.json"
+    fake.write_text(
+        json.dumps({"tool": "ccsim", "designs": [{"name": "a"}], "replications": 2, "root_seed": 1})
+    )
+    assert_usage_error(ccsim("rerun", str(fake)), "fake.json", "'scenario'")
+    # an unfinished run: refused, pointing at run --resume
+    out = tmp_path / "run"
+    ok = ccsim("run", "--reps", "2", "--out", str(out), *SETS, *FAST)
+    assert ok.returncode == 0, ok.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    m.update(complete=False, status="interrupted", replications=100000)
+    m["completed_replications"] = {"baseline": 2}
+    (out / "manifest.json").write_text(json.dumps(m))
+    line = assert_usage_error(ccsim("rerun", str(out)), "unfinished", "2 of 100000", "--resume")
+    assert f"--out {out}" in line
+    assert not (tmp_path / "run-rerun").exists()
+    # a sweep's manifest
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "manifest.json").write_text(
+        json.dumps({"tool": "ccsim sweep", "spec": {"source": "s.toml"}})
+    )
+    assert_usage_error(ccsim("rerun", str(sweep)), "manifest of a sweep", "ccsim sweep s.toml")

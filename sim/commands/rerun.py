@@ -8,6 +8,7 @@ re-created years later without the scenario files or the command line that made 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.checkpoint import finished_count
 from sim.commands.common import EXIT_FAILED, UsageError, add_jobs_option, non_negative_int
 from sim.loader import build_scenario
-from sim.results import read_manifest, versions
+from sim.results import OutputError, read_manifest, versions
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,6 +66,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace what --out holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _refuse_sweep(path: Path) -> None:
+    """A sweep's manifest is not an experiment manifest: say so, and what to do instead."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return  # read_manifest reports it
+    if isinstance(data, dict) and data.get("tool") in ("ccsim sweep", "ccsim sensitivity"):
+        spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+        file = spec.get("source") or "SWEEP.toml"
+        raise UsageError(
+            f"{path}: is the manifest of a sweep, which rerun cannot re-create; run "
+            f"'ccsim sweep {file}' (or 'ccsim sensitivity {file}') again with a new --out"
+        )
+
+
+def _check_manifest(manifest: dict[str, Any], source: Path) -> None:
+    """The keys rerun needs, with usable types (one-line errors, not KeyError)."""
+    for key in ("replications", "root_seed"):
+        value = manifest.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise OutputError(f"{source}: '{key}' is missing or not a whole number ({value!r})")
+    designs = manifest["designs"]
+    if not isinstance(designs, list) or not designs:
+        raise OutputError(f"{source}: 'designs' must be a non-empty list")
+    for i, d in enumerate(designs):
+        if not isinstance(d, dict) or "name" not in d:
+            raise OutputError(f"{source}: designs[{i}] has no 'name'")
+        if not isinstance(d.get("scenario"), dict):
+            raise OutputError(
+                f"{source}: design '{d['name']}' has no 'scenario' table (the resolved scenario "
+                "is needed to re-run it)"
+            )
 
 
 def _designs(manifest: dict[str, Any], source: Path, only: str | None) -> list:
@@ -141,11 +177,23 @@ def run(args: argparse.Namespace) -> int:
     """
     from sim.experiment import run_experiment
 
-    manifest = read_manifest(args.manifest)
     folder = args.manifest if args.manifest.is_dir() else args.manifest.parent
-    source = folder / "manifest.json"
+    source = folder / "manifest.json" if args.manifest.is_dir() else args.manifest
+    _refuse_sweep(source)
+    manifest = read_manifest(args.manifest)
+    _check_manifest(manifest, source)
     designs = _designs(manifest, source, args.design)
     reps, first = int(manifest["replications"]), int(manifest.get("first_replication", 0))
+    if args.replication is None and not manifest.get("complete", False):
+        total = reps * len(designs)
+        done = finished_count(folder) or sum(
+            int(v) for v in (manifest.get("completed_replications") or {}).values()
+        )
+        raise UsageError(
+            f"{source}: the run is unfinished ({done} of {total} replications done); finish it "
+            f"with 'ccsim run --out {folder} --resume', then rerun it (or rerun one completed "
+            "replication with --replication K)"
+        )
     if args.design is not None and args.replication is None:
         raise UsageError("--design needs --replication")
     if args.replication is not None:
