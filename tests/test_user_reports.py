@@ -189,3 +189,14 @@ def test_rerun_bad_unfinished_and_sweep_manifests(tmp_path: Path) -> None:
         json.dumps({"tool": "ccsim sweep", "spec": {"source": "s.toml"}})
     )
     assert_usage_error(ccsim("rerun", str(sweep)), "manifest of a sweep", "ccsim sweep s.toml")
+
+
+# ------------------------------------------------------------------ 4: validate --report
+
+
+def test_validate_report_path_is_checked_before_running(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    bad = ccsim("validate", "--reps", "2", "--report", str(tmp_path / "afile" / "x.md"))
+    assert_usage_error(bad, "--report", "afile is a file, not a folder")
+    assert bad.stdout == ""  # refused before any check ran
+    assert_usage_error(ccsim("validate", "--report", str(tmp_path)), "is a folder")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from sim.commands.common import (
+    UsageError,
     add_jobs_option,
     add_reps_option,
     add_seed_option,
@@ -35,10 +37,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def check_report_path(path: Path) -> None:
+    """Refuse a ``--report`` path that cannot be written (it and figures/ go beside it).
+
+    Raises:
+        UsageError: the path is a folder, an ancestor is a file, or the folder is read-only.
+    """
+    if path.is_dir():
+        raise UsageError(f"--report {path}: is a folder; give a file name such as {path}/report.md")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"--report {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"--report {path}: cannot write there (permission denied)")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run all checks, print the table, write the report; 0 if all pass, else 1."""
     from sim.validation.report import run_all, table_text, write_markdown
 
+    check_report_path(args.report)  # before minutes of runs, not after
     result = run_all(reps=args.reps, seed=args.seed, jobs=args.jobs, progress=not args.quiet)
     print(table_text(result.rows))
     cmd = f"ccsim validate --reps {args.reps} --seed {args.seed}"
