@@ -288,6 +288,8 @@ def _periods(
             f"(first: '{raw.iloc[rows[0]]}' in data row {rows[0] + 1})"
         )
     missing = times.isna().to_numpy()
+    if missing.all():
+        raise CalibrationDataError(f"{path}: column '{col}' is empty (no adoption times)")
     if missing.any() and censored_at is not None:
         raise CalibrationDataError(
             f"{path}: column '{col}' has {int(missing.sum())} empty values; fill them or "

@@ -37,7 +37,9 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
             )
     lines += _target_lines(res)
     perm = res.permutation
-    if perm:
+    if perm and not perm.get("testable", True):
+        lines.append(f"exposure at adoption: not testable: {perm['reason']} (no p-value)")
+    elif perm:
         lo, hi = np.nanpercentile(perm["null_mean"], [2.5, 97.5])
         lines.append(
             f"exposure at adoption (n = {perm['n_adopters_with_contacts']}): observed mean "

@@ -307,9 +307,17 @@ def permutation_test(
     Returns:
         Dict with ``observed_mean``, ``observed_r``, ``n_adopters_with_contacts``, the null
         draws ``null_mean`` and ``null_r`` (arrays ``(B,)``) and one-sided upper p-values
-        ``p_mean``, ``p_r`` = (1 + #null >= observed) / (B + 1).
+        ``p_mean``, ``p_r`` = (1 + #null >= observed) / (B + 1); ``testable`` is True. When no
+        adopter has a usable tie there is nothing to test: ``testable`` False, a ``reason`` and
+        ``n_adopters_with_contacts`` = 0 only (no statistic, null or p-value).
     """
     obs_mean, obs_r, n_obs = _stats(data, data.period[None, :])
+    if int(n_obs[0]) == 0:  # nothing to test: no statistic, no null, no p-value
+        return {
+            "testable": False,
+            "reason": "no adopter has a usable tie",
+            "n_adopters_with_contacts": 0,
+        }
     groups = [np.flatnonzero(data.group == k) for k in range(data.n_groups)]
     means, rs = [], []
     for start in range(0, n_draws, chunk):
@@ -322,6 +330,7 @@ def permutation_test(
         rs.append(r)
     null_mean, null_r = np.concatenate(means), np.concatenate(rs)
     return {
+        "testable": True,
         "observed_mean": float(obs_mean[0]),
         "observed_r": float(obs_r[0]),
         "n_adopters_with_contacts": int(n_obs[0]),

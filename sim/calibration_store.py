@@ -35,8 +35,8 @@ def _params_json(params: Params, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _perm_json(perm: dict[str, Any]) -> dict[str, Any]:
-    if not perm:
-        return {}
+    if not perm or "null_mean" not in perm:  # not run, or not testable
+        return dict(perm)
     out = {k: v for k, v in perm.items() if not isinstance(v, np.ndarray)}
     for stat in ("mean", "r"):
         null = perm[f"null_{stat}"]
@@ -92,7 +92,7 @@ def save_result(
             }
         ),
     }
-    if res.permutation:
+    if res.permutation.get("testable", bool(res.permutation)):
         tables["permutation_null"] = pd.DataFrame(
             {"null_mean": res.permutation["null_mean"], "null_r": res.permutation["null_r"]}
         )

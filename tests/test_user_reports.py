@@ -200,3 +200,46 @@ def test_validate_report_path_is_checked_before_running(tmp_path: Path) -> None:
     assert_usage_error(bad, "--report", "afile is a file, not a folder")
     assert bad.stdout == ""  # refused before any check ran
     assert_usage_error(ccsim("validate", "--report", str(tmp_path)), "is a folder")
+
+
+# ------------------------------------------------------------------ 5: calibrate
+
+
+def _nodes(tmp_path: Path) -> Path:
+    n = 40
+    month = [1 + i % 10 if i % 3 else 99 for i in range(n)]
+    frame = pd.DataFrame({"pid": [f"P{i}" for i in range(n)], "site": [i % 2 for i in range(n)]})
+    path = tmp_path / "nodes.csv"
+    frame.assign(month=month).to_csv(path, index=False)
+    return path
+
+
+def test_calibrate_unknown_edges_is_not_testable_and_silent(tmp_path: Path) -> None:
+    import json
+
+    edges = tmp_path / "edges.csv"
+    pd.DataFrame({"a": [f"X{i}" for i in range(9)], "b": [f"Y{i}" for i in range(9)]}).to_csv(
+        edges, index=False
+    )
+    out = tmp_path / "cal"
+    args = ["--id", "pid", "--group", "site", "--time", "month", "--censored-at", "99"]
+    args += ["--edge-from", "a", "--edge-to", "b", "--out", str(out), "--no-figures"]
+    proc = ccsim("calibrate", str(_nodes(tmp_path)), str(edges), *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "not testable: no adopter has a usable tie" in proc.stdout
+    perm_line = [line for line in proc.stdout.splitlines() if "exposure at adoption" in line]
+    assert len(perm_line) == 1 and "p " not in perm_line[0].replace("no p-value", "")
+    assert "RuntimeWarning" not in proc.stderr and "Mean of empty slice" not in proc.stderr
+    saved = json.loads((out / "calibration.json").read_text())["permutation"]
+    assert saved["testable"] is False and "p_mean" not in saved
+
+
+def test_calibrate_empty_time_column_says_empty(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    pd.DataFrame({"pid": ["a", "b"], "month": [None, None]}).to_csv(path, index=False)
+    for code in ("99", "NA"):
+        proc = ccsim(
+            "calibrate", str(path), "--id", "pid", "--time", "month", "--censored-at", code,
+            "--out", str(tmp_path / "o"),
+        )  # fmt: skip
+        assert_usage_error(proc, "empty.csv", "'month' is empty")

@@ -246,7 +246,7 @@ def _figures(res, out: Path) -> list[Path]:
         title += f", never-adopters={prm.pi:.2f}"
     paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / "curves.png")]
     perm = res.permutation
-    if perm:
+    if perm.get("testable", bool(perm)):
         fig = cp.permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])
         paths.append(cp.save(fig, out / "permutation_null.png"))
     return paths
