@@ -58,6 +58,14 @@ def plain_line(row: Any) -> str:
     if censored:
         return censored
     mean = float(r["diff_mean"])
+    sd = r.get("diff_sd")
+    if mean == 0 and (not _present(sd) or float(sd) == 0):  # zero in every pair: no CI to give
+        n = int(r["n_pairs"])
+        if o.phrase.startswith("costs {amount} {dir} than"):
+            same = f"costs the same as {r['baseline']}"
+        else:
+            same = f"has the same {o.label} as {r['baseline']}"
+        return f"{r['design']} {same} (difference 0 in all {n} paired runs)" + _caveats(r)
     body = o.phrase.format(amount=_amount(o, mean), dir=_word(o, mean))
     ci = format_ci(o, float(r["ci_low"]), float(r["ci_high"]), mean)
     line = f"{r['design']} {body} {r['baseline']} ({CONFIDENCE:.0%} CI {ci}); "

@@ -243,3 +243,24 @@ def test_calibrate_empty_time_column_says_empty(tmp_path: Path) -> None:
             "--out", str(tmp_path / "o"),
         )  # fmt: skip
         assert_usage_error(proc, "empty.csv", "'month' is empty")
+
+
+# ------------------------------------------------------------------ 6: compare
+
+
+def test_identical_costs_say_the_same() -> None:
+    from sim.compare_report import plain_line
+
+    row = {"metric": "cost_total", "design": "soft_only", "baseline": "keystone", "n_pairs": 20}
+    row.update(diff_mean=0.0, diff_sd=0.0, ci_low=0.0, ci_high=0.0, p_better=0.5)
+    line = plain_line(row)
+    assert line.startswith("soft_only costs the same as keystone"), line
+    assert "0 more" not in line and "P(cheaper)" not in line
+    row.update(diff_mean=0.0, diff_sd=3.0, ci_low=-1.0, ci_high=1.0)  # zero on average only
+    assert "costs the same" not in plain_line(row)
+
+
+def test_help_shows_single_percent() -> None:
+    for cmd in ("compare", "sensitivity"):
+        proc = ccsim(cmd, "--help")
+        assert proc.returncode == 0 and "95% CIs" in proc.stdout and "%%" not in proc.stdout

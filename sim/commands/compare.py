@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "compare",
         help="compare designs: paired differences with CIs, P(better), survival, figures",
         description="Run every design for the same replications (common random numbers) and "
-        "compare each with a baseline: paired differences with bootstrap 95%% CIs, the "
+        "compare each with a baseline: paired differences with bootstrap 95% CIs, the "
         "probability of doing better, Kaplan-Meier curves of time to close, figures, "
         "comparison.parquet and comparison.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="Sobol (first-order and total) or Morris indices of an outcome (SALib)",
         description="Sample the parameters and ranges of a sweep file with the chosen method "
         "(the file's own design is ignored), run the points, and compute first-order and "
-        "total Sobol indices with 95%% CIs or Morris mu*/sigma for one outcome; write "
+        "total Sobol indices with 95% CIs or Morris mu*/sigma for one outcome; write "
         "sensitivity.md naming the top levers, a Parquet table and a bar chart.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent(
