@@ -115,7 +115,9 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
             ax.plot([a, b], [yi, yi], color=colours[d], lw=2.2)
             ax.plot([m], [yi], "o", color=colours[d], ms=5)
         ax.axvline(0.0, color="0.3", lw=0.9)
-        span = np.nanmax(np.abs(np.concatenate([lo, hi, [1e-9]])))
+        span = np.nanmax(np.abs(np.concatenate([lo, hi, [0.0]])))
+        if not span > 1e-6:  # every CI is (about) 0 to 0: a readable axis around 0
+            span = 1.0
         ax.set_xlim(-1.1 * span, 1.1 * span)
         better = (-1.1 * span, 0.0) if o.lower_is_better else (0.0, 1.1 * span)
         ax.axvspan(*better, color="#2ca02c", alpha=0.06, lw=0)
@@ -156,8 +158,9 @@ def cost_effectiveness(runs: pd.DataFrame, designs: Sequence[str]) -> Figure:
         means[d] = (float(np.nanmean(x)), float(np.nanmean(y)))
         ax.scatter(*means[d], s=90, color=colours[d], edgecolor="black", lw=0.8, label=d, zorder=3)
     frontier = efficient_frontier(means)
-    fx, fy = zip(*(means[d] for d in frontier), strict=True)
-    ax.plot(fx, fy, color="0.2", lw=1.2, ls="--", zorder=2, label="frontier")
+    if len(frontier) >= 2:  # one design on the frontier is no line: its circle says it all
+        fx, fy = zip(*(means[d] for d in frontier), strict=True)
+        ax.plot(fx, fy, color="0.2", lw=1.2, ls="--", zorder=2, label="frontier")
     ax.xaxis.set_major_formatter(COMPACT)
     ax.set_xlabel("total cost (scenario currency)")
     ax.set_ylabel("gap closed by programme end (points of 100)")

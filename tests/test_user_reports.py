@@ -264,3 +264,38 @@ def test_help_shows_single_percent() -> None:
     for cmd in ("compare", "sensitivity"):
         proc = ccsim(cmd, "--help")
         assert proc.returncode == 0 and "95% CIs" in proc.stdout and "%%" not in proc.stdout
+
+
+def test_forest_and_frontier_with_degenerate_rows() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.plots_compare import cost_effectiveness, forest
+
+    table = pd.DataFrame(
+        {
+            "design": ["soft_only"],
+            "metric": ["cost_total"],
+            "diff_mean": [0.0],
+            "ci_low": [0.0],
+            "ci_high": [0.0],
+            "p_better": [0.5],
+        }
+    )
+    fig = forest(table, "keystone")
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo <= -1.0 and hi >= 1.0
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and not any("e-" in t for t in labels), labels
+    runs = pd.DataFrame(
+        {
+            "design": ["a", "a", "b", "b"],
+            "cost_total": [10.0, 12.0, 10.0, 12.0],
+            "gap_programme_end": [0.5, 0.4, 0.7, 0.6],
+        }
+    )
+    fig = cost_effectiveness(runs, ["a", "b"])  # same cost: only 'a' is on the frontier
+    names = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "frontier" not in names and {"a", "b"} <= set(names)
