@@ -148,13 +148,13 @@ def test_set_values_reach_the_scenario_with_their_types() -> None:
             "sites.n_sites=12",
             "programme.tactics.hard=0.75",
             "programme.data.use='judgement'",
-            'name="two words"',
+            'description="two words"',
         ],
     )
     assert scn.sites.n_sites == 12 and isinstance(scn.sites.n_sites, int)
     assert scn.programme.tactics.hard == 0.75
     assert scn.programme.data.use == DataUse.judgement
-    assert scn.name == "two words"
+    assert scn.description == "two words"
 
 
 def test_set_extends_is_refused() -> None:

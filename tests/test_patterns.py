@@ -1,4 +1,4 @@
-"""ODD patterns 1-8 (docs/ODD.md §1) under the default context (pattern-oriented validation, Grimm 2005).
+"""ODD patterns 1-8 (docs/ODD.md §1) under the default context (pattern-oriented validation).
 
 The checks live in :mod:`sim.validation.patterns` (shared with ``ccsim validate``). All designs
 run as one experiment under common random numbers, so each comparison is a paired difference
@@ -10,6 +10,7 @@ if the model had no such effect. 60 paired replications give an SE of ~0.1 gap-m
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.validation import patterns
@@ -41,3 +42,12 @@ def test_checks_can_fail(data: patterns.PatternData) -> None:
     hard = data.metric("hard_only", "gap_auc")
     assert patterns.paired("3", "hard minus mix", hard, mix).passed
     assert not patterns.paired("3", "mix minus hard", mix, hard).passed
+
+
+def test_paired_rule_leaves_out_undefined_replications() -> None:
+    a = np.array([1.0, 1.1, np.nan, 0.9, 1.0])
+    b = np.zeros(5)
+    row = patterns.paired("4", "lag", a, b)
+    assert row.passed and np.isfinite(row.simulated)
+    assert "1 of 5 runs undefined" in row.check
+    assert row.simulated == pytest.approx(1.0)

@@ -1,4 +1,4 @@
-"""``ccsim validate``: every pattern of MODEL.md (1-11) against its expected or published value."""
+"""``ccsim validate``: every pattern of docs/ODD.md §1 (1-11) against its expected value."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``ccsim validate``."""
     p = sub.add_parser(
         "validate",
-        help="check the model against MODEL.md patterns 1-11 and published figures",
+        help="check the model against the ODD patterns 1-11 and published figures",
         description="Run the pattern-oriented validation: patterns 1-8 (directional, paired "
         "under common random numbers), Keystone ICU and Matching Michigan against published "
         "figures, and the saved Medical Innovation fit. Prints one row per check and writes "

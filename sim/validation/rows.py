@@ -29,8 +29,16 @@ class Row:
 
 
 def paired(pattern: str, check: str, a: np.ndarray, b: np.ndarray, source: str = "ODD §1") -> Row:
-    """Row for 'a exceeds b' on paired replications: mean(a - b) > Z x SE."""
+    """Row for 'a exceeds b' on paired replications: mean(a - b) > Z x SE.
+
+    Replications where either value is undefined (``nan``: e.g. a peripheral lag in a run that
+    drew no peripheral site) are left out of both sides, and the check names how many.
+    """
     d = a - b
+    kept = ~np.isnan(d)
+    if not kept.all():
+        check = f"{check} ({int((~kept).sum())} of {d.size} runs undefined, left out)"
+        d = d[kept]
     se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("inf")
     mean = float(d.mean())
     return Row(
