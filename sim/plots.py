@@ -152,7 +152,9 @@ def gap_curve(
         ax.fill_between(x, q[0.25], q[0.75], color=c, alpha=0.25, lw=0)
         ax.plot(x, q[0.5], color=c, lw=2.0, label=d)
         if "gap_reported" in rows.columns and rows["gap_reported"].notna().any():
-            rep = g["gap_reported"].median()
+            # no data are reported after support ends: the last report would be frozen
+            collected = rows[rows["phase"] != "followup"] if "phase" in rows.columns else rows
+            rep = collected.groupby("month_in_programme")["gap_reported"].median()
             ax.plot(rep.index.to_numpy(dtype=float), rep.to_numpy(), color=c, lw=1.4, ls="--")
     for level, name in ((0.5, "T50 level"), (0.1, "T90 level")):
         ax.axhline(level, color="0.6", lw=0.8, ls=":", zorder=0)
@@ -191,7 +193,7 @@ def gap_curve(
     handles = [Line2D([], [], color=colours[d], lw=2.0, label=d) for d in designs]
     handles += [
         Line2D([], [], color="0.3", lw=2.0, label="true gap (median)"),
-        Line2D([], [], color="0.3", lw=1.4, ls="--", label="reported gap (median)"),
+        Line2D([], [], color="0.3", lw=1.4, ls="--", label="reported gap (while data collected)"),
         Patch(facecolor="0.3", alpha=0.35, label="50% of replications"),
         Patch(facecolor="0.3", alpha=0.15, label="90% of replications"),
     ]

@@ -212,10 +212,13 @@ def test_gap_curve_one_to_eight_designs(n_designs: int) -> None:
     assert ax.get_title()
     texts = _legend_texts(fig)
     assert all(f"design-{d}" in texts for d in range(n_designs))
-    assert "reported gap (median)" in texts
+    assert "reported gap (while data collected)" in texts
     # programme end inferred from the phase column: a vertical line at month 8
     xs = {tuple(line.get_xdata()) for line in ax.get_lines()}
     assert (8.0, 8.0) in xs
+    # the reported (dashed) gap stops with data collection: no point in the follow-up phase
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and len(ln.get_xdata()) > 2]
+    assert dashed and max(max(ln.get_xdata()) for ln in dashed) < 8.0
 
 
 def test_site_trajectories_at_most_four_panels() -> None:
