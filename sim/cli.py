@@ -16,6 +16,7 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ccsim`` console command; returns the exit code."""
+    # a stopped run cancels its queued chunks on purpose; joblib's note about it is noise here
+    warnings.filterwarnings(
+        "ignore", message=r"\d+ tasks which were still being processed", category=UserWarning
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -166,6 +166,12 @@ def _stop(out: Path, plan: Plan, done: dict[Unit, dict[str, Any]], status: str) 
     """Record in the manifest that the run stopped early (best effort: the disk may be full)."""
     if plan.manifest.get("complete"):  # stopped while tidying up after completing: nothing lost
         return
+    # a signal can land after a chunk's marker is written but before it is counted: count what
+    # is on disk, so the manifest agrees with the markers that --resume will trust
+    names = [part_name(d, lo) for d, lo, _ in plan.todo]
+    with contextlib.suppress(OSError):
+        done.update(ckpt.finished_units(out, plan.todo, names))
+        clean_temp_files(out)  # a write cut short by the signal leaves no temporary file
     plan.manifest.update(
         status=status,
         complete=False,
