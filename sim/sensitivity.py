@@ -147,13 +147,24 @@ def top_levers(indices: pd.DataFrame, method: str, dummy: Sequence[str] = (), k:
     floor_rows = indices[indices["parameter"].isin(dummy)]
     if not floor_rows.empty:
         floor = float((floor_rows[key] + floor_rows[conf]).max())
-        weak = real.loc[real[key] <= floor, "parameter"].tolist()
+        # above the noise floor only if the lever's lower CI bound clears the dummy's upper one
+        weak = real.loc[real[key] - real[conf] <= floor, "parameter"].tolist()
         text += f" Dummy (never read) {key}: {float(floor_rows[key].max()):.3f}"
-        text += f"; not above it: {', '.join(weak)}." if weak else "; every lever is above it."
+        text += (
+            f"; not clearly above it (CIs overlap): {', '.join(weak)}."
+            if weak
+            else "; every lever is clearly above it."
+        )
     if method == "sobol":
         small = real.loc[real["ST"] < NEGLIGIBLE_ST, "parameter"].tolist()
         if small:
             text += f" Negligible (ST < {NEGLIGIBLE_ST}): {', '.join(small)}."
+        unstable = real.loc[real["S1"] > real["ST"] + real["ST_conf"], "parameter"].tolist()
+        if unstable:  # S1 <= ST in theory: a first-order index above the total means too few runs
+            text += (
+                f" Warning: estimates are unstable (S1 above ST for {', '.join(unstable)}); "
+                "increase --samples."
+            )
     return text
 
 
