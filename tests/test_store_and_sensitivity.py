@@ -1,4 +1,4 @@
-"""Consolidated tables: parts joined in order, in few large row groups (cheap to read back)."""
+"""Consolidated tables (few large row groups) and the sensitivity report's noise-floor sentence."""
 
 from __future__ import annotations
 
@@ -24,3 +24,22 @@ def test_consolidate_keeps_order_and_groups_rows(tmp_path: Path, monkeypatch) ->
     assert pq.read_table(dest).column("rep").to_pylist() == list(range(70))
     f = pq.ParquetFile(dest)
     assert [f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)] == [30, 30, 10]
+
+
+def test_top_levers_uses_ci_against_the_dummy_and_flags_instability() -> None:
+    from sim.sensitivity import top_levers
+
+    idx = pd.DataFrame(
+        {
+            "parameter": ["strong", "weak", "dummy"],
+            "S1": [0.50, 0.40, 0.0],
+            "S1_conf": [0.05, 0.05, 0.01],
+            "ST": [0.60, 0.05, 0.01],
+            "ST_conf": [0.05, 0.06, 0.02],
+        }
+    )
+    text = top_levers(idx, "sobol", dummy=["dummy"])
+    # weak: 0.05 - 0.06 < 0.01 + 0.02, so its CI overlaps the noise floor
+    assert "not clearly above it (CIs overlap): weak." in text
+    # weak: S1 0.40 > ST 0.05 + 0.06 is impossible in theory: too few samples
+    assert "unstable (S1 above ST for weak)" in text
