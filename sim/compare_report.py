@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.compare import CONFIDENCE, N_RESAMPLES, OUTCOME_BY_METRIC, Comparison, Outcome
-from sim.report import markdown_table
+from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.survival import km_summary
 

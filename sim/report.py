@@ -1,7 +1,9 @@
 """Summaries of an experiment: tables, a terminal report and ``summary.md``.
 
-Public entry points: :func:`summary_table`, :func:`published_comparison`, :func:`format_terminal`
-and :func:`write_summary_md` (plus the small :func:`markdown_table` formatter).
+This module holds the tables and the formatting of values: :func:`summary_table`,
+:func:`published_comparison`, :func:`format_value`; the terminal report is in
+:mod:`sim.report_text` (:func:`~sim.report_text.format_terminal`) and ``summary.md`` in
+:mod:`sim.report_md` (``write_summary_md``, ``markdown_table``).
 
 Conventions:
 
@@ -23,16 +25,12 @@ Conventions:
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from sim.results import atomic_write_bytes
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "t50_months",
@@ -361,7 +359,7 @@ def format_interval(metric: str, low: float, high: float, horizon: float | None 
     return f"{format_value(metric, low, horizon)} to {format_value(metric, high, horizon)}"
 
 
-def _tables(result: Any) -> dict[str, Any]:
+def tables_of(result: Any) -> dict[str, Any]:
     """``runs``, ``series``, ``site_series``, ``manifest``, ``out_dir`` of a result or mapping."""
     keys = ("runs", "series", "site_series", "sites", "manifest", "out_dir")
     if isinstance(result, Mapping):
@@ -369,7 +367,7 @@ def _tables(result: Any) -> dict[str, Any]:
     return {k: getattr(result, k, None) for k in keys}
 
 
-def _design_meta(manifest: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def design_meta(manifest: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Per design name: its scenario dict and horizon after the programme start (months)."""
     out: dict[str, dict[str, Any]] = {}
     for d in (manifest or {}).get("designs", []):
@@ -382,367 +380,8 @@ def _design_meta(manifest: Mapping[str, Any] | None) -> dict[str, dict[str, Any]
     return out
 
 
-def _censored_note(n_censored: Any, n: int, metric: str) -> str:
+def censored_note(n_censored: Any, n: int, metric: str) -> str:
     if n_censored is pd.NA or n_censored is None or int(n_censored) == 0:
         return ""
     short = metric.removesuffix("_months").upper()
     return f"{short} not reached in {int(n_censored)} of {n}"
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
-
-
-def format_terminal(result: Any, metrics: Sequence[str] = DEFAULT_METRICS) -> str:
-    """A compact plain-text report (at most 100 columns) of an experiment.
-
-    One block per design (metric, median, 90% interval across replications, censoring notes),
-    then, for designs whose scenario has published targets, a "Simulated vs published" block
-    with the simulated median and 95% interval beside the published value and interval.
-
-    Args:
-        result: an :class:`~sim.experiment.ExperimentResult` (or a mapping with ``runs`` and
-            ``manifest``).
-        metrics: metrics to show, in order.
-
-    Returns:
-        The report, lines separated by ``\\n``, no trailing newline.
-    """
-    tables = _tables(result)
-    runs: pd.DataFrame = tables["runs"]
-    meta = _design_meta(tables["manifest"])
-    table = summary_table(runs, metrics)
-    lines: list[str] = []
-    for design in design_order(runs):
-        info = meta.get(design, {})
-        scn = info.get("scenario") or {}
-        n_reps = int((runs["design"] == design).sum())
-        title = f"== {design} ({n_reps} replications) "
-        lines.append(_shorten(title + "=" * max(TERMINAL_WIDTH - len(title), 0), TERMINAL_WIDTH))
-        if scn.get("description"):
-            lines.extend(
-                textwrap.wrap(
-                    " ".join(str(scn["description"]).split()),
-                    width=TERMINAL_WIDTH,
-                    initial_indent="   ",
-                    subsequent_indent="   ",
-                    max_lines=2,
-                    placeholder=" ...",
-                )
-            )
-        lines.extend(_design_block(table[table["design"] == design], info.get("horizon")))
-        lines.append("")
-    for design in design_order(runs):
-        info = meta.get(design, {})
-        comp = published_comparison(runs, info.get("scenario") or {}, design=design)
-        if comp.empty:
-            continue
-        lines.append(f"Simulated vs published: {design} (simulated median and 95% interval)")
-        lines.extend(_published_lines(comp, info.get("horizon")))
-        lines.append("")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
-
-
-def _design_block(part: pd.DataFrame, horizon: float | None) -> list[str]:
-    """Rows ``metric  median  90% interval  censoring`` of one design, fitted to the width."""
-    cells = []
-    for row in part.itertuples(index=False):
-        note = ""
-        if row.n_censored is not pd.NA and int(row.n_censored) > 0:
-            note = f"{int(row.n_censored)} of {row.n} not reached"
-        cells.append(
-            (
-                row.label,
-                format_value(row.metric, row.median, horizon),
-                format_interval(row.metric, row.p05, row.p95, horizon),
-                note,
-            )
-        )
-    med_w = max([len("median"), *(len(c[1]) for c in cells)])
-    int_w = max([len("90% interval"), *(len(c[2]) for c in cells)])
-    has_note = any(c[3] for c in cells)
-    note_w = max([0, *(len(c[3]) for c in cells)])
-    rest = 3 + med_w + 3 + int_w + ((3 + note_w) if has_note else 0)
-    label_w = min(max([len("metric"), *(len(c[0]) for c in cells)]), TERMINAL_WIDTH - 2 - rest)
-    label_w = max(label_w, 12)
-
-    def line(a: str, b: str, c: str, d: str) -> str:
-        text = f"  {_shorten(a, label_w):<{label_w}}   {b:>{med_w}}   {c:<{int_w}}"
-        if has_note:
-            text += f"   {d}"
-        return _shorten(text.rstrip(), TERMINAL_WIDTH)
-
-    out = [line("metric", "median", "90% interval", "censored")]
-    out.extend(line(*c) for c in cells)
-    return out
-
-
-def _published_lines(comp: pd.DataFrame, horizon: float | None) -> list[str]:
-    """``metric  simulated m (lo-hi)  published v (lo-hi)  source`` lines (the source moves to
-    its own line when it does not fit), then which medians fall outside the published intervals.
-    """
-    cells = []
-    for row in comp.itertuples(index=False):
-        sim = (
-            f"simulated {format_value(row.metric, row.sim_median, horizon)} "
-            f"({_compact_interval(row.metric, row.sim_low, row.sim_high, horizon)})"
-        )
-        pub = f"published {format_value(row.metric, row.published)}"
-        if not (math.isnan(row.published_low) and math.isnan(row.published_high)):
-            pub += f" ({_compact_interval(row.metric, row.published_low, row.published_high)})"
-        cells.append((row.metric, sim, pub, row.source))
-    widths = [max(len(c[i]) for c in cells) for i in range(3)]
-    lines = []
-    for c in cells:
-        head = "  " + "   ".join(f"{v:<{w}}" for v, w in zip(c[:3], widths, strict=True))
-        head = head.rstrip()
-        if not c[3]:
-            lines.append(_shorten(head, TERMINAL_WIDTH))
-        elif len(head) + 2 + len(c[3]) <= TERMINAL_WIDTH:
-            lines.append(f"{head}  {c[3]}")
-        else:
-            lines.append(_shorten(head, TERMINAL_WIDTH))
-            lines.append(_shorten(f"      source: {c[3]}", TERMINAL_WIDTH))
-    judged = comp[comp["inside"].notna()]
-    if not judged.empty:
-        inside = judged["inside"].astype(bool)
-        text = f"  simulated median inside the published interval: {int(inside.sum())} of "
-        text += f"{len(judged)}"
-        outside = judged.loc[~inside, "metric"].tolist()
-        if outside:
-            text += f" (outside: {', '.join(outside)})"
-        lines.append(_shorten(text, TERMINAL_WIDTH))
-    return lines
-
-
-def _compact_interval(metric: str, low: float, high: float, horizon: float | None = None) -> str:
-    """``lo-hi`` (``lo to hi`` when a bound is negative or not reached)."""
-    a, b = format_value(metric, low, horizon), format_value(metric, high, horizon)
-    sep = " to " if a.startswith("-") or b.startswith("-") or " " in a + b else "-"
-    return f"{a}{sep}{b}"
-
-
-# --------------------------------------------------------------------------- markdown
-
-
-def markdown_table(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
-) -> str:
-    """A GitHub-flavoured Markdown table (no ``tabulate`` needed).
-
-    Args:
-        header: column titles.
-        rows: cells (converted with ``str``; ``|`` and newlines are escaped).
-        align: one character per column, ``l``, ``r`` or ``c``; default all left.
-
-    Returns:
-        The table, lines separated by ``\\n``, with a trailing newline.
-
-    Raises:
-        ValueError: if a row or ``align`` has the wrong number of columns.
-    """
-    ncol = len(header)
-    align = align or "l" * ncol
-    if len(align) != ncol:
-        raise ValueError(f"align has {len(align)} columns, header has {ncol}")
-    rules = {"l": ":---", "r": "---:", "c": ":---:"}
-
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    out = ["| " + " | ".join(cell(h) for h in header) + " |"]
-    out.append("| " + " | ".join(rules[a] for a in align) + " |")
-    for r in rows:
-        if len(r) != ncol:
-            raise ValueError(f"row has {len(r)} cells, header has {ncol}: {r!r}")
-        out.append("| " + " | ".join(cell(v) for v in r) + " |")
-    return "\n".join(out) + "\n"
-
-
-READING_GUIDE = (
-    "The *gap* is the share of the starting gap between current and "
-    "evidence-based practice that is still open, patient-weighted over the programme sites: "
-    "1 = nothing closed, 0 = fully closed (measured from the programme start). T50 and T90 are "
-    "the months from the programme start until the true gap first falls to 0.5 and 0.1. A run "
-    "that never gets there before the end of follow-up is *censored*: it is counted as "
-    "'not reached', never given a made-up time, so a median shown as '> {h}' means more than "
-    "half the runs did not reach that level within the {h} months observed after the programme "
-    "start; the number of such runs is given under the interval. Each cell gives the "
-    "median across replications and, in brackets, the 5th-95th percentiles (a 90% interval); "
-    "the published comparison uses 2.5th-97.5th percentiles (95%). These intervals show "
-    "stochastic, run-to-run variation of the model with its parameters held fixed; they are "
-    "not parameter (epistemic) uncertainty and not confidence intervals for a real programme. "
-    "IRR is the incidence-rate ratio of events against the baseline rate (below 1 = fewer "
-    "events); its windows count months after implementation."
-)
-
-
-def _md_summary(runs: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]]) -> str:
-    """Metrics as rows, designs as columns: ``median (p05 - p95)`` plus censoring notes."""
-    designs = design_order(runs)
-    table = summary_table(runs)
-    rows = []
-    for metric in dict.fromkeys(table["metric"]):
-        cells: list[str] = [metric_label(metric)]
-        for design in designs:
-            hit = table[(table["design"] == design) & (table["metric"] == metric)]
-            if hit.empty:
-                cells.append("n/a")
-                continue
-            r = hit.iloc[0]
-            horizon = meta.get(design, {}).get("horizon")
-            text = (
-                f"{format_value(metric, r['median'], horizon)} "
-                f"({format_interval(metric, r['p05'], r['p95'], horizon)})"
-            )
-            note = _censored_note(r["n_censored"], int(r["n"]), metric)
-            cells.append(text + (f"<br>{note}" if note else ""))
-        rows.append(cells)
-    return markdown_table(["metric", *designs], rows, "l" + "r" * len(designs))
-
-
-def _md_published(runs: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]]) -> str:
-    rows = []
-    for design in design_order(runs):
-        info = meta.get(design, {})
-        comp = published_comparison(runs, info.get("scenario") or {}, design=design)
-        horizon = info.get("horizon")
-        for r in comp.itertuples(index=False):
-            interval = (
-                ""
-                if math.isnan(r.published_low) and math.isnan(r.published_high)
-                else format_interval(r.metric, r.published_low, r.published_high)
-            )
-            inside = "" if r.inside is pd.NA else ("yes" if r.inside else "no")
-            rows.append(
-                [
-                    design,
-                    r.label,
-                    format_value(r.metric, r.published),
-                    interval,
-                    r.source,
-                    format_value(r.metric, r.sim_median, horizon),
-                    format_interval(r.metric, r.sim_low, r.sim_high, horizon),
-                    inside,
-                ]
-            )
-    if not rows:
-        return ""
-    header = [
-        "design",
-        "metric",
-        "published",
-        "published interval",
-        "source",
-        "simulated median",
-        "simulated 95% interval",
-        "median inside published interval",
-    ]
-    return markdown_table(header, rows, "llrrlrrc")
-
-
-def write_summary_md(
-    result: Any, out_dir: Path | str, figures: Sequence[Path] | None = None
-) -> Path:
-    """Write ``summary.md`` into ``out_dir``: designs, run facts, summary, comparison, figures.
-
-    Args:
-        result: an :class:`~sim.experiment.ExperimentResult` (or a mapping with ``runs`` and
-            ``manifest``).
-        out_dir: the results folder.
-        figures: figure files to link; default every ``figures/*.png`` already in ``out_dir``
-            (so call :func:`sim.plots.save_figures` first). Links are relative to ``out_dir``.
-
-    Returns:
-        Path of the written ``summary.md``.
-    """
-    out_dir = Path(out_dir)
-    tables = _tables(result)
-    runs: pd.DataFrame = tables["runs"]
-    manifest: Mapping[str, Any] = tables["manifest"] or {}
-    meta = _design_meta(manifest)
-    designs = design_order(runs)
-    parts = [f"# ccsim results: {', '.join(designs)}\n"]
-
-    parts.append("## Designs\n")
-    for d in manifest.get("designs", []):
-        scn = d.get("scenario") or {}
-        name = str(d.get("name"))
-        scn_name = scn.get("name", name)
-        title = f"**{name}**" + (f" (scenario `{scn_name}`)" if scn_name != name else "")
-        desc = str(scn.get("description") or "").strip()
-        t = scn.get("time") or {}
-        timing = ""
-        if t:
-            timing = (
-                f" Time: {t.get('baseline_months', 0)} baseline, "
-                f"{t.get('programme_months')} programme and "
-                f"{t.get('followup_months', 0)} follow-up months."
-            )
-        if desc and not desc.endswith((".", "!", "?")):
-            desc += "."
-        parts.append(f"- {title}: {desc}{timing}")
-    if not manifest.get("designs"):
-        parts.extend(f"- **{d}**" for d in designs)
-    parts.append("")
-
-    parts.append("## Run\n")
-    facts = [
-        ("replications per design", manifest.get("replications")),
-        ("root seed", manifest.get("root_seed")),
-        ("common random numbers", manifest.get("crn")),
-        ("wall time", _wall_time(manifest.get("wall_time_s"))),
-        ("workers", manifest.get("jobs")),
-        ("created", manifest.get("created")),
-        ("git commit", (manifest.get("git") or {}).get("commit")),
-        ("ccsim version", (manifest.get("versions") or {}).get("ccsim")),
-        ("complete", manifest.get("complete")),
-    ]
-    parts.extend(f"- {k}: {v}" for k, v in facts if v is not None)
-    parts.append("")
-
-    parts.append("## Summary (median and 90% interval across replications)\n")
-    parts.append(_md_summary(runs, meta))
-
-    pub = _md_published(runs, meta)
-    if pub:
-        parts.append("## Simulated vs published\n")
-        parts.append(pub)
-
-    if figures is None:
-        order = ("gap_curve", "time_to_close", "site_trajectories")  # sim.plots.FIGURE_NAMES
-        figures = sorted(
-            (out_dir / "figures").glob("*.png"),
-            key=lambda f: (order.index(f.stem) if f.stem in order else len(order), f.name),
-        )
-    if figures:
-        parts.append("## Figures\n")
-        for f in figures:
-            rel = _relative(Path(f), out_dir)
-            parts.append(f"![{Path(f).stem.replace('_', ' ')}]({rel})\n")
-
-    parts.append("## How to read this\n")
-    horizons = [m["horizon"] for m in meta.values() if m.get("horizon") is not None]
-    h = f"{max(horizons):g}" if horizons else "H"
-    parts.append(READING_GUIDE.format(h=h) + "\n")
-    path = out_dir / "summary.md"
-    atomic_write_bytes(path, "\n".join(parts).encode("utf-8"))
-    return path
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _wall_time(seconds: Any) -> str | None:
-    if seconds is None:
-        return None
-    s = float(seconds)
-    if s < 120:
-        return f"{s:.1f} s"
-    return f"{s / 60:.1f} min"

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.report import markdown_table, metric_label
+from sim.report import metric_label
+from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.sensitivity import (
     morris_indices,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import plots, report
+from sim import plots, report, report_md, report_text
 from sim.experiment import Design, ExperimentResult, run_experiment
 from sim.scenario import Scenario
 
@@ -143,7 +143,7 @@ def test_labels_fit_the_terminal_table() -> None:
 
 
 def test_markdown_table_escapes_and_aligns() -> None:
-    text = report.markdown_table(["a", "b"], [["x|y", 1.5], ["z", "line\nbreak"]], "lr")
+    text = report_md.markdown_table(["a", "b"], [["x|y", 1.5], ["z", "line\nbreak"]], "lr")
     assert text.splitlines() == [
         "| a | b |",
         "| :--- | ---: |",
@@ -151,7 +151,7 @@ def test_markdown_table_escapes_and_aligns() -> None:
         "| z | line break |",
     ]
     with pytest.raises(ValueError, match="cells"):
-        report.markdown_table(["a", "b"], [["only one"]])
+        report_md.markdown_table(["a", "b"], [["only one"]])
 
 
 # --------------------------------------------------------------------------- plots: synthetic
@@ -295,7 +295,7 @@ def test_save_figures_skips_missing_tables(tmp_path: Path, small_result: Experim
 
 
 def test_format_terminal_real_run(small_result: ExperimentResult) -> None:
-    text = report.format_terminal(small_result)
+    text = report_text.format_terminal(small_result)
     assert "== keystone-like (3 replications)" in text
     assert "== hard push (3 replications)" in text
     for metric in report.DEFAULT_METRICS:  # every label in full, none cut to fit
@@ -310,7 +310,7 @@ def test_format_terminal_real_run(small_result: ExperimentResult) -> None:
 def test_write_summary_md_real_run(small_result: ExperimentResult) -> None:
     out = small_result.out_dir
     figs = plots.save_figures(small_result, out)
-    path = report.write_summary_md(small_result, out)
+    path = report_md.write_summary_md(small_result, out)
     assert path == out / "summary.md"
     md = path.read_text(encoding="utf-8")
     assert md.startswith("# ccsim results: keystone-like, hard push")

@@ -268,15 +268,15 @@ def run(args: argparse.Namespace) -> int:
             extra={"cli": st["cli"], "cluster": backend.where},
             backend=backend.name,
         )
-    from sim import report
+    from sim import report_md, report_text
 
     if not st["no_figures"]:
         from sim import plots
 
         plots.save_figures(result, out)
-    report.write_summary_md(result, out)
+    report_md.write_summary_md(result, out)
     if not args.quiet:
-        print(report.format_terminal(result))
+        print(report_text.format_terminal(result))
     print(
         f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json"
         f"{', figures/' if not st['no_figures'] else ''}, summary.md)"
