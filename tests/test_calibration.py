@@ -26,8 +26,8 @@ from sim.calibration import (
     medinnov_check,
     recheck,
 )
-from sim.calibration_data import from_arrays, packaged_path
-from sim.calibration_fit import (
+from sim.calibration.data import from_arrays, packaged_path
+from sim.calibration.fit import (
     CHI2_95_HALF,
     _Design,
     fit,
@@ -35,7 +35,7 @@ from sim.calibration_fit import (
     profile_nll,
     standard_errors,
 )
-from sim.calibration_sim import (
+from sim.calibration.process import (
     exposure,
     exposure_at_adoption,
     permutation_test,

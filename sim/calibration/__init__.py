@@ -1,16 +1,16 @@
 """Calibrate the adoption sub-model to observed adoption times (pure functions, no CLI).
 
 Pipeline (:func:`calibrate`): exact discrete-time likelihood of the observed adoption sequence
-given the fixed network (:mod:`sim.calibration_fit`), 95% profile-likelihood or parametric
+given the fixed network (:mod:`sim.calibration.fit`), 95% profile-likelihood or parametric
 bootstrap intervals, a boundary likelihood-ratio test of ``q = 0`` (is peer influence
 distinguishable from the external push? Van den Bulte & Lilien 2001), forward simulations of
-the fitted process per group (:mod:`sim.calibration_sim`), and the exposure-at-adoption
+the fitted process per group (:mod:`sim.calibration.process`), and the exposure-at-adoption
 statistic against a within-group permutation null. :func:`save_result` writes Parquet tables
 and ``calibration.json`` (estimates, seeds, checks) so :func:`recheck` can re-simulate a saved
 fit without refitting; :func:`medinnov_check` does that for the packaged Medical Innovation fit
 (``sim/data/calibration/medinnov_fit.json``) and returns rows for ``ccsim validate``.
 
-Data loading and validation live in :mod:`sim.calibration_data` (re-exported here).
+Data loading and validation live in :mod:`sim.calibration.data` (re-exported here).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration_data import (
+from sim.calibration.data import (
     MEDINNOV,
     AdoptionData,
     CalibrationDataError,
@@ -33,7 +33,7 @@ from sim.calibration_data import (
     packaged_path,
     parse_filters,
 )
-from sim.calibration_fit import (
+from sim.calibration.fit import (
     Fit,
     bootstrap_intervals,
     compare_models,
@@ -42,7 +42,7 @@ from sim.calibration_fit import (
     profile_intervals,
     standard_errors,
 )
-from sim.calibration_sim import (
+from sim.calibration.process import (
     ModelSpec,
     Params,
     curve_table,
@@ -51,7 +51,7 @@ from sim.calibration_sim import (
     permutation_test,
     simulate_periods,
 )
-from sim.calibration_store import save_result
+from sim.calibration.store import save_result
 
 __all__ = [
     "MEDINNOV",

@@ -149,7 +149,7 @@ def from_arrays(
 
 def packaged_path(name: str, folder: str = "medinnov") -> Path:
     """Path of a file shipped in ``sim/data/<folder>/``."""
-    return Path(__file__).resolve().parent / "data" / folder / name
+    return Path(__file__).resolve().parent.parent / "data" / folder / name
 
 
 def parse_filters(items: Sequence[str]) -> list[tuple[str, list[str]]]:

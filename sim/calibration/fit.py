@@ -1,4 +1,4 @@
-"""Maximum-likelihood fit of the adoption process (:mod:`sim.calibration_sim`) to adoption times.
+"""Maximum-likelihood fit of the adoption process (:mod:`sim.calibration.process`) to data.
 
 With the network fixed, each person's exposure in period ``t`` is known from who adopted
 before ``t``, so the discrete-time hazard gives an exact likelihood of the observed adoption
@@ -27,8 +27,8 @@ from scipy.optimize import brentq, minimize
 from scipy.special import logsumexp
 from scipy.stats import chi2, norm
 
-from sim.calibration_data import AdoptionData
-from sim.calibration_sim import ModelSpec, Params, exposure_paths, simulate_periods
+from sim.calibration.data import AdoptionData
+from sim.calibration.process import ModelSpec, Params, exposure_paths, simulate_periods
 from sim.mechanisms.adoption import peer_response
 
 CHI2_95_HALF = float(chi2.ppf(0.95, 1) / 2)  # 1.92: profile-likelihood drop at the 95% limits

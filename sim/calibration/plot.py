@@ -30,7 +30,7 @@ def curves_figure(
     """Observed cumulative share adopted (steps) against the simulated median and 95% band.
 
     Args:
-        curves: Long table from :func:`sim.calibration_sim.curve_table` (``group, time,
+        curves: Long table from :func:`sim.calibration.process.curve_table` (``group, time,
             observed, sim_median, sim_low, sim_high``).
         targets: Per-group table from :func:`sim.calibration.curve_targets` (``group, n,
             max_gap``); panels follow its order, largest ``MAX_PANELS`` groups if more.

@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from sim.calibration_data import AdoptionData
+from sim.calibration.data import AdoptionData
 from sim.mechanisms.adoption import peer_response
 from sim.scenario import Adoption, Clinicians
 

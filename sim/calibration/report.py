@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.calibration import CalibrationResult
-from sim.calibration_data import AdoptionData
+from sim.calibration.data import AdoptionData
 
 
 def _num(x: float) -> str:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration_data import AdoptionData
-from sim.calibration_sim import Params, exposure_at_adoption
+from sim.calibration.data import AdoptionData
+from sim.calibration.process import Params, exposure_at_adoption
 from sim.results import atomic_write_bytes, write_parquet
 
 if TYPE_CHECKING:

@@ -156,7 +156,7 @@ def _source(args: argparse.Namespace) -> dict[str, Any]:
 
 def _load(src: dict[str, Any]):
     from sim.calibration import load_adoption_data
-    from sim.calibration_data import packaged_path
+    from sim.calibration.data import packaged_path
 
     nodes, edges = src["nodes"], src["edges"]
     if src["packaged"]:
@@ -206,7 +206,7 @@ def _out_dir(args: argparse.Namespace) -> Path:
 def run(args: argparse.Namespace) -> int:
     """``ccsim calibrate``: load, fit, simulate, test, write, print a summary."""
     from sim.calibration import CalibrationDataError, calibrate, save_result
-    from sim.calibration_report import summary_text
+    from sim.calibration.report import summary_text
 
     try:
         src = _source(args)
@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _figures(res, out: Path) -> list[Path]:
-    from sim import calibration_plot as cp
+    from sim.calibration import plot as cp
 
     prm = res.params
     p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
