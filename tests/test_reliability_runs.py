@@ -9,6 +9,7 @@ byte, since both are streamed from the same chunk parts in the same order).
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import signal
@@ -244,6 +245,7 @@ def test_memory_stays_flat_as_replications_grow(tmp_path: Path) -> None:
     replication is the same in both runs, so any growth is what the runner keeps)."""
 
     def peak(reps: int) -> int:
+        gc.collect()  # garbage left by earlier tests must not count against either run
         tracemalloc.start()
         run_experiment(
             [design(TINY)], reps, jobs=1, out_dir=tmp_path / str(reps), progress=False,
