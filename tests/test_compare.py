@@ -8,10 +8,10 @@ import pytest
 
 from sim.cli import main
 from sim.compare import bootstrap_ci, paired_difference, run_comparison
-from sim.compare_report import plain_line
+from sim.compare.report import plain_line
+from sim.compare.survival import kaplan_meier, median_time, restricted_mean
 from sim.experiment import Design
 from sim.loader import load_scenario
-from sim.survival import kaplan_meier, median_time, restricted_mean
 
 # a small, fast community: 8 sites, 18 months of support and 6 of follow-up
 SMALL = ["sites.n_sites=8", "time.programme_months=18", "time.followup_months=6"]

@@ -27,7 +27,7 @@ def test_consolidate_keeps_order_and_groups_rows(tmp_path: Path, monkeypatch) ->
 
 
 def test_top_levers_uses_ci_against_the_dummy_and_flags_instability() -> None:
-    from sim.sensitivity import top_levers
+    from sim.sweep.sensitivity import top_levers
 
     idx = pd.DataFrame(
         {

@@ -10,9 +10,9 @@ import pytest
 
 from sim.cli import main
 from sim.loader import ScenarioError
-from sim.samplers import grid_design, lhs_design, morris_design, sobol_design
-from sim.sensitivity import point_outcome, sobol_indices
 from sim.sweep import SweepError, load_sweep, make_design, read_sweep, run_sweep
+from sim.sweep.samplers import grid_design, lhs_design, morris_design, sobol_design
+from sim.sweep.sensitivity import point_outcome, sobol_indices
 
 # A small, fast community: 6 sites, 12 months of support, 6 of follow-up.
 HEAD = """

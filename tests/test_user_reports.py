@@ -95,7 +95,7 @@ range = [3, 6]
 
 
 def test_sweep_file_values_are_checked(tmp_path: Path) -> None:
-    from sim.sweep_spec import SweepError, load_sweep
+    from sim.sweep.spec import SweepError, load_sweep
 
     for text, needle in [
         ('replications = "abc"', "replications = 'abc'"),
@@ -249,7 +249,7 @@ def test_calibrate_empty_time_column_says_empty(tmp_path: Path) -> None:
 
 
 def test_identical_costs_say_the_same() -> None:
-    from sim.compare_report import plain_line
+    from sim.compare.report import plain_line
 
     row = {"metric": "cost_total", "design": "soft_only", "baseline": "keystone", "n_pairs": 20}
     row.update(diff_mean=0.0, diff_sd=0.0, ci_low=0.0, ci_high=0.0, p_better=0.5)
@@ -270,7 +270,7 @@ def test_forest_and_frontier_with_degenerate_rows() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from sim.plots_compare import cost_effectiveness, forest
+    from sim.compare.plots import cost_effectiveness, forest
 
     table = pd.DataFrame(
         {

@@ -93,7 +93,7 @@ def _clear(out: Path, overwrite: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     """``ccsim compare``: run, compare, write the results folder, print the lines."""
     from sim.compare import run_comparison
-    from sim.compare_report import format_terminal, write_comparison
+    from sim.compare.report import format_terminal, write_comparison
     from sim.experiment import Design
 
     started = time.perf_counter()

@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """``ccsim sensitivity``: run (or reuse) the method's sample, analyse, report."""
     from sim.sweep import load_sweep, run_sweep
-    from sim.sweep_report import analyse_sensitivity, sensitivity_spec
+    from sim.sweep.report import analyse_sensitivity, sensitivity_spec
 
     spec = sensitivity_spec(load_sweep(args.file), args.method, args.samples)
     check_outcome(args.outcome, spec.outcomes, spec.source)

@@ -82,8 +82,8 @@ def prepare_out(out: Path, overwrite: bool) -> None:
 def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> None:
     """The outcome must be a run metric (and kept by the sweep's ``outcomes`` list); checked
     before any run, as are the names in the sweep file's ``outcomes``."""
-    from sim.sensitivity import outcome_column
     from sim.sweep import metric_names
+    from sim.sweep.sensitivity import outcome_column
 
     names = metric_names()
     if unknown := [k for k in spec_outcomes or [] if k not in names]:
@@ -99,7 +99,7 @@ def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "
 def run(args: argparse.Namespace) -> int:
     """``ccsim sweep``: run (or resume) the sweep, then write figures and sweep.md."""
     from sim.sweep import load_sweep, run_sweep
-    from sim.sweep_report import summarise_sweep
+    from sim.sweep.report import summarise_sweep
 
     spec = load_sweep(args.file)
     check_outcome(args.outcome, spec.outcomes, spec.source)

@@ -26,7 +26,7 @@ from sim.loader import (
     resolve_path,
     valid_keys,
 )
-from sim.samplers import grid_design, lhs_design, morris_design, sobol_design
+from sim.sweep.samplers import grid_design, lhs_design, morris_design, sobol_design
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS

@@ -1,7 +1,7 @@
 """Samplers of parameter spaces: each returns a plain ``(n_points, n_params)`` float array.
 
 Kept apart from running and analysing (the SALib seam): any design here can feed any
-analysis of :mod:`sim.sensitivity`, and arrays from elsewhere can be run by :mod:`sim.sweep`.
+analysis of :mod:`sim.sweep.sensitivity`, and arrays from elsewhere can be run by :mod:`sim.sweep`.
 """
 
 from __future__ import annotations

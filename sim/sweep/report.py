@@ -18,14 +18,14 @@ from scipy import stats
 from sim.report import metric_label
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
-from sim.sensitivity import (
+from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
+from sim.sweep.sensitivity import (
     morris_indices,
     outcome_column,
     point_outcome,
     sobol_indices,
     top_levers,
 )
-from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
 
 
 def _real(spec: SweepSpec) -> list[str]:
@@ -62,7 +62,7 @@ def summarise_sweep(spec: SweepSpec, out_dir: Path, outcome: str, figures: bool 
     figs = []
     if figures and real:
         from sim import plots
-        from sim.plots_sweep import heatmap, partial_dependence_lines
+        from sim.sweep.plots import heatmap, partial_dependence_lines
 
         figdir = Path(out_dir) / "figures"
         if len(real) >= 2:
@@ -152,7 +152,7 @@ def analyse_sensitivity(
     fig_path = None
     if figures:
         from sim import plots
-        from sim.plots_sweep import indices_bars
+        from sim.sweep.plots import indices_bars
 
         fig_path = plots.save_figure(
             indices_bars(indices, method, outcome), Path(out_dir) / "figures" / f"{name}.png"

@@ -20,9 +20,9 @@ the parameters to vary and a design::
     range = [0.0, 1.0]
     dummy = true                      # a column the model never reads (noise floor)
 
-The seam of SALib is kept: the samplers of :mod:`sim.samplers` return plain ``(n_points,
-n_params)`` arrays and the analysers of :mod:`sim.sensitivity` take arrays, so any design can
-feed any analysis. Parsing the file lives in :mod:`sim.sweep_spec`.
+The seam of SALib is kept: the samplers of :mod:`sim.sweep.samplers` return plain ``(n_points,
+n_params)`` arrays and the analysers of :mod:`sim.sweep.sensitivity` take arrays, so any design can
+feed any analysis. Parsing the file lives in :mod:`sim.sweep.spec`.
 
 Replication ``r`` of every point uses the seed of replication ``r`` (common random numbers
 across points), so a point's mean is a deterministic function of its parameters and the
@@ -50,7 +50,7 @@ from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
 from sim.results import versions, write_json, write_parquet
-from sim.sweep_spec import (
+from sim.sweep.spec import (
     DESIGNS,
     Parameter,
     SweepError,

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from sim import plots
 from sim.report import metric_label
-from sim.sensitivity import partial_dependence, response_surface
+from sim.sweep.sensitivity import partial_dependence, response_surface
 
 
 def _label(outcome: str) -> str:
@@ -94,8 +94,8 @@ def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:
     """Tornado-style bars of sensitivity indices with their 95% CIs, largest on top.
 
     Args:
-        indices: :func:`sim.sensitivity.sobol_indices` (S1 and ST bars) or
-            :func:`sim.sensitivity.morris_indices` (mu* bars) output.
+        indices: :func:`sim.sweep.sensitivity.sobol_indices` (S1 and ST bars) or
+            :func:`sim.sweep.sensitivity.morris_indices` (mu* bars) output.
         method: ``sobol`` or ``morris``.
         outcome: the analysed metric (for the title).
 

@@ -2,7 +2,7 @@
 
 Public entry points: :func:`plain_line`, :func:`format_terminal` and :func:`write_comparison`
 (``comparison.parquet``, ``survival.parquet``, ``comparison.md`` and the figures of
-:mod:`sim.plots_compare`).
+:mod:`sim.compare.plots`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.compare import CONFIDENCE, N_RESAMPLES, OUTCOME_BY_METRIC, Comparison, Outcome
+from sim.compare.survival import km_summary
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
-from sim.survival import km_summary
 
 
 def _amount(o: Outcome, value: float) -> str:
@@ -262,7 +262,7 @@ def write_comparison(cmp: Comparison, out_dir: Path, figures: bool = True) -> li
     write_parquet(cmp.survival, written[1])
     figs: list[Path] = []
     if figures:
-        from sim.plots_compare import save_comparison_figures
+        from sim.compare.plots import save_comparison_figures
 
         figs = save_comparison_figures(cmp, out_dir / "figures")
     md = out_dir / "comparison.md"

@@ -4,7 +4,7 @@ Every design runs the same replications; replication ``k`` of each design uses t
 (:mod:`sim.rng`), so the difference ``design - baseline`` within a replication is free of most
 of the chance variation the two share. For each outcome of :data:`OUTCOMES` this module gives
 the mean paired difference with a bootstrap 95% CI, the probability that a design beats the
-baseline and, for times to close, Kaplan-Meier curves (:mod:`sim.survival`).
+baseline and, for times to close, Kaplan-Meier curves (:mod:`sim.compare.survival`).
 
 Conventions (stated again in every ``comparison.md``):
 
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.compare_outcomes import CENSORED, OUTCOME_BY_METRIC, OUTCOMES, Outcome
+from sim.compare.outcomes import CENSORED, OUTCOME_BY_METRIC, OUTCOMES, Outcome
 from sim.experiment import Design, ExperimentResult, run_experiment
 
 __all__ = ["CENSORED", "OUTCOMES", "OUTCOME_BY_METRIC", "Comparison", "Outcome", "run_comparison"]
@@ -281,12 +281,12 @@ def run_comparison(
 
     Returns:
         The :class:`Comparison` (nothing about it is written here; see
-        :func:`sim.compare_report.write_comparison`).
+        :func:`sim.compare.report.write_comparison`).
 
     Raises:
         ValueError: on fewer than two designs, an unknown baseline or ``reps < 2``.
     """
-    from sim.survival import km_table
+    from sim.compare.survival import km_table
 
     if len(designs) < 2:
         raise ValueError("a comparison needs at least two designs")

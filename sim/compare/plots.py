@@ -46,7 +46,7 @@ def survival_curves(survival: pd.DataFrame, designs: Sequence[str], tau: float) 
     """Kaplan-Meier share of runs that have closed half (T50) and 90% (T90) of the gap.
 
     Args:
-        survival: :func:`sim.survival.km_table` output (long form, ``survival`` = not yet
+        survival: :func:`sim.compare.survival.km_table` output (long form, ``survival`` = not yet
             closed, with its band ``low``/``high``).
         designs: design names in display order.
         tau: common window (months), drawn as a dotted line.

@@ -59,7 +59,7 @@ def sobol_indices(
 
     Args:
         problem: the SALib problem (``names``, ``bounds``, ``num_vars``).
-        Y: outputs in :func:`sim.samplers.sobol_design` order, shape ``(N * (d + 2),)``.
+        Y: outputs in :func:`sim.sweep.samplers.sobol_design` order, shape ``(N * (d + 2),)``.
         seed: bootstrap seed for the CIs.
 
     Returns:
