@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.app_model import (
+from sim.app.model import (
     BAND_REPS,
     LEVERS,
     AppModel,
@@ -22,7 +22,7 @@ from sim.app_model import (
     run_band,
     scenario_from_levers,
 )
-from sim.app_views import (
+from sim.app.views import (
     band_figure,
     band_text,
     conflict_figure,
@@ -199,7 +199,7 @@ def test_page_renders_and_steps_in_process() -> None:
     solara = pytest.importorskip("solara")
     import ipyvuetify as v
 
-    from sim.app import Page
+    from sim.app.page import Page
 
     _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     rc.find(v.Slider, label="Number of sites").widget.v_model = 12
@@ -264,5 +264,5 @@ def test_app_command_environment_and_server_line() -> None:
     assert Path(env["CCSIM_APP_SCENARIO"]) == (ROOT / "scenarios" / "keystone.toml").resolve()
     assert json.loads(env["CCSIM_APP_SET"]) == ["sites.n_sites=5"]
     cmd = solara_command("127.0.0.1", 8123, open_browser=False)
-    assert cmd[1:5] == ["-m", "solara", "run", "sim.app"]
+    assert cmd[1:5] == ["-m", "solara", "run", "sim.app.page"]
     assert cmd[cmd.index("--port") + 1] == "8123" and "--no-open" in cmd

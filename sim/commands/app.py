@@ -16,7 +16,7 @@ from sim.loader import load_scenario, resolve_path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-APP_MODULE = "sim.app"
+APP_MODULE = "sim.app.page"
 
 
 def port(text: str) -> int:
@@ -94,7 +94,7 @@ def check_listen(host: str, port_number: int) -> None:
 
 
 def solara_command(host: str, port_number: int, open_browser: bool) -> list[str]:
-    """The ``solara run`` command line that serves :mod:`sim.app`."""
+    """The ``solara run`` command line that serves :mod:`sim.app.page`."""
     return [
         sys.executable,
         "-m",

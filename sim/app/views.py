@@ -1,7 +1,7 @@
 """Figures and plain-language text of the workshop app (matplotlib only, no Solara).
 
-Each ``*_figure`` function draws the current state of an :class:`sim.app_model.AppModel` (or a
-:class:`sim.app_model.Band`) into a new :class:`matplotlib.figure.Figure`; :mod:`sim.app` shows
+Each ``*_figure`` function draws the current state of an :class:`sim.app.model.AppModel` (or a
+:class:`sim.app.model.Band`) into a new :class:`matplotlib.figure.Figure`; :mod:`sim.app` shows
 them in the browser. Keeping them free of Solara lets tests and notebooks call them directly.
 Months on every x axis count from the programme start (negative = baseline).
 """
@@ -18,10 +18,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from sim import state as st
-from sim.app_model import MAX_CLINICIANS_DRAWN
+from sim.app.model import MAX_CLINICIANS_DRAWN
 
 if TYPE_CHECKING:
-    from sim.app_model import AppModel, Band
+    from sim.app.model import AppModel, Band
 
 WIDTH, HEIGHT, DPI = 6.4, 3.0, 85
 TRUE_COLOUR, REPORTED_COLOUR = "#1f4e79", "#d1495b"

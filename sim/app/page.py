@@ -1,12 +1,12 @@
 """The workshop app: a Mesa SolaraViz page of the clinical-community model.
 
-Start it with ``ccsim app [SCENARIO]`` (or ``solara run sim.app`` with ``CCSIM_APP_SCENARIO``
+Start it with ``ccsim app [SCENARIO]`` (or ``solara run sim.app.page`` with ``CCSIM_APP_SCENARIO``
 set). Programme designers move a lever in the sidebar, press Reset (the model is rebuilt with
 the new levers), then Step or ▶, and watch the gap, the sites, conflict and belonging, and the
 community network; the band button runs 20 replications of the current settings so learners
 see variability, not one lucky run. Each learner's browser session gets its own model.
 
-The model, levers and figures live in :mod:`sim.app_model` and :mod:`sim.app_views`; this
+The model, levers and figures live in :mod:`sim.app.model` and :mod:`sim.app.views`; this
 module only arranges them with Solara.
 """
 
@@ -19,7 +19,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.app_model import (
+from sim.app.model import (
     BAND_REPS,
     BASE_SCENARIO,
     LEVERS,
@@ -30,7 +30,7 @@ from sim.app_model import (
     model_params,
     run_band,
 )
-from sim.app_views import (
+from sim.app.views import (
     BAND_CAPTION,
     CONFLICT_CAPTION,
     GAP_CAPTION,
@@ -152,7 +152,7 @@ COMPONENTS: list[tuple[Callable[[AppModel], Any], int]] = [
 
 @solara.component
 def Page() -> Any:  # noqa: N802 - the name solara run looks for
-    """The app page (``solara run sim.app`` serves it); one model per browser session."""
+    """The app page (``solara run sim.app.page`` serves it); one model per browser session."""
     model = solara.use_memo(AppModel, [])
     with solara.Column() as main:
         solara.Style(CSS)
