@@ -240,7 +240,14 @@ def recheck(saved: dict[str, Any], data: AdoptionData) -> tuple[pd.DataFrame, pd
     """
     spec = ModelSpec(**saved["model"])
     p = saved["params"]
-    params = Params(np.array([p["p"][g] for g in data.group_names]), p["q"], p["pi"], p["mu"])
+    onset = p.get("onset")  # absent in fits saved before onsets existed
+    params = Params(
+        np.array([p["p"][g] for g in data.group_names]),
+        p["q"],
+        p["pi"],
+        p["mu"],
+        None if onset is None else np.array([onset[g] for g in data.group_names], dtype=np.int64),
+    )
     seeds = saved["seeds"]
     rng = stream(seeds["root"], seeds["simulation"]["spawn_key"][0])
     sim = group_curves(

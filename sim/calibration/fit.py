@@ -19,7 +19,7 @@ influence is distinguishable from 0 is a likelihood-ratio test of ``q = 0`` on t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -35,20 +35,34 @@ CHI2_95_HALF = float(chi2.ppf(0.95, 1) / 2)  # 1.92: profile-likelihood drop at 
 
 
 class _Design:
-    """Arrays of the likelihood that do not depend on the parameters."""
+    """Arrays of the likelihood that do not depend on the continuous parameters.
 
-    def __init__(self, data: AdoptionData, spec: ModelSpec) -> None:
+    ``onset`` (shape ``(G,)``, whole periods, default 0) fixes when the external push starts in
+    each group: ``push_before[i]`` counts person ``i``'s survived periods with the push on and
+    ``push_ev`` flags whether it was on in their adoption period.
+    """
+
+    def __init__(
+        self, data: AdoptionData, spec: ModelSpec, onset: np.ndarray | None = None
+    ) -> None:
         T = data.n_periods
         self.data, self.spec = data, spec
         self.E = exposure_paths(data)  # (T, n)
-        steps = np.arange(1, T + 1)[:, None]
-        self.before = (steps < data.period[None, :]).astype(float)  # at risk, survived
-        self.n_before = self.before.sum(axis=0)
+        self.steps = np.arange(1, T + 1)[:, None]
+        self.before = (self.steps < data.period[None, :]).astype(float)  # at risk, survived
         self.adopted = data.adopted
         self.ev_i = np.flatnonzero(self.adopted)
         self.ev_t = data.period[self.ev_i] - 1
         self.group = data.group
+        self.set_onset(np.zeros(data.n_groups, dtype=np.int64) if onset is None else onset)
         self._fixed = None if spec.fit_threshold else self._peer_terms(spec.threshold_mean)
+
+    def set_onset(self, onset: np.ndarray) -> None:
+        """Use per-group onsets ``onset`` (shape ``(G,)``) from now on."""
+        self.onset = np.asarray(onset, dtype=np.int64).copy()
+        on = self.steps > self.onset[self.group][None, :]  # (T, n) push acting
+        self.push_before = (self.before * on).sum(axis=0)
+        self.push_ev = on[self.ev_t, self.ev_i].astype(float)
 
     def _peer_terms(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
         """(sum over at-risk periods of f, f at the adoption period), shapes (K, n), (K, m)."""
@@ -66,8 +80,8 @@ class _Design:
         prm = self.spec.unpack(x, self.data.n_groups)
         f_sum, f_ev = self._fixed if self._fixed is not None else self._peer_terms(prm.mu)
         push = prm.p[self.group]
-        ll = -(push * self.n_before)[None, :] - prm.q * f_sum  # (K, n)
-        rate_ev = np.maximum(push[self.ev_i][None, :] + prm.q * f_ev, 1e-300)
+        ll = -(push * self.push_before)[None, :] - prm.q * f_sum  # (K, n)
+        rate_ev = np.maximum((push[self.ev_i] * self.push_ev)[None, :] + prm.q * f_ev, 1e-300)
         ll[:, self.ev_i] += np.log(-np.expm1(-rate_ev))
         li = logsumexp(ll, axis=0) - np.log(ll.shape[0])  # log E_theta[L_i]
         if self.spec.never_adopters:
@@ -91,6 +105,11 @@ class Fit:
         n_obs: People in the data.
         se: Wald standard errors from the observed information, shape ``(k,)`` (NaN for a
             parameter on a bound); ``None`` until :func:`standard_errors` runs.
+        onset: Fitted (or fixed) onset per group in whole periods, shape ``(G,)``; ``None``
+            when the push acts from period 1 everywhere. Intervals of the other parameters
+            are conditional on it.
+        onset_lower, onset_upper: Smallest and largest onset of each group whose profile
+            ``-log L`` is within 1.92 of the minimum (the others re-fitted), shape ``(G,)``.
     """
 
     spec: ModelSpec
@@ -102,19 +121,30 @@ class Fit:
     interval_method: str
     n_obs: int
     se: np.ndarray | None = None
+    onset: np.ndarray | None = None
+    onset_lower: np.ndarray | None = None
+    onset_upper: np.ndarray | None = None
+    group_names: tuple[str, ...] = ()
+
+    @property
+    def k(self) -> int:
+        """Number of fitted parameters (continuous, plus one per group for fitted onsets)."""
+        return len(self.names) + (len(self.group_names) if self.spec.fit_onset else 0)
 
     @property
     def aic(self) -> float:
-        """Akaike information criterion ``2 nll + 2 k``."""
-        return 2 * self.nll + 2 * len(self.names)
+        """Akaike information criterion ``2 nll + 2 k`` (each fitted onset counts as one)."""
+        return 2 * self.nll + 2 * self.k
 
     def params(self, n_groups: int) -> Params:
         """The estimate as :class:`Params`."""
-        return self.spec.unpack(self.estimate, n_groups)
+        prm = self.spec.unpack(self.estimate, n_groups)
+        return replace(prm, onset=None if self.onset is None else self.onset.copy())
 
     def table(self) -> pd.DataFrame:
-        """One row per parameter: name, estimate, lower, upper, method."""
-        return pd.DataFrame(
+        """One row per parameter: name, estimate, lower, upper, method, se; fitted onsets
+        last (``onset[<group>]``, whole periods, method ``profile (whole periods)``)."""
+        out = pd.DataFrame(
             {
                 "parameter": self.names,
                 "estimate": self.estimate,
@@ -124,11 +154,26 @@ class Fit:
                 "se": np.full(len(self.names), np.nan) if self.se is None else self.se,
             }
         )
+        if not self.spec.fit_onset or self.onset is None:
+            return out
+        lo = self.onset if self.onset_lower is None else self.onset_lower
+        hi = self.onset if self.onset_upper is None else self.onset_upper
+        onset = pd.DataFrame(
+            {
+                "parameter": [f"onset[{g}]" for g in self.group_names],
+                "estimate": self.onset.astype(float),
+                "lower": np.asarray(lo, dtype=float),
+                "upper": np.asarray(hi, dtype=float),
+                "method": "profile (whole periods)",
+                "se": np.nan,
+            }
+        )
+        return pd.concat([out, onset], ignore_index=True)
 
 
 def _starts(design: _Design) -> list[np.ndarray]:
     data, spec = design.data, design.spec
-    at_risk = design.n_before.sum() + design.adopted.sum()
+    at_risk = design.before.sum() + design.adopted.sum()
     r0 = max(design.adopted.sum() / max(at_risk, 1.0), 1e-4)
     k = data.n_groups if spec.per_group_p else 1
     out = []
@@ -144,13 +189,25 @@ def _minimise(fun, x0: np.ndarray, bounds: list[tuple[float, float]]) -> tuple[n
     return res.x, float(res.fun)
 
 
-def fit(data: AdoptionData, spec: ModelSpec, x0: np.ndarray | None = None) -> Fit:
+def fit(
+    data: AdoptionData,
+    spec: ModelSpec,
+    x0: np.ndarray | None = None,
+    onset: np.ndarray | None = None,
+) -> Fit:
     """Maximum-likelihood estimate of the free parameters of ``spec`` (no intervals).
+
+    With ``spec.fit_onset`` each group's onset (``0..spec.max_onset`` whole periods) is found by
+    coordinate search from ``onset`` (default all 0): one group at a time, every onset is tried
+    with the continuous parameters re-fitted, until no change lowers ``-log L``. The onsets
+    whose profile ``-log L`` is within 1.92 of the minimum give ``onset_lower/upper``.
 
     Args:
         data: Observed data with at least one adopter.
         spec: Model specification.
         x0: Optional single start (e.g. a previous estimate); default several starts.
+        onset: Per-group onsets, shape ``(G,)``: fixed if ``spec.fit_onset`` is False, else
+            where the search starts.
 
     Returns:
         :class:`Fit` with NaN interval limits.
@@ -160,17 +217,62 @@ def fit(data: AdoptionData, spec: ModelSpec, x0: np.ndarray | None = None) -> Fi
     """
     if not data.adopted.any():
         raise ValueError("nobody adopted in the observed periods: nothing to fit")
-    design = _Design(data, spec)
-    bounds = spec.bounds(data.n_groups)
+    design = _Design(data, spec, onset)
+    x, f = _fit_continuous(design, [x0] if x0 is not None else _starts(design))
+    k = len(x)
+    nan = np.full(k, np.nan)
+    out = Fit(spec, spec.names(data.group_names), x, f, nan, nan.copy(), "", data.n)
+    out.group_names = data.group_names
+    if onset is not None or spec.fit_onset:
+        out.onset = design.onset.copy()
+    if spec.fit_onset:
+        _search_onset(design, out)
+    return out
+
+
+def _fit_continuous(design: _Design, starts: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    """Best L-BFGS-B optimum of ``design.nll`` over ``starts`` (onsets as set in ``design``)."""
+    bounds = design.spec.bounds(design.data.n_groups)
     best: tuple[np.ndarray, float] | None = None
-    for start in [x0] if x0 is not None else _starts(design):
+    for start in starts:
         x, f = _minimise(design.nll, start, bounds)
         if best is None or f < best[1]:
             best = (x, f)
     assert best is not None
-    k = len(best[0])
-    nan = np.full(k, np.nan)
-    return Fit(spec, spec.names(data.group_names), best[0], best[1], nan, nan.copy(), "", data.n)
+    return best
+
+
+def _search_onset(design: _Design, out: Fit) -> None:
+    """Coordinate search over per-group onsets, then their 1.92-drop sets (``out`` in place)."""
+    top = design.spec.max_onset
+    onset = design.onset.copy()
+
+    def refit(trial: np.ndarray) -> tuple[np.ndarray, float]:
+        design.set_onset(trial)
+        return _fit_continuous(design, [out.estimate, _starts(design)[0]])
+
+    for _ in range(10 * design.data.n_groups):
+        improved = False
+        for g in range(design.data.n_groups):
+            for d in range(top + 1):
+                if d == onset[g]:
+                    continue
+                trial = onset.copy()
+                trial[g] = d
+                x, f = refit(trial)
+                if f < out.nll - 1e-9:
+                    onset, out.estimate, out.nll, improved = trial, x, f, True
+        if not improved:
+            break
+    lower, upper = onset.copy(), onset.copy()
+    for g in range(design.data.n_groups):
+        for d in range(top + 1):
+            trial = onset.copy()
+            trial[g] = d
+            if d != onset[g] and refit(trial)[1] <= out.nll + CHI2_95_HALF:
+                lower[g], upper[g] = min(lower[g], d), max(upper[g], d)
+    design.set_onset(onset)
+    out.onset, out.onset_lower, out.onset_upper = onset, lower, upper
 
 
 def standard_errors(data: AdoptionData, result: Fit) -> Fit:
@@ -178,7 +280,7 @@ def standard_errors(data: AdoptionData, result: Fit) -> Fit:
     information (central-difference Hessian of the negative log-likelihood) over the
     parameters not on a bound; NaN for those on a bound or if the Hessian is not positive
     definite."""
-    design = _Design(data, result.spec)
+    design = _Design(data, result.spec, result.onset)
     x0 = result.estimate
     bounds = np.array(result.spec.bounds(data.n_groups))
     h = 1e-4 * np.maximum(np.abs(x0), 1e-2)
@@ -207,7 +309,7 @@ def standard_errors(data: AdoptionData, result: Fit) -> Fit:
 def profile_nll(data: AdoptionData, result: Fit, index: int, value: float) -> float:
     """Profile negative log-likelihood: parameter ``index`` fixed at ``value``, the others
     re-optimised from the estimate."""
-    return _Profile(_Design(data, result.spec), result, index)(value)
+    return _Profile(_Design(data, result.spec, result.onset), result, index)(value)
 
 
 class _Profile:
@@ -248,7 +350,7 @@ def profile_intervals(data: AdoptionData, result: Fit) -> Fit:
 
     A limit at a parameter bound (e.g. ``q = 0``) means the drop never reaches 1.92 there.
     """
-    design = _Design(data, result.spec)
+    design = _Design(data, result.spec, result.onset)
     target = result.nll + CHI2_95_HALF
     for i, (lo_b, hi_b) in enumerate(result.spec.bounds(data.n_groups)):
         prof = _Profile(design, result, i)
@@ -273,7 +375,10 @@ def bootstrap_intervals(
     params = result.params(data.n_groups)
     periods = simulate_periods(data, params, result.spec, n_boot, rng)
     draws = np.array(
-        [fit(data.with_periods(per), result.spec, result.estimate).estimate for per in periods]
+        [
+            fit(data.with_periods(per), result.spec, result.estimate, result.onset).estimate
+            for per in periods
+        ]
     )
     result.lower, result.upper = np.percentile(draws, [2.5, 97.5], axis=0)
     result.interval_method = "bootstrap"
@@ -302,23 +407,14 @@ def compare_models(data: AdoptionData, spec: ModelSpec) -> pd.DataFrame:
     rows = []
     for per_group in (False, True):
         for cure in (False, True):
-            variant = ModelSpec(
-                spec.contagion,
-                per_group,
-                cure,
-                spec.fit_threshold,
-                spec.threshold_mean,
-                spec.threshold_sd,
-                spec.threshold_width,
-                spec.quad_points,
-            )
+            variant = replace(spec, per_group_p=per_group, never_adopters=cure)
             res = fit(data, variant)
             prm = res.params(data.n_groups)
             rows.append(
                 {
                     "per_group_p": per_group,
                     "never_adopters": cure,
-                    "k": len(res.names),
+                    "k": res.k,
                     "nll": res.nll,
                     "aic": res.aic,
                     "p_mean": float(prm.p.mean()),

@@ -15,6 +15,11 @@ or a logistic threshold curve around a personal threshold ``theta_i ~ clip(N(mu,
 (complex contagion, Centola & Macy 2007), as in the agent-based model. A share ``pi`` of people
 never adopt (cure fraction; 0 unless fitted). The secular trend is part of ``p``: without a
 programme period it cannot be told apart from the external push.
+
+The external push may reach the groups at different times: with an onset ``d_g`` (whole
+periods, 0 = from period 1), ``p_g`` acts only in periods ``t > d_g`` of group ``g`` while peer
+influence acts throughout. This is the agent-based model's recruitment (lesson 3): a site's
+clinicians feel the programme's push only from the month the site joins.
 """
 
 from __future__ import annotations
@@ -46,12 +51,22 @@ class Params:
         q: Peer influence: extra hazard per period at full exposure ``f(E) = 1``, >= 0.
         pi: Never-adopter share in [0, 1).
         mu: Mean personal threshold in [0, 1] (threshold contagion only).
+        onset: Periods before the external push reaches each group, shape ``(G,)`` int >= 0;
+            ``None`` = 0 for every group (push from period 1).
     """
 
     p: np.ndarray
     q: float
     pi: float = 0.0
     mu: float = DEFAULT_THRESHOLD_MEAN
+    onset: np.ndarray | None = None
+
+    def push_on(self, group: np.ndarray, t: int) -> np.ndarray | float:
+        """1.0 where the push acts in period ``t`` (1-based) for people of ``group``, shape
+        ``group.shape`` (or the scalar 1.0 without onsets)."""
+        if self.onset is None:
+            return 1.0
+        return (t > self.onset[group]).astype(float)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,9 @@ class ModelSpec:
         threshold_mean, threshold_sd, threshold_width: Threshold distribution and curve
             softness (exposure units); defaults are the scenario schema's.
         quad_points: Quadrature points over the threshold distribution in the likelihood.
+        fit_onset: Estimate each group's onset of the external push (whole periods
+            ``0..max_onset``; see the module docstring), else the push acts from period 1.
+        max_onset: Largest onset tried, in periods (>= 0).
     """
 
     contagion: str = "threshold"
@@ -76,12 +94,16 @@ class ModelSpec:
     threshold_sd: float = DEFAULT_THRESHOLD_SD
     threshold_width: float = DEFAULT_THRESHOLD_WIDTH
     quad_points: int = 24
+    fit_onset: bool = False
+    max_onset: int = 3
 
     def __post_init__(self) -> None:
         if self.contagion not in ("threshold", "linear"):
             raise ValueError(f"contagion must be 'threshold' or 'linear', not {self.contagion!r}")
         if self.fit_threshold and self.contagion == "linear":
             raise ValueError("fit_threshold needs threshold contagion")
+        if self.max_onset < 0:
+            raise ValueError(f"max_onset must be >= 0, not {self.max_onset}")
 
     @property
     def linear(self) -> bool:
@@ -184,7 +206,8 @@ def _simulate_chunk(
         u = rng.random((n_sims, n))
         e = exposure(data, adopted)
         peer = params.q * peer_response(e, theta, spec.threshold_width, spec.linear)
-        new = ~adopted & susceptible & (u < -np.expm1(-(push + peer)))
+        rate = push * params.push_on(data.group, t) + peer
+        new = ~adopted & susceptible & (u < -np.expm1(-rate))
         period[new] = t
         adopted |= new
     return period

@@ -75,6 +75,7 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
     lines = [
         f"model: {spec.contagion} contagion, {'per-group' if spec.per_group_p else 'shared'} p"
         + (", never-adopter share" if spec.never_adopters else "")
+        + (f", onset per group (0-{spec.max_onset} periods)" if spec.fit_onset else "")
         + f"; -log L = {fit.nll:.3f}, AIC = {fit.aic:.2f}",
         f"{'parameter':<22} {'estimate':>10} {'(se)':>9}  95% interval "
         f"({fit.interval_method or 'none'})",
@@ -84,6 +85,8 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
             f"{row.parameter:<22} {row.estimate:>10.4f} {'(' + _num(row.se) + ')':>9}  "
             f"{_num(row.lower)} - {_num(row.upper)}"
         )
+    if spec.fit_onset:
+        lines.append("(intervals of p and q are conditional on the fitted onsets)")
     pt = res.peer
     verdict = "distinguishable" if pt["p_value"] < 0.05 else "not distinguishable"
     lines.append(

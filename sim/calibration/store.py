@@ -26,12 +26,15 @@ FORMAT = "ccsim-calibration/1"
 
 
 def _params_json(params: Params, names: tuple[str, ...]) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "p": {g: float(v) for g, v in zip(names, params.p, strict=True)},
         "q": params.q,
         "pi": params.pi,
         "mu": params.mu,
     }
+    if params.onset is not None:
+        out["onset"] = {g: int(v) for g, v in zip(names, params.onset, strict=True)}
+    return out
 
 
 def _perm_json(perm: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def result_json(res: CalibrationResult, source: dict[str, Any], names: tuple[str
         "params": _params_json(res.params, names),
         "nll": res.fit.nll,
         "aic": res.fit.aic,
+        "k": res.fit.k,
         "peer_test": res.peer,
         "model_comparison": None
         if res.comparison is None

@@ -84,6 +84,18 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument("--per-group-p", action="store_true", help="one external push per group")
     cal.add_argument("--never-adopters", action="store_true", help="fit a never-adopter share")
     cal.add_argument("--fit-threshold", action="store_true", help="fit the threshold mean mu")
+    cal.add_argument(
+        "--fit-onset",
+        action="store_true",
+        help="fit the period each group's external push starts (its joining month), 0..--max-onset",
+    )
+    cal.add_argument(
+        "--max-onset",
+        type=non_negative_int,
+        default=3,
+        metavar="N",
+        help="largest onset tried, in periods (default: 3)",
+    )
     for name in ("mean", "sd", "width"):
         cal.add_argument(
             f"--threshold-{name}",
@@ -185,7 +197,13 @@ def _spec(args: argparse.Namespace):
         raise UsageError("--threshold-width must be >= 0.01")
     try:
         return ModelSpec(
-            args.contagion, args.per_group_p, args.never_adopters, args.fit_threshold, **extra
+            args.contagion,
+            args.per_group_p,
+            args.never_adopters,
+            args.fit_threshold,
+            fit_onset=args.fit_onset,
+            max_onset=args.max_onset,
+            **extra,
         )
     except ValueError:
         raise UsageError("--fit-threshold needs --contagion threshold") from None
@@ -244,6 +262,8 @@ def _figures(res, out: Path) -> list[Path]:
     title = f"fitted {res.fit.spec.contagion} model: {p_text}, q={prm.q:.3f}"
     if res.fit.spec.never_adopters:
         title += f", never-adopters={prm.pi:.2f}"
+    if prm.onset is not None and prm.onset.any():
+        title += ", onsets " + "/".join(str(int(d)) for d in prm.onset)
     paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / "curves.png")]
     perm = res.permutation
     if perm.get("testable", bool(perm)):
