@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from sim import state as st
-from sim.agents import Clinician, CoreTeam, Site
+from sim.agents import Clinician, CoreTeam, Site, create_views
 from sim.mechanisms import (
     adoption,
     allocation,
@@ -87,6 +87,9 @@ class CommunityModel(mesa.Model):
             )
         self.resources = allocation.resource_effects(prog)
         self.capacity = 1.0 - (1.0 - self.sites.slack) * (1.0 - self.resources["protected_time"])
+        self._margin = allocation.margin(  # share of attention peripheral sites keep (fixed)
+            self.sites.peripheral, scn.conflict.marginalisation, prog.community.inclusion_effort
+        )
         self.fit = outcomes.effective_fit(
             self.sites.fit, prog.customisation, scn.customisation.fit_gain
         )
@@ -106,18 +109,30 @@ class CommunityModel(mesa.Model):
         self.core_team = CoreTeam(self, prog.tactics.hard, prog.tactics.soft)
         self._gap_at_last_review = 1.0
         self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
+        self._push_base = adoption.site_push_base(  # the month-invariant factors of the push
+            scn.challenge.evidence_strength,
+            scn.challenge.complexity,
+            self.capacity,
+            self.sites.readiness,
+            self.sites.leadership,
+            self.fit,
+            scn.adoption.external_push,
+        )
         self._site_row = 3 * self.clinicians.site  # row of each clinician's site in lapse tables
         starts = np.concatenate([[0], np.cumsum(self.sites.size)[:-1]])
         grouped = np.array_equal(
             np.repeat(np.arange(self.n_sites), self.sites.size), self.clinicians.site
         )
         self._site_starts = starts if grouped and self.sites.size.all() else None
-        self.report_error = np.full(self.n_sites, np.nan)  # reported - true, report months only
+        self._no_report = np.full(self.n_sites, np.nan)  # report_error outside report months
+        self._no_report.flags.writeable = False
+        self.report_error = self._no_report  # reported - true, report months only
+        self._active: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # active_sites
+        self._on: np.ndarray | None = None  # _supported_sites, this month
+        self._on_of: np.ndarray | None = None
         if make_agents:
-            for i in range(self.n_sites):
-                Site(self, i)
-            for i in range(self.clinicians.site.size):
-                Clinician(self, i)
+            create_views(self, Site, self.n_sites)
+            create_views(self, Clinician, self.clinicians.site.size)
         self.recorder = SeriesRecorder(self, record_sites=record_sites)
 
     # ------------------------------------------------------------------ helpers
@@ -131,9 +146,6 @@ class CommunityModel(mesa.Model):
         """True while the programme gives support (programme phase)."""
         return self.programme_start <= self.month < self.programme_end
 
-    def _per_clinician(self, site_values: np.ndarray) -> np.ndarray:
-        return site_values[self.clinicians.site]
-
     def _curve_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Each clinician's threshold-curve bounds, kept between months (turnover refreshes
         the leavers'); recomputed if ``clinicians.threshold`` is replaced."""
@@ -142,6 +154,23 @@ class CommunityModel(mesa.Model):
             self._bounds = adoption.curve_bounds(c.threshold, self.scn.adoption.threshold_width)
             self._bounds_of = c.threshold
         return self._bounds
+
+    def active_sites(self) -> np.ndarray:
+        """``sites.active`` (joined, not dropped out), shape ``(n_sites,)``, computed once per
+        month and again only if recruitment or drop-out replaces ``joined`` or ``dropped``
+        (the processes replace these arrays, never write into them). Read it, don't write it."""
+        s, cached = self.sites, self._active
+        if cached is None or cached[0] is not s.joined or cached[1] is not s.dropped:
+            self._active = cached = (s.joined, s.dropped, s.active)
+        return cached[2]
+
+    def _supported_sites(self) -> np.ndarray:
+        """1.0 at active sites while the programme gives support, else 0.0, shape
+        ``(n_sites,)``: computed once per month unless drop-out changes ``active``."""
+        active = self.active_sites()
+        if self._on is None or self._on_of is not active:
+            self._on, self._on_of = active * float(self.supported), active
+        return self._on
 
     def _update_shares(self) -> None:
         adopted = self.clinicians.adoption > 0
@@ -168,16 +197,14 @@ class CommunityModel(mesa.Model):
             s.joined = s.joined | new
 
     def _allocate(self) -> None:
-        s, prog, scn = self.sites, self.scn.programme, self.scn
-        active = s.active if self.supported else np.zeros(self.n_sites, dtype=bool)
-        s.attention = allocation.attention(
+        s, prog = self.sites, self.scn.programme
+        active = self.active_sites() if self.supported else np.zeros(self.n_sites, dtype=bool)
+        s.attention = allocation.attention_with_margin(
             active,
             s.plan_weight,
-            s.peripheral,
+            self._margin,
             prog.core_team_capacity_sites,
             self.resources["facilitation"],
-            scn.conflict.marginalisation,
-            prog.community.inclusion_effort,
         )
 
     def _community(self) -> None:
@@ -194,7 +221,7 @@ class CommunityModel(mesa.Model):
         if self.supported and community.is_event_month(
             self.month_in_programme, prog.community.events_per_year
         ):
-            attended = community.attend(s.engagement, s.active, draw)
+            attended = community.attend(s.engagement, self.active_sites(), draw)
             s.belonging = community.event_gain(
                 s.belonging,
                 attended,
@@ -217,14 +244,14 @@ class CommunityModel(mesa.Model):
     def _data_feedback(self) -> None:
         s, scn, prog = self.sites, self.scn, self.scn.programme
         z = self.streams["data"].standard_normal(self.n_sites)
-        self.report_error = np.full(self.n_sites, np.nan)
+        self.report_error = self._no_report
         if not self.supported:
             s.feedback_pressure = np.zeros(self.n_sites)
             s.gaming = np.zeros(self.n_sites)
             return
         if self.month_in_programme % prog.data.feedback_interval_months != 0:
             return
-        active = s.active
+        active = self.active_sites()
         judgement = prog.data.use == DataUse.judgement
         sd = data_feedback.noise_sd(
             self.site_sizes, scn.challenge.measurability, self.quality_of_data, scn.data.noise_sd
@@ -252,11 +279,12 @@ class CommunityModel(mesa.Model):
         a = scn.adoption
         rng = self.streams["adoption"]
         n = c.site.size
-        u_adopt, u_kind, u_int = rng.random(n), rng.random(n), rng.random(n)
+        u_adopt, u_kind, u_int = rng.random((3, n))  # = three draws of n, in this order
         # network: conflict weakens cross-profession ties, one factor per site (structure fixed)
         net.tie_factor = 1.0 - scn.network.conflict_tie_penalty * s.conflict
+        site = c.site
         adopted = (c.adoption > 0).astype(float)
-        within_adopted, net.degree = net.weighted_sums(adopted, c.site)
+        within_adopted, net.degree = net.weighted_sums(adopted, site)
         cross_share = adoption.community_share(
             self.adopted_share, self.site_sizes, s.tie_strength * s.joined
         )
@@ -264,45 +292,39 @@ class CommunityModel(mesa.Model):
         e = adoption.exposure_from_sums(
             within_adopted,
             net.degree,
-            self._per_clinician(cross_weight * cross_share),
-            self._per_clinician(1.0 + cross_weight),
+            (cross_weight * cross_share)[site],
+            (1.0 + cross_weight)[site],
         )
         self.exposure = e
         peer = a.peer_influence * adoption.peer_response(
             e, c.threshold, a.threshold_width, a.contagion == "linear", self._curve_bounds()
         )
         if self.supported:
-            push = adoption.site_push(
-                scn.challenge.evidence_strength,
-                scn.challenge.complexity,
-                self.capacity,
-                s.readiness,
-                s.leadership,
-                self.fit,
+            push = adoption.site_push_now(
+                self._push_base,
                 scn.programme.core_team_strength,
                 s.attention * (0.5 + 0.5 * s.engagement),
-                a.external_push,
             )
             soft_part, hard_part = adoption.drive(  # soft part per site, hard per clinician
                 self.core_team.soft,
                 self.core_team.hard,
                 0.3 + 0.7 * s.belonging,
                 c.reactance,
-                self._per_clinician(s.feedback_pressure),
+                s.feedback_pressure[site],
                 a.soft_weight,
                 a.hard_weight,
                 a.reactance_damping,
             )
-            ext_soft = self._per_clinician(push * soft_part)
-            ext_hard = self._per_clinician(push)
+            ext_soft = (push * soft_part)[site]
+            ext_hard = push[site]
             ext_hard *= hard_part
-            soft_support = self._per_clinician(self.core_team.soft * (s.belonging * s.active))
+            soft_support = (self.core_team.soft * (s.belonging * self.active_sites()))[site]
         else:  # no programme: scalar zeros (same sums, no arrays of zeros)
             ext_soft = ext_hard = soft_support = 0.0
         secular = scn.challenge.secular_adoption_per_year / 12.0
         # routinised systems (checklists, default orders) pull newcomers into the practice;
         # like peer norms this is owned practice, so it counts with peer in the internalised share
-        peer += self._per_clinician(scn.routinisation.adoption_pull * s.routinisation)
+        peer += (scn.routinisation.adoption_pull * s.routinisation)[site]
         new_comp, new_int = adoption.adopt(
             c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
         )
@@ -317,9 +339,9 @@ class CommunityModel(mesa.Model):
         u = self.streams["lapse"].random(n)
         if self.supported:
             t = self.core_team
-            support = (
-                np.clip(t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement, 0, 1) * s.active
-            )
+            support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
+            support.clip(0.0, 1.0, out=support)
+            support *= self.active_sites()
         else:
             support = np.zeros(self.n_sites)
         p_comp, p_int = lapse.lapse_rates(
@@ -342,11 +364,12 @@ class CommunityModel(mesa.Model):
         # turnover: leavers replaced by new, non-adopting clinicians (clinicians conserved)
         trng = self.streams["turnover"]
         leaving = lapse.leavers(scn.clinicians.turnover_per_year, trng.random(n))
-        k = int(leaving.sum())
+        leaving = leaving.nonzero()[0]  # row indices (few): cheaper to index with than a mask
+        k = leaving.size
         if k:
             cl = scn.clinicians
             state[leaving] = st.NOT_ADOPTED
-            c.threshold[leaving] = np.clip(trng.normal(cl.threshold_mean, cl.threshold_sd, k), 0, 1)
+            c.threshold[leaving] = trng.normal(cl.threshold_mean, cl.threshold_sd, k).clip(0.0, 1.0)
             if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
                 lo, span = adoption.curve_bounds(c.threshold[leaving], scn.adoption.threshold_width)
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
@@ -355,16 +378,15 @@ class CommunityModel(mesa.Model):
                 extra = (
                     extra + scn.belonging.mandated_reactance_extra * self.prog_mask[c.site[leaving]]
                 )
-            c.reactance[leaving] = np.clip(
-                trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra, 0, 1
-            )
+            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra
+            c.reactance[leaving] = reactance.clip(0.0, 1.0, out=reactance)
             self.mean_reactance = np.bincount(c.site, c.reactance, self.n_sites) / self.site_sizes
         c.adoption = state
         self._update_shares()
 
     def _conflict(self) -> None:
         s, scn, prog = self.sites, self.scn, self.scn.programme
-        on = s.active * float(self.supported)
+        on = self._supported_sites()
         judgement = float(prog.data.use == DataUse.judgement)
         s.conflict = conflict.conflict_update(
             s.conflict,
@@ -383,7 +405,7 @@ class CommunityModel(mesa.Model):
         if not self.supported:
             return
         s.engagement = np.where(
-            s.active,
+            self.active_sites(),
             conflict.engagement_update(
                 s.engagement, s.belonging, s.attention, s.conflict, scn.belonging.engagement_adjust
             ),
@@ -391,7 +413,7 @@ class CommunityModel(mesa.Model):
         )
         s.disengaged_months, out = conflict.dropout(
             s.engagement,
-            s.active,
+            self.active_sites(),
             s.disengaged_months,
             scn.conflict.disengage_threshold,
             scn.conflict.dropout_after_months,
@@ -402,7 +424,7 @@ class CommunityModel(mesa.Model):
     def _routinise(self) -> None:
         s, r = self.sites, self.scn.routinisation
         share = r.unsupported_growth_share
-        supported = s.active * float(self.supported)
+        supported = self._supported_sites()
         embed = share + supported * (1.0 - share) * self.resources["embedding"]
         s.routinisation = routinisation.routinisation_update(
             s.routinisation, self.adopted_share, s.leadership, embed * s.joined, r.growth, r.decay
@@ -414,7 +436,7 @@ class CommunityModel(mesa.Model):
             self.supported and review.is_review_month(self.month_in_programme, rv.interval_months)
         ):
             return
-        active = s.active
+        active = self.active_sites()
         c = scn.challenge
         gap = np.clip(
             (c.target_adherence - s.reported_adherence)
@@ -445,6 +467,7 @@ class CommunityModel(mesa.Model):
         if self.month >= self.horizon:
             self.running = False
             return
+        self._active = self._on = None  # month-scoped caches: pick up changes made between steps
         if self.month == self.programme_start:
             self.sites.adherence_start = self.site_adherence.copy()
         self._recruit()  # 1 recruitment

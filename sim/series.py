@@ -46,8 +46,10 @@ SERIES_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _wmean(x: np.ndarray, w: np.ndarray) -> float:
-    total = w.sum()
+def _wmean(x: np.ndarray, w: np.ndarray, total: float | None = None) -> float:
+    """Mean of ``x`` weighted by ``w`` (nan if the weights sum to 0); ``total`` = ``w.sum()``."""
+    if total is None:
+        total = w.sum()
     return float((x * w).sum() / total) if total > 0 else float("nan")
 
 
@@ -65,21 +67,31 @@ class SeriesRecorder:
         self.site_patient_days = np.zeros(model.n_sites)
         self.adherence_ref: float | None = None
         self._cost = 0.0
+        # fixed over a run (arms, sizes and patient-days never change): weights and their sums
+        s, prog = model.sites, model.prog_mask
+        self._prog, self._ctrl = prog, ~prog
+        self._has_ctrl = bool(self._ctrl.any())
+        self._w = s.patient_days * prog  # programme-arm patient-day weights, shape (n_sites,)
+        self._w_total = self._w.sum()
+        self._w_ctrl = s.patient_days * self._ctrl
+        self._days = s.patient_days[prog].sum()  # programme-arm patient-days per month
+        self._days_ctrl = s.patient_days[self._ctrl].sum()
+        # programme-arm clinicians (their states are counted); None = every clinician
+        self._prog_rows = None if prog.all() else prog[model.clinicians.site]
 
     def record(self) -> None:
         """Compute this month's outcomes and costs and store them at row ``model.month``."""
         m = self.model
         s, scn, t = m.sites, m.scn, m.month
         c = scn.challenge
-        prog, ctrl = m.prog_mask, ~m.prog_mask
-        w = s.patient_days * prog
-        adherence = _wmean(m.site_adherence, w)
+        prog, ctrl, w, wt = self._prog, self._ctrl, self._w, self._w_total
+        adherence = _wmean(m.site_adherence, w, wt)
         if self.adherence_ref is None and t >= m.programme_start:
             # the gap is measured from adherence at the *start* of the first programme month
             self.adherence_ref = _wmean(s.adherence_start, w)
         ref = self.adherence_ref if self.adherence_ref is not None else c.baseline_adherence
         denom = max(c.target_adherence - ref, 1e-9)
-        reported = _wmean(s.reported_adherence, w)
+        reported = _wmean(s.reported_adherence, w, wt)
         qual = outcomes.quality(
             m.adopted_share, c.baseline_adherence, c.target_adherence, m.fidelity
         )
@@ -95,16 +107,18 @@ class SeriesRecorder:
         self.site_events += events
         self.site_events_monthly[t] = events
         self.site_expected += expected
+        active = m.active_sites()
+        n_active = int(np.count_nonzero(active))
         spend = outcomes.spend(
-            int(s.active.sum()),
+            n_active,
             m.supported,
             scn.programme.budget_per_site_month,
             scn.programme.core_team_cost_per_month,
         )
         self._cost += spend
         n_prog = m.clinicians.adoption  # programme-arm clinicians' states
-        if not prog.all():
-            n_prog = n_prog[prog[m.clinicians.site]]
+        if self._prog_rows is not None:
+            n_prog = n_prog[self._prog_rows]
         err = m.report_error
         reporting = ~np.isnan(err)
         d = self.data
@@ -114,28 +128,36 @@ class SeriesRecorder:
         d["adherence_reported"][t] = reported
         d["share_compliant"][t] = np.count_nonzero(n_prog == 1) / n_prog.size
         d["share_internalised"][t] = np.count_nonzero(n_prog == 2) / n_prog.size
-        d["conflict"][t] = _wmean(s.conflict, w)
-        d["belonging"][t] = _wmean(s.belonging, w)
+        d["conflict"][t] = _wmean(s.conflict, w, wt)
+        d["belonging"][t] = _wmean(s.belonging, w, wt)
         d["engagement"][t] = _wmean(s.engagement, w * s.joined)
-        d["routinisation"][t] = _wmean(s.routinisation, w)
-        d["active_sites"][t] = float((s.active & prog).sum())
-        d["dropped_sites"][t] = float((s.dropped & prog).sum())
+        d["routinisation"][t] = _wmean(s.routinisation, w, wt)
+        if self._has_ctrl:
+            d["active_sites"][t] = float(np.count_nonzero(active & prog))
+            d["dropped_sites"][t] = float(np.count_nonzero(s.dropped & prog))
+        else:  # every site is in the programme arm
+            d["active_sites"][t] = float(n_active)
+            d["dropped_sites"][t] = float(np.count_nonzero(s.dropped))
         d["hard"][t] = m.core_team.hard
         d["soft"][t] = m.core_team.soft
         if reporting.any():
-            d["gaming_gap"][t] = 100.0 * _wmean(np.nan_to_num(err), s.patient_days * reporting)
-        d["event_rate"][t] = 1000.0 * expected[prog].sum() / s.patient_days[prog].sum()
-        d["events"][t] = events[prog].sum()
-        d["expected_events"][t] = expected[prog].sum()
-        d["patient_days"][t] = s.patient_days[prog].sum()
+            d["gaming_gap"][t] = 100.0 * _wmean(
+                np.where(reporting, err, 0.0), s.patient_days * reporting
+            )
+        prog_expected = expected[prog].sum() if self._has_ctrl else expected.sum()
+        d["event_rate"][t] = 1000.0 * prog_expected / self._days
+        d["events"][t] = events[prog].sum() if self._has_ctrl else events.sum()
+        d["expected_events"][t] = prog_expected
+        d["patient_days"][t] = self._days
         d["spend"][t] = spend
         d["cost_cumulative"][t] = self._cost
-        if ctrl.any():
-            d["adherence_control"][t] = _wmean(m.site_adherence, s.patient_days * ctrl)
-            d["event_rate_control"][t] = 1000.0 * expected[ctrl].sum() / s.patient_days[ctrl].sum()
+        if self._has_ctrl:
+            d["adherence_control"][t] = _wmean(m.site_adherence, self._w_ctrl)
+            ctrl_expected = expected[ctrl].sum()
+            d["event_rate_control"][t] = 1000.0 * ctrl_expected / self._days_ctrl
             d["events_control"][t] = events[ctrl].sum()
-            d["expected_events_control"][t] = expected[ctrl].sum()
-            d["patient_days_control"][t] = s.patient_days[ctrl].sum()
+            d["expected_events_control"][t] = ctrl_expected
+            d["patient_days_control"][t] = self._days_ctrl
         if self.site_series is not None:
             self.site_series[t] = m.site_adherence
         if t == m.programme_end - 1:

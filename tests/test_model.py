@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.agents import Clinician, Site
+from sim.agents import Clinician, Site, _bulk_registration_ok
 from sim.experiment import simulate
 from sim.loader import load_scenario
 from sim.mechanisms import adoption, community, lapse, review
@@ -267,6 +268,37 @@ def test_mesa_agents_mirror_the_arrays() -> None:
     assert a.adoption_state == "not adopted"
     site = next(iter(m.agents_by_type[Site]))
     assert site.readiness == pytest.approx(m.sites.readiness[site.idx])
+
+
+def _agent_layout(m: CommunityModel) -> tuple[list[object], list[object], int]:
+    """Every agent (class, id, attribute names in order, idx, pos), the per-class sets, the
+    id counter: what ``mesa.Agent.__init__`` and ``Model.register_agent`` determine."""
+    views = [
+        (type(a).__name__, a.unique_id, list(vars(a)), getattr(a, "idx", None), a.pos)
+        for a in m.agents
+    ]
+    by_type = [(t.__name__, [a.unique_id for a in s]) for t, s in m.agents_by_type.items()]
+    assert all(a.model is m for a in m.agents)
+    return views, by_type, m.agent_id_counter
+
+
+def test_bulk_agent_views_match_one_by_one_construction() -> None:
+    """The views are registered in bulk (:func:`sim.agents.create_views`); Mesa's own
+    per-agent path (taken, e.g., when Mesa's debug log is on) gives the same agents."""
+    scn = load_scenario("baseline", ["sites.n_sites=4", "control.n_sites=2"])
+    bulk = CommunityModel(scenario=scn, replication=1, root_seed=ROOT_SEED)
+    log = logging.getLogger("MESA.mesa.model")
+    level = log.level
+    log.setLevel(logging.DEBUG)
+    try:
+        assert not _bulk_registration_ok(bulk, Clinician)
+        one_by_one = CommunityModel(scenario=scn, replication=1, root_seed=ROOT_SEED)
+    finally:
+        log.setLevel(level)
+    assert _bulk_registration_ok(bulk, Clinician)
+    n = bulk.clinicians.site.size + bulk.n_sites + 1  # + the core team
+    assert len(bulk.agents) == n and bulk.agent_id_counter == n + 1
+    assert _agent_layout(bulk) == _agent_layout(one_by_one)
 
 
 # ------------------------------------------------------------------ mechanisms

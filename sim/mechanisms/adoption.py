@@ -39,6 +39,21 @@ def site_push(
     ``attention`` is the engagement-weighted attention ``attention x (0.5 + 0.5 engagement)``:
     a disengaged site takes in half of what the core team offers.
     """
+    base = site_push_base(evidence, complexity, capacity, readiness, leadership, fit, p)
+    return site_push_now(base, credibility, attention)
+
+
+def site_push_base(
+    evidence: float,
+    complexity: float,
+    capacity: np.ndarray,
+    readiness: np.ndarray,
+    leadership: np.ndarray,
+    fit: np.ndarray,
+    p: float,
+) -> np.ndarray:
+    """The factors of :func:`site_push` fixed over a run, shape ``(n_sites,)``: ``p x evidence
+    x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5 leadership) x fit``."""
     return (
         p
         * evidence
@@ -46,9 +61,13 @@ def site_push(
         * readiness
         * (0.5 + 0.5 * leadership)
         * fit
-        * (0.5 + 0.5 * credibility)
-        * attention
     )
+
+
+def site_push_now(base: np.ndarray, credibility: float, attention: np.ndarray) -> np.ndarray:
+    """:func:`site_push` from its fixed part ``base`` (:func:`site_push_base`): ``base x (0.5 +
+    0.5 credibility) x attention``, shape ``(n_sites,)`` (same operations, same order)."""
+    return base * (0.5 + 0.5 * credibility) * attention
 
 
 def drive(
@@ -98,7 +117,7 @@ def exposure_from_sums(
     ``cross_term`` = ``w_x X`` and ``norm`` = ``1 + w_x`` (per clinician; the model forms them
     per site and indexes once). Returns ``E`` in [0, 1], shape ``(n_clinicians,)``.
     """
-    if degree.all():  # every clinician has a tie (the rule): no zero-degree guard needed
+    if np.count_nonzero(degree) == degree.size:  # every clinician has a tie (the rule)
         e = within_adopted / degree
     else:
         e = np.divide(within_adopted, degree, out=np.zeros_like(degree), where=degree > 0)
@@ -112,11 +131,10 @@ def community_share(adopted_share: np.ndarray, size: np.ndarray, tie: np.ndarray
     weighted by size x tie strength), shape ``(n_sites,)``."""
     w = size * tie
     total_w = w.sum()
-    total = (w * adopted_share).sum()
+    wa = w * adopted_share
+    total = wa.sum()
     rest_w = total_w - w
-    return np.divide(
-        total - w * adopted_share, rest_w, out=np.zeros_like(rest_w), where=rest_w > 1e-12
-    )
+    return np.divide(total - wa, rest_w, out=np.zeros(rest_w.shape), where=rest_w > 1e-12)
 
 
 def curve_bounds(threshold: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -175,11 +193,11 @@ def adopt(
     np.subtract(1.0, hazard, out=hazard)
     new = u_adopt < hazard
     new &= adoption == 0
-    who = np.flatnonzero(new)
+    who = new.nonzero()[0]
     soft = external_soft[who] if isinstance(external_soft, np.ndarray) else external_soft
-    r = rate[who]
-    p_int = np.divide(soft + peer[who] + secular, r, out=np.zeros_like(r), where=r > 0)
-    internal = np.zeros_like(new)
+    r = rate[who]  # > 0: a draw in [0, 1) falls below the hazard only if the rate is positive
+    p_int = (soft + peer[who] + secular) / r
+    internal = np.zeros(new.shape, dtype=bool)
     internal[who] = u_kind[who] < p_int
     return new & ~internal, internal
 
@@ -194,7 +212,7 @@ def internalise_compliant(
 ) -> np.ndarray:
     """:func:`internalise` with ``rate = scale x (soft_support + exposure_weight x exposure)``
     per month, computed for the compliant clinicians only (bool mask, ``(n_clinicians,)``)."""
-    who = np.flatnonzero(adoption == 1)
+    who = (adoption == 1).nonzero()[0]
     support = soft_support[who] if isinstance(soft_support, np.ndarray) else soft_support
     rate = scale * (support + exposure_weight * exposure[who])
     out = np.zeros(adoption.shape, dtype=bool)

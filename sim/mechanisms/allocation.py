@@ -40,8 +40,30 @@ def attention(
     ``active x min(1, capacity / n_active) x plan_weight x (1 - marginalisation x peripheral
     x (1 - inclusion)) x (0.4 + 0.6 x facilitation_effect)``.
     """
-    n_active = max(int(active.sum()), 1)
+    return attention_with_margin(
+        active,
+        plan_weight,
+        margin(peripheral, marginalisation, inclusion_effort),
+        capacity_sites,
+        facilitation_effect,
+    )
+
+
+def margin(peripheral: np.ndarray, marginalisation: float, inclusion_effort: float) -> np.ndarray:
+    """Share of the core team's attention each site keeps, shape ``(n_sites,)``: ``1 -
+    marginalisation x peripheral x (1 - inclusion)`` (fixed over a run)."""
+    return 1.0 - marginalisation * peripheral * (1.0 - inclusion_effort)
+
+
+def attention_with_margin(
+    active: np.ndarray,
+    plan_weight: np.ndarray,
+    margin: np.ndarray,
+    capacity_sites: float,
+    facilitation_effect: float,
+) -> np.ndarray:
+    """:func:`attention` with the site :func:`margin` already computed, shape ``(n_sites,)``."""
+    n_active = max(np.count_nonzero(active), 1)
     stretch = min(1.0, capacity_sites / n_active)
-    margin = 1.0 - marginalisation * peripheral * (1.0 - inclusion_effort)
     att = active * stretch * plan_weight * margin * (0.4 + 0.6 * facilitation_effect)
-    return np.clip(att, 0.0, 2.0)
+    return att.clip(0.0, 2.0, out=att)

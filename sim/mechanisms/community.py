@@ -10,6 +10,8 @@ linear in the number of sites.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -18,14 +20,15 @@ def is_event_month(month_in_programme: int, events_per_year: float) -> bool:
     if events_per_year <= 0 or month_in_programme < 0:
         return False
     rate = events_per_year / 12.0
-    return int(np.floor((month_in_programme + 1) * rate)) > int(np.floor(month_in_programme * rate))
+    return math.floor((month_in_programme + 1) * rate) > math.floor(month_in_programme * rate)
 
 
 def belonging_drift(
     belonging: np.ndarray, conflict: np.ndarray, decay: float, conflict_erosion: float
 ) -> np.ndarray:
     """Monthly fading of belonging: ``b - b x (decay + conflict_erosion x conflict)``, in [0, 1]."""
-    return np.clip(belonging * (1.0 - decay - conflict_erosion * conflict), 0.0, 1.0)
+    b = belonging * (1.0 - decay - conflict_erosion * conflict)
+    return b.clip(0.0, 1.0, out=b)
 
 
 def attend(engagement: np.ndarray, active: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -47,10 +50,14 @@ def event_gain(
     0.5 soft) x (1 - peripheral_penalty x peripheral x (1 - inclusion)) x (1 - b)``."""
     g = gain * (0.4 + 0.6 * events_effect) * (0.5 + 0.5 * soft)
     g = g * (1.0 - peripheral_penalty * peripheral * (1.0 - inclusion_effort))
-    return np.clip(belonging + attended * g * (1.0 - belonging), 0.0, 1.0)
+    b = belonging + attended * g * (1.0 - belonging)
+    return b.clip(0.0, 1.0, out=b)
 
 
 def tie_update(tie: np.ndarray, attended: np.ndarray, gain: float, decay: float) -> np.ndarray:
     """Cross-site tie strength: decays by ``decay`` a month, attendees gain ``gain x (1 - tie)``."""
     tie = tie * (1.0 - decay)
-    return np.clip(tie + attended * gain * (1.0 - tie), 0.0, 1.0)
+    if not attended.any():  # no event: adding 0 x gain changes nothing and tie stays in [0, 1]
+        return tie
+    tie = tie + attended * gain * (1.0 - tie)
+    return tie.clip(0.0, 1.0, out=tie)

@@ -40,7 +40,8 @@ def conflict_update(
         + judgement_noise_rate * judgement_noise
     )
     fall = resolution_rate * handling + decay
-    return np.clip(conflict + (1.0 - conflict) * rise - conflict * fall, 0.0, 1.0)
+    c = conflict + (1.0 - conflict) * rise - conflict * fall
+    return c.clip(0.0, 1.0, out=c)
 
 
 def engagement_update(
@@ -51,7 +52,8 @@ def engagement_update(
     adjust: float,
 ) -> np.ndarray:
     """Engagement moves by ``adjust`` towards ``clip(0.2 + 0.6 b + 0.3 min(attention, 1) - C)``."""
-    target = np.clip(0.2 + 0.6 * belonging + 0.3 * np.minimum(attention, 1.0) - conflict, 0, 1)
+    target = 0.2 + 0.6 * belonging + 0.3 * np.minimum(attention, 1.0) - conflict
+    target.clip(0.0, 1.0, out=target)
     return engagement + adjust * (target - engagement)
 
 

@@ -37,7 +37,8 @@ def report(
     true_adherence: np.ndarray, gaming: np.ndarray, sd: np.ndarray, z: np.ndarray
 ) -> np.ndarray:
     """Reported adherence ``clip(true + gaming + sd x z, 0, 1)``; ``z`` standard normal draws."""
-    return np.clip(true_adherence + gaming + sd * z, 0.0, 1.0)
+    r = true_adherence + gaming + sd * z
+    return r.clip(0.0, 1.0, out=r)
 
 
 def feedback_pressure(
@@ -50,5 +51,6 @@ def feedback_pressure(
 ) -> np.ndarray:
     """Pressure from feedback: ``gain x quality x (0.5 + 0.5 credibility) x reported gap``,
     where the reported gap is ``max(0, target - reported) / (target - baseline)``."""
-    gap = np.clip((target_adherence - reported) / (target_adherence - baseline_adherence), 0, 1)
+    gap = (target_adherence - reported) / (target_adherence - baseline_adherence)
+    gap.clip(0.0, 1.0, out=gap)
     return gain * quality * (0.5 + 0.5 * credibility) * gap

@@ -28,7 +28,9 @@ def lapse_rates(
     """
     shield = (1.0 - protection * routinisation) * (1.0 + conflict_multiplier * conflict)
     comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
-    return np.clip(comp * shield, 0, 1), np.clip(internalised * shield, 0, 1)
+    comp *= shield
+    shield *= internalised  # now the internalised rate (same product: x * y = y * x)
+    return comp.clip(0.0, 1.0, out=comp), shield.clip(0.0, 1.0, out=shield)
 
 
 def lapse(
@@ -48,7 +50,10 @@ def lapse_by_site(
 ) -> np.ndarray:
     """:func:`lapse` from per-site rates ``(n_sites,)``: one lookup in a ``(site, state)``
     table instead of two gathers and two selects; ``site_row`` = 3 x each clinician's site."""
-    table = np.column_stack([np.zeros_like(p_compliant), p_compliant, p_internalised])
+    table = np.empty((p_compliant.size, 3))  # rows (0, p_compliant, p_internalised)
+    table[:, 0] = 0.0
+    table[:, 1] = p_compliant
+    table[:, 2] = p_internalised
     return u < table.ravel()[site_row + adoption]
 
 

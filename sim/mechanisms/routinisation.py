@@ -25,4 +25,5 @@ def routinisation_update(
     """Routinisation next month in [0, 1]; every argument is per site ``(n_sites,)`` or scalar."""
     grow = growth * adopted_share * (0.5 + 0.5 * leadership) * embed * (1.0 - routinisation)
     fall = decay * (1.0 - adopted_share) * routinisation
-    return np.clip(routinisation + grow - fall, 0.0, 1.0)
+    r = routinisation + grow - fall
+    return r.clip(0.0, 1.0, out=r)
