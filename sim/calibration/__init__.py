@@ -163,6 +163,7 @@ def calibrate(
     n_perm: int = 2000,
     seed: int = 20091,
     compare: bool = True,
+    progress: bool | None = False,
 ) -> CalibrationResult:
     """Fit, intervals, peer test, model comparison, forward simulations, permutation test.
 
@@ -176,6 +177,7 @@ def calibrate(
             within-group permutation gives the same exposures).
         seed: Root seed; streams 0 (simulation), 1 (permutation), 2 (bootstrap).
         compare: Also fit shared/per-group ``p`` x with/without never-adopters.
+        progress: tqdm bar of bootstrap refits (``None`` = only on a terminal).
 
     Raises:
         ValueError: Unknown ``intervals`` or nobody adopted.
@@ -186,7 +188,7 @@ def calibrate(
     t0 = time.perf_counter()
     result = fit(data, spec)
     clock["fit"] = time.perf_counter() - t0
-    draws = _intervals(data, result, intervals, n_boot, seed)
+    draws = _intervals(data, result, intervals, n_boot, seed, progress)
     peer = peer_test(data, result)
     clock["intervals"] = time.perf_counter() - t0 - clock["fit"]
     t0 = time.perf_counter()
@@ -216,14 +218,16 @@ def calibrate(
 
 
 def _intervals(
-    data: AdoptionData, result: Fit, method: str, n_boot: int, seed: int
+    data: AdoptionData, result: Fit, method: str, n_boot: int, seed: int, progress: bool | None
 ) -> np.ndarray | None:
     """Intervals and standard errors in place; returns the bootstrap draws (or ``None``)."""
     draws = None
     if method == "profile":
         profile_intervals(data, result)
     elif method == "bootstrap":
-        _, draws = bootstrap_intervals(data, result, n_boot, stream(seed, STREAM_BOOTSTRAP))
+        _, draws = bootstrap_intervals(
+            data, result, n_boot, stream(seed, STREAM_BOOTSTRAP), progress
+        )
     standard_errors(data, result)
     return draws
 

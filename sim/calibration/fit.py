@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.optimize import brentq, minimize
 from scipy.special import logsumexp
 from scipy.stats import chi2, norm
+from tqdm.auto import tqdm
 
 from sim.calibration.data import AdoptionData
 from sim.calibration.process import ModelSpec, Params, exposure_paths, simulate_periods
@@ -194,6 +195,7 @@ def fit(
     spec: ModelSpec,
     x0: np.ndarray | None = None,
     onset: np.ndarray | None = None,
+    onset_sets: bool = True,
 ) -> Fit:
     """Maximum-likelihood estimate of the free parameters of ``spec`` (no intervals).
 
@@ -208,6 +210,7 @@ def fit(
         x0: Optional single start (e.g. a previous estimate); default several starts.
         onset: Per-group onsets, shape ``(G,)``: fixed if ``spec.fit_onset`` is False, else
             where the search starts.
+        onset_sets: Also compute the onsets' 1.92-drop sets (skipped by bootstrap refits).
 
     Returns:
         :class:`Fit` with NaN interval limits.
@@ -226,7 +229,7 @@ def fit(
     if onset is not None or spec.fit_onset:
         out.onset = design.onset.copy()
     if spec.fit_onset:
-        _search_onset(design, out)
+        _search_onset(design, out, onset_sets)
     return out
 
 
@@ -242,7 +245,7 @@ def _fit_continuous(design: _Design, starts: list[np.ndarray]) -> tuple[np.ndarr
     return best
 
 
-def _search_onset(design: _Design, out: Fit) -> None:
+def _search_onset(design: _Design, out: Fit, sets: bool = True) -> None:
     """Coordinate search over per-group onsets, then their 1.92-drop sets (``out`` in place)."""
     top = design.spec.max_onset
     onset = design.onset.copy()
@@ -265,7 +268,7 @@ def _search_onset(design: _Design, out: Fit) -> None:
         if not improved:
             break
     lower, upper = onset.copy(), onset.copy()
-    for g in range(design.data.n_groups):
+    for g in range(design.data.n_groups if sets else 0):
         for d in range(top + 1):
             trial = onset.copy()
             trial[g] = d
@@ -362,22 +365,28 @@ def profile_intervals(data: AdoptionData, result: Fit) -> Fit:
 
 
 def bootstrap_intervals(
-    data: AdoptionData, result: Fit, n_boot: int, rng: np.random.Generator
+    data: AdoptionData,
+    result: Fit,
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: bool | None = False,
 ) -> tuple[Fit, np.ndarray]:
     """Parametric-bootstrap 95% percentile intervals (in place).
 
     Simulates ``n_boot`` data sets from the estimate on the same people and network, refits
-    each from the estimate and takes the 2.5% and 97.5% percentiles.
+    each from the estimate (re-searching onsets if they are fitted) and takes the 2.5% and
+    97.5% percentiles. ``progress``: tqdm bar of refits (``None`` = only on a terminal).
 
     Returns:
         ``(result, draws)`` with the refitted estimates, shape ``(n_boot, k)``.
     """
     params = result.params(data.n_groups)
     periods = simulate_periods(data, params, result.spec, n_boot, rng)
+    bar = tqdm(periods, desc="bootstrap refits", unit="fit", disable=progress is False)
     draws = np.array(
         [
-            fit(data.with_periods(per), result.spec, result.estimate, result.onset).estimate
-            for per in periods
+            fit(data.with_periods(per), result.spec, result.estimate, result.onset, False).estimate
+            for per in bar
         ]
     )
     result.lower, result.upper = np.percentile(draws, [2.5, 97.5], axis=0)

@@ -85,8 +85,10 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
             f"{row.parameter:<22} {row.estimate:>10.4f} {'(' + _num(row.se) + ')':>9}  "
             f"{_num(row.lower)} - {_num(row.upper)}"
         )
-    if spec.fit_onset:
-        lines.append("(intervals of p and q are conditional on the fitted onsets)")
+    if spec.fit_onset and fit.interval_method == "profile":
+        lines.append("(onsets: values within 1.92 of the best -log L; p, q given the onsets)")
+    elif spec.fit_onset:
+        lines.append("(onsets: values within 1.92 of the best -log L; refits re-fit onsets)")
     pt = res.peer
     verdict = "distinguishable" if pt["p_value"] < 0.05 else "not distinguishable"
     lines.append(

@@ -244,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
         n_perm=args.perms,
         seed=args.seed,
         compare=not args.no_compare,
+        progress=None,  # a bar of bootstrap refits on a terminal only
     )
     src["edge_filters"] = [[c, list(v)] for c, v in src["edge_filters"]]
     written = save_result(res, data, out, src)
