@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from sim.checkpoint import Interrupted, describe_failure
 from sim.replicate import (
     FAULT_ENV,
+    caller_objects_frozen,
     phase_labels,
     run_chunk,
     run_chunk_unit,
@@ -101,6 +102,10 @@ class ExperimentResult:
         return list(self.manifest.get("failed_replications", []))
 
 
+IN_PROCESS_BACKENDS = ("threading", "sequential")
+"""joblib back ends that run chunks in the caller's process (no worker processes)."""
+
+
 def chunks(
     n_designs: int, reps: int, size: int = CHUNK_SIZE, first: int = 0
 ) -> list[tuple[int, int, int]]:
@@ -160,12 +165,16 @@ def _execute(
         for d, lo, hi in todo
     ]
     if plan.jobs == 1 or len(todo) <= 1:
-        for a in args:
-            yield run_chunk_unit(*a, on_error=plan.on_error)
+        with caller_objects_frozen():
+            for a in args:
+                yield run_chunk_unit(*a, on_error=plan.on_error)
         return
     n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
     parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
-    yield from parallel(delayed(run_chunk_unit)(*a, on_error=plan.on_error) for a in args)
+    worker = plan.backend not in IN_PROCESS_BACKENDS  # own worker processes: freeze their gc
+    yield from parallel(
+        delayed(run_chunk_unit)(*a, on_error=plan.on_error, worker=worker) for a in args
+    )
 
 
 def iterate(

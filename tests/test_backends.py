@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -118,3 +120,38 @@ def test_ray_matches_sequential(tmp_path: Path) -> None:
         on_ray = _run(tmp_path / "ray", be.workers, be.name)
     sequential = _run(tmp_path / "sequential", 1, "sequential")
     pd.testing.assert_frame_equal(on_ray, sequential, check_exact=True)
+
+
+def test_worker_processes_freeze_their_loaded_objects_once(tmp_path) -> None:
+    """In a worker, run_chunk_unit(worker=True) freezes what was loaded before the first chunk
+    (gc.get_freeze_count() grows) and does not freeze again on later chunks (same count); a
+    chunk in the caller's own process (worker=False) freezes nothing."""
+    code = (
+        "import gc\n"
+        "start = gc.get_freeze_count()\n"
+        "from sim.loader import load_scenario\n"
+        "from sim.replicate import run_chunk_unit\n"
+        "s = load_scenario('baseline', overrides=['time.programme_months=6',"
+        " 'time.followup_months=0'])\n"
+        "run_chunk_unit(s, 'b', 0, 0, 1, 1, True)\n"
+        "a = gc.get_freeze_count()\n"
+        "run_chunk_unit(s, 'b', 0, 1, 2, 1, True, worker=True)\n"
+        "b = gc.get_freeze_count()\n"
+        "run_chunk_unit(s, 'b', 0, 2, 3, 1, True, worker=True)\n"
+        "print(start, a, b, gc.get_freeze_count())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    ).stdout.split()
+    start, before, first, second = map(int, out)
+    assert before == start and first > before and second == first
+
+
+def test_in_process_run_leaves_the_callers_objects_collectable(tmp_path) -> None:
+    """A jobs=1 run freezes the caller's objects only while it runs: afterwards nothing is
+    frozen, so the caller's later garbage is collected as usual."""
+    import gc
+
+    scn = load_scenario("baseline", ["time.programme_months=6", "time.followup_months=0"])
+    run_experiment([Design("b", scn)], reps=2, root_seed=1, jobs=1, out_dir=tmp_path / "r")
+    assert gc.get_freeze_count() == 0
