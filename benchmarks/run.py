@@ -103,11 +103,14 @@ def _median_time(fn: Any, repeats: int) -> tuple[float, list[float], float]:
 
 
 def _run_chunk() -> Any:
-    try:
-        from sim.replicate import run_chunk
-    except ImportError:
-        from sim.experiment import run_chunk
-    return run_chunk
+    """``run_chunk``-like callable ``(scenario, design, d, reps, seed)`` that runs the chunk as a
+    worker process does (its loaded objects frozen once, see ``run_chunk_unit(worker=True)``)."""
+    from sim.replicate import run_chunk_unit
+
+    def run(scn: Any, design: str, d: int, reps: list[int], seed: int) -> Any:
+        return run_chunk_unit(scn, design, d, reps[0], reps[-1] + 1, seed, True, worker=True)
+
+    return run
 
 
 # ----------------------------------------------------------------------------- one size
