@@ -6,9 +6,12 @@ folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
 * each finished chunk leaves its Parquet parts and then a marker ``chunks/part-*.json`` (written
   last, atomically), so a chunk counts as finished only when all its parts are on disk;
 * ``--resume`` skips finished chunks; it refuses a folder holding another experiment, a different
-  number of replications or outputs of other package versions (finishing it would mix them);
+  number of replications, or outputs of other package versions or other model code (the
+  manifest's ``code`` fingerprint, :func:`sim.results.code_fingerprint`): finishing it would mix
+  them;
 * a fresh run refuses a folder holding a different experiment, an unfinished run of the same
   one, or a finished run of it with another number of replications, unless ``--overwrite``;
+  reusing a folder removes only ccsim's own outputs (:func:`sim.results.remove_outputs`);
 * SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted` in the main thread, so the runner can mark
   the manifest incomplete before the process exits with ``128 + signal number``;
 * a replication that raises becomes a failure record (design, replication, seeds, error) instead
@@ -26,15 +29,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sim.results import (
-    PART_KINDS,
-    OutputError,
-    read_manifest,
-)
+from sim.results import PART_KINDS, OutputError, read_manifest, remove_outputs
 from sim.series import SERIES_COLUMNS
 
-CONSOLIDATED: tuple[str, ...] = ("runs.parquet", "sites.parquet", "site_series.parquet")
-"""Files written when a run completes (removed when a folder is reused for a fresh run)."""
+RUN_STATE: tuple[str, ...] = (
+    *(f"{kind}/part-*.parquet" for kind in PART_KINDS),
+    "chunks/part-*.json",
+    "runs.parquet",
+    "sites.parquet",
+    "site_series.parquet",
+)
+"""Chunk parts, markers and consolidated tables: what a fresh run must not find in its folder."""
 TRACEBACK_LINES = 30
 """Last lines of a failed replication's traceback kept in the manifest."""
 
@@ -134,7 +139,24 @@ def difference(old: dict[str, Any], new: dict[str, Any], resume: bool) -> str | 
             f"it was started with other package versions ({', '.join(changed)}); finishing it "
             "would mix their outputs"
         )
+    was, now = (old.get("code") or {}).get("sha256"), (new.get("code") or {}).get("sha256")
+    if was != now:
+        return (
+            f"it was started with other model code (code {_code(old)}, now {_code(new)}); "
+            "finishing it would mix outputs of two code versions"
+        )
     return None
+
+
+def _code(manifest: dict[str, Any]) -> str:
+    """``fingerprint 1a2b3c4d5e6f at git commit 0123abcd4567 (uncommitted changes)``."""
+    sha = (manifest.get("code") or {}).get("sha256")
+    text = f"fingerprint {sha[:12]}" if sha else "fingerprint not recorded (an older ccsim)"
+    git = manifest.get("git") or {}
+    if git.get("commit"):
+        text += f" at git commit {str(git['commit'])[:12]}"
+        text += " with uncommitted changes" if git.get("dirty") else ""
+    return text
 
 
 def finished_count(out: Path) -> int:
@@ -149,24 +171,14 @@ def finished_count(out: Path) -> int:
     return total
 
 
-def clear_results(out: Path) -> None:
-    """Remove ccsim's own parts, markers and consolidated tables from ``out`` (nothing else)."""
-    out = Path(out)
-    for kind in (*PART_KINDS, "chunks"):
-        for part in (out / kind).glob("part-*"):
-            part.unlink(missing_ok=True)
-    for name in CONSOLIDATED:
-        (out / name).unlink(missing_ok=True)
-
-
-def prepare_folder(
+def check_folder(
     out: Path, manifest: dict[str, Any], resume: bool, overwrite: bool
 ) -> dict[str, Any] | None:
-    """Check that ``out`` may take this run; clear old results for a fresh run.
+    """Check that ``out`` may take this run, changing nothing (safe before any work starts).
 
     Args:
-        out: the results folder (exists, writable and locked by the caller).
-        manifest: the new run's manifest.
+        out: the results folder (need not exist).
+        manifest: the new run's manifest (:func:`sim.experiment.new_manifest`).
         resume: finish the run recorded in ``out`` instead of starting afresh.
         overwrite: replace whatever ``out`` holds.
 
@@ -174,9 +186,10 @@ def prepare_folder(
         The previous manifest when resuming, else ``None``.
 
     Raises:
-        OutputError: nothing to resume; a different experiment (without ``overwrite``); an
-            unfinished run of the same experiment, or a finished one with another number of
-            replications (without ``resume`` or ``overwrite``).
+        OutputError: nothing to resume; a different experiment, or other package versions or
+            model code when resuming (:func:`difference`); a different experiment (without
+            ``overwrite``); an unfinished run of the same experiment, or a finished one with
+            another number of replications (without ``resume`` or ``overwrite``).
     """
     path = Path(out) / "manifest.json"
     previous: dict[str, Any] | None = None
@@ -192,7 +205,10 @@ def prepare_folder(
             )
         diff = difference(previous, manifest, resume=True)
         if diff:
-            raise OutputError(f"--out {out}: cannot resume: {diff}")
+            raise OutputError(
+                f"--out {out}: cannot resume: {diff}; use --overwrite to start again, or "
+                "another --out"
+            )
         return previous
     if path.exists() and not overwrite:
         diff = "unreadable manifest.json" if previous is None else None
@@ -220,8 +236,23 @@ def prepare_folder(
                 f"({finished_count(out)} of {total} replications done); add --resume to finish "
                 "it, or --overwrite to start again"
             )
-    clear_results(out)
     return None
+
+
+def clear_folder(out: Path) -> list[Path]:
+    """Make ``out`` ready for a fresh run, leaving everything that is not ccsim's.
+
+    A folder with a ``manifest.json`` held an earlier ccsim run: all of ccsim's outputs go
+    (:func:`sim.results.remove_outputs`), so no stale table, report or figure survives. Without
+    one, only stray run state (:data:`RUN_STATE`) goes: a ``summary.md`` or ``figures/`` there
+    may be the user's own. Call it only after :func:`check_folder` passed, holding the lock.
+
+    Returns:
+        The files and folders removed.
+    """
+    if (Path(out) / "manifest.json").exists():
+        return remove_outputs(out)
+    return remove_outputs(out, RUN_STATE)
 
 
 # ------------------------------------------------------------------ chunk markers

@@ -30,6 +30,7 @@ from sim.results import (
     OutputError,
     RunError,
     check_free_space,
+    check_out_usable,
     check_writable,
     clean_temp_files,
     consolidate_parts,
@@ -63,22 +64,41 @@ def run_to_disk(
             (out / LOCK_NAME).unlink(missing_ok=True)
 
 
+def check_plan(plan: Plan, out: Path, resume: bool, overwrite: bool) -> None:
+    """Everything :func:`run_to_disk` checks before work starts, changing nothing (no folder
+    created, no lock taken); see :func:`sim.experiment.check_out_dir`.
+
+    Raises:
+        OutputError: ``out`` cannot take ``plan``.
+    """
+    check_out_usable(out)
+    previous = ckpt.check_folder(out, plan.manifest, resume, overwrite)
+    if previous is not None and previous.get("complete"):
+        return  # nothing left to run
+    names = [part_name(d, lo) for d, lo, _ in plan.todo]
+    done = ckpt.finished_units(out, plan.todo, names) if resume else {}
+    check_free_space(out, _estimate(plan, [u for u in plan.todo if u not in done]))
+
+
 def _locked_run(
     plan: Plan, out: Path, resume: bool, overwrite: bool, memory_reps: int
 ) -> ExperimentResult:
     """:func:`run_to_disk` while holding the folder lock."""
-    previous = ckpt.prepare_folder(out, plan.manifest, resume, overwrite)
+    previous = ckpt.check_folder(out, plan.manifest, resume, overwrite)
     if previous is not None and previous.get("complete"):
         return _load(out, plan, previous, memory_reps)
     clean_temp_files(out)
     names = [part_name(d, lo) for d, lo, _ in plan.todo]
     done = ckpt.finished_units(out, plan.todo, names) if resume else {}
-    if previous is not None:
+    remaining = [u for u in plan.todo if u not in done]
+    check_free_space(out, _estimate(plan, remaining))  # before clearing: a refusal loses nothing
+    if previous is None:
+        ckpt.clear_folder(out)
+    else:  # the run keeps its birth record: when it started, from which commit
         plan.manifest["created"] = previous.get("created")
+        plan.manifest["git"] = previous.get("git", plan.manifest.get("git"))
         now = datetime.now(UTC).isoformat(timespec="seconds")
         plan.manifest["resumed"] = [*previous.get("resumed", []), now]
-    remaining = [u for u in plan.todo if u not in done]
-    check_free_space(out, _estimate(plan, remaining))
     try:
         write_json(plan.manifest, out / "manifest.json")
     except OSError as exc:

@@ -56,6 +56,7 @@ __all__ = [
     "Design",
     "ExperimentResult",
     "Interrupted",
+    "check_out_dir",
     "chunks",
     "describe_failure",
     "part_name",
@@ -214,7 +215,7 @@ def new_manifest(
     settings: dict[str, Any],
 ) -> dict[str, Any]:
     """The manifest of a new run: everything needed to re-run it (status ``running``)."""
-    from sim.results import git_state  # local: git is only asked once per experiment
+    from sim.results import code_fingerprint, git_state  # local: asked once per experiment
 
     return {
         "tool": "ccsim",
@@ -239,6 +240,7 @@ def new_manifest(
         "versions": versions(),
         "machine": machine(),
         "git": git_state(),
+        "code": code_fingerprint(),
         **settings.get("extra", {}),
         "status": "running",
         "complete": False,
@@ -298,9 +300,13 @@ def run_experiment(
         first_replication: index of the first replication (>= 0); replications
             ``first_replication .. first_replication + reps - 1`` run, so one replication of a
             big run can be reproduced alone.
-        resume: finish the run recorded in ``out_dir``, skipping finished chunks.
-        overwrite: replace whatever ``out_dir`` holds (else a different experiment, or an
-            unfinished run of this one, is refused).
+        resume: finish the run recorded in ``out_dir``, skipping finished chunks; refused when
+            the recorded run differs in experiment, ``reps``, package versions or model code
+            (the manifest's ``code`` fingerprint); the manifest keeps the run's ``created`` and
+            ``git`` entries.
+        overwrite: replace what ``out_dir`` holds (else a different experiment, or an
+            unfinished run of this one, is refused); only ccsim's own outputs are deleted
+            (:func:`sim.results.remove_outputs`), other files stay.
         on_error: ``"record"`` (a replication that raises is listed in the manifest and the run
             goes on) or ``"raise"`` (stop at the first failure, with its traceback).
         memory_reps: with ``out_dir``, replications per design whose series and sites are
@@ -339,6 +345,50 @@ def run_experiment(
     from sim.diskrun import run_to_disk  # local: sim.diskrun imports this module
 
     return run_to_disk(plan, Path(out_dir), resume, overwrite, max(memory_reps, 0))
+
+
+def check_out_dir(
+    designs: Sequence[Design],
+    reps: int,
+    out_dir: Path,
+    root_seed: int = 0,
+    crn: bool = True,
+    *,
+    first_replication: int = 0,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> None:
+    """Refuse now, changing nothing, what :func:`run_experiment` would refuse about ``out_dir``.
+
+    For commands that start something costly before the run (a dask or ray cluster): call it
+    first with the same arguments, so an unusable ``--out`` costs nothing. It checks that
+    ``out_dir`` is or can become a writable folder, that it may take this run (a different
+    experiment, an unfinished run without ``resume``, nothing to resume, other versions or
+    model code on ``resume``: :func:`sim.checkpoint.check_folder`) and the free disk space.
+    ``run_experiment`` checks all this again, holding the folder's lock.
+
+    Raises:
+        ValueError: on bad arguments, as :func:`run_experiment`.
+        sim.results.OutputError: ``out_dir`` cannot take this run.
+    """
+    _check_arguments(designs, reps, 1, first_replication, "record")
+    plan = Plan(
+        designs=designs,
+        reps=reps,
+        first=first_replication,
+        root_seed=root_seed,
+        jobs=1,
+        crn=crn,
+        backend="loky",
+        on_error="record",
+        progress=False,
+        on_chunk=None,
+        manifest=new_manifest(designs, reps, root_seed, crn, first_replication, {}),
+        todo=chunks(len(designs), reps, first=first_replication),
+    )
+    from sim.diskrun import check_plan  # local: sim.diskrun imports this module
+
+    check_plan(plan, Path(out_dir), resume, overwrite)
 
 
 def _in_memory(plan: Plan) -> ExperimentResult:

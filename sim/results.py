@@ -17,10 +17,16 @@ was interrupted) the folder also holds ``runs/``, ``sites/``, ``site_series/`` p
 Problems with the folder itself (not a folder, not writable, too little free space, locked by
 another run, holding another experiment) raise :class:`OutputError`; a write that fails part-way
 through a run raises :class:`RunError`. Both carry a one-line message for the user.
+
+Reusing a folder (``--overwrite``, or a fresh run of the same experiment) removes only ccsim's own
+outputs, :data:`CCSIM_OUTPUTS` (:func:`remove_outputs`): a user's own files in it stay.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -41,6 +47,36 @@ DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "jobl
 PART_KINDS: tuple[str, ...] = ("runs", "series", "sites", "site_series")
 """Sub-folders holding one Parquet part per finished chunk (``series/`` is kept at the end)."""
 LOCK_NAME = ".ccsim.lock"
+
+_TABLES = ("runs", "series", "sites", "site_series", "comparison", "survival", "design")
+CCSIM_OUTPUTS: tuple[str, ...] = (
+    # the manifest, consolidated tables and reports of run, compare, rerun, sweep, sensitivity
+    "manifest.json",
+    *(f"{t}.parquet" for t in _TABLES),
+    "sensitivity_*.parquet",
+    "summary.md",
+    "comparison.md",
+    "sweep.md",
+    "sensitivity.md",
+    # chunk parts and markers (series/ parts stay after a run completes)
+    *(f"{kind}/part-*.parquet" for kind in PART_KINDS),
+    "chunks/part-*.json",
+    # figures: sim.plots.FIGURE_NAMES, sim.compare.plots.FIGURES, sweep and sensitivity figures
+    "figures/gap_curve.png",
+    "figures/time_to_close.png",
+    "figures/site_trajectories.png",
+    "figures/compare_*.png",
+    "figures/heatmap_*.png",
+    "figures/partial_dependence_*.png",
+    "figures/sensitivity_*.png",
+    # CSV copies written by `ccsim export` (beside the tables or under csv/)
+    *(f"{t}.csv" for t in _TABLES),
+    *(f"csv/{t}.csv" for t in _TABLES),
+    "sensitivity_*.csv",
+    "csv/sensitivity_*.csv",
+)
+"""What ccsim writes into a results folder, as globs relative to it (no ``**``): everything
+:func:`remove_outputs` may delete when a folder is reused. Anything else there is the user's."""
 
 
 class OutputError(ValueError):
@@ -146,6 +182,119 @@ def git_state() -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
+MODEL_MODULES: tuple[str, ...] = ("sim.replicate", "sim.experiment", "sim.diskrun")
+"""Where the code that makes a run's stored results starts: one replication (model,
+mechanisms, metrics, seeds) and the chunked runner. :func:`code_fingerprint` covers these and
+every ``sim`` module they import; figures, reports, comparisons and the command line are
+computed afresh from the stored tables, so editing them never blocks ``--resume``."""
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """Source of ``module`` (``pkg.a.b``) in the package folder ``root`` (named ``pkg``)."""
+    parts = module.split(".")
+    if parts[0] != root.name:
+        return None
+    base = root.joinpath(*parts[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def import_closure(root: Path, modules: Iterable[str]) -> list[Path]:
+    """Source files of ``modules`` and of every module of the same package they import.
+
+    Imports are read statically (:mod:`ast`), wherever they stand (also inside functions);
+    importing ``pkg.a.b`` brings in ``pkg/__init__.py`` and ``pkg/a/__init__.py`` as Python
+    does, and ``from pkg import x`` the sub-module ``x`` if there is one.
+
+    Args:
+        root: the package folder (its name is the package's, e.g. ``.../sim``).
+        modules: dotted names to start from, e.g. ``("sim.replicate",)``.
+
+    Returns:
+        The files, sorted by path.
+    """
+    root = Path(root)
+    todo, seen = list(modules), {}
+    while todo:
+        module = todo.pop()
+        path = _module_file(root, module)
+        if path is None or path in seen:
+            continue
+        seen[path] = module
+        parts = module.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        package = module if path.name == "__init__.py" else ".".join(parts[:-1])
+        todo += _imports(path, package)
+    return sorted(seen, key=lambda p: p.relative_to(root).as_posix())
+
+
+_IMPORTS: dict[tuple[Path, int, int], list[str]] = {}
+
+
+def _imports(path: Path, package: str) -> list[str]:
+    """Dotted names that ``path`` (a module of ``package``) imports, and for ``from X import
+    y`` also ``X.y``; parsed once per file version (cached on its mtime and size)."""
+    st = path.stat()
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _IMPORTS:
+        names: list[str] = []
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: from the module's own package upwards
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, *([node.module] if node.module else [])])
+                else:
+                    base = node.module or ""
+                names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        _IMPORTS[key] = names
+    return _IMPORTS[key]
+
+
+def source_fingerprint(root: Path, modules: Iterable[str] | None = None) -> dict[str, Any]:
+    """SHA-256 over Python sources of the package folder ``root``, sorted by path.
+
+    Each file contributes its path relative to ``root`` and its bytes, so an edit, a new or
+    removed file or a rename all change the digest; other files (data, caches) do not.
+
+    Args:
+        root: the package folder.
+        modules: hash only these modules and what they import (:func:`import_closure`);
+            ``None`` hashes every ``*.py`` file under ``root``.
+
+    Returns:
+        ``{"sha256": hex digest, "files": number of files hashed}``.
+    """
+    root = Path(root)
+    if modules is None:
+        files = sorted(
+            (p for p in root.rglob("*.py") if "__pycache__" not in p.parts and p.is_file()),
+            key=lambda p: p.relative_to(root).as_posix(),
+        )
+    else:
+        files = import_closure(root, modules)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return {"sha256": digest.hexdigest(), "files": len(files)}
+
+
+def code_fingerprint() -> dict[str, Any]:
+    """Fingerprint of the model code: :func:`source_fingerprint` of :data:`MODEL_MODULES` and
+    the ``sim`` modules they import, with ``scope`` naming what it covers.
+
+    Recorded in every manifest (computed once per run, a few milliseconds); ``--resume``
+    refuses a run whose recorded fingerprint differs (:func:`sim.checkpoint.difference`).
+    """
+    found = source_fingerprint(Path(__file__).resolve().parent, MODEL_MODULES)
+    scope = f"{', '.join(MODEL_MODULES)} and the sim modules they import"
+    return {**found, "scope": scope}
+
+
 def versions() -> dict[str, str | None]:
     """Versions of Python, this package and its main dependencies."""
     out: dict[str, str | None] = {"python": platform.python_version()}
@@ -175,6 +324,66 @@ def check_writable(out: Path) -> None:
         raise OutputError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
 
 
+def check_out_usable(out: Path) -> None:
+    """Check, without creating or changing anything, that ``out`` can become a results folder.
+
+    The cheap part of :func:`check_writable`, for commands that check ``--out`` before starting
+    anything costly (a back end, a cluster): ``out`` must be a folder, or not exist below a
+    folder this process may create entries in.
+
+    Raises:
+        OutputError: if ``out`` (or its nearest existing parent) is a file, or is not writable.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: exists and is not a folder")
+    where = out
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise OutputError(f"--out {out}: {where} exists and is not a folder")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {out}: cannot write there (permission denied on {where})")
+
+
+def remove_outputs(out: Path, patterns: Iterable[str] = CCSIM_OUTPUTS) -> list[Path]:
+    """Delete ccsim's own outputs from a results folder, and nothing else.
+
+    Removes every file matching one of ``patterns`` (globs relative to ``out``), the temporary
+    files that ccsim's atomic writes of such files leave when killed (``.NAME.tmp``,
+    ``.NAME.*.tmp``), and the sub-folders this emptied. A user's files (notes, scripts, other
+    folders) stay, as do sub-folders that still hold anything. Use it whenever a folder is
+    reused (``--overwrite``, a fresh run of the same experiment), holding :func:`folder_lock`.
+
+    Args:
+        out: the results folder (need not exist).
+        patterns: what to delete (default :data:`CCSIM_OUTPUTS`; a command writing other
+            files passes its own list).
+
+    Returns:
+        The files and folders removed, sorted.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        return []
+    removed: list[Path] = []
+    folders: set[Path] = set()
+    for pattern in patterns:
+        rel = Path(pattern)
+        temps = [(rel.parent / f".{rel.name}{end}").as_posix() for end in (".tmp", ".*.tmp")]
+        for path in [p for glob in (pattern, *temps) for p in out.glob(glob)]:
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+                if path.parent != out:
+                    folders.add(path.parent)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # still holds something that is not ccsim's
+            folder.rmdir()
+            removed.append(folder)
+    return sorted(removed)
+
+
 def _megabytes(n: float) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{max(n / 1e6, 0.1):.1f} MB"
 
@@ -182,11 +391,16 @@ def _megabytes(n: float) -> str:
 def check_free_space(out: Path, need_bytes: float) -> None:
     """Refuse to start when the disk holding ``out`` has less than ``need_bytes`` free.
 
+    ``out`` need not exist yet: the disk of its nearest existing parent is asked.
+
     Raises:
         OutputError: naming the estimated need and the free space (both in MB or GB).
     """
+    where = Path(out)
+    while not where.exists() and where != where.parent:
+        where = where.parent
     try:
-        free = shutil.disk_usage(out).free
+        free = shutil.disk_usage(where).free
     except OSError:  # cannot tell: let the writes themselves report a full disk
         return
     if free < need_bytes:

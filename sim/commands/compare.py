@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
-from sim.commands.common import UsageError, add_jobs_option, add_reps_option, add_seed_option
+from sim.commands.common import UsageError, add_jobs_option, replications, seed
+from sim.commands.run import out_folder
 from sim.loader import load_scenario
+from sim.results import OutputError, read_manifest
+
+DEFAULT_REPS = 200
+DEFAULT_SEED = 20091
 
 EPILOG = textwrap.dedent(
     """\
@@ -18,9 +23,15 @@ EPILOG = textwrap.dedent(
       ccsim compare scenarios/keystone.toml scenarios/soft_only.toml --reps 200
       ccsim compare keystone matching_michigan hard_only soft_only --baseline hard_only
       ccsim compare baseline soft_only --independent   also shows what CRN buys
+      ccsim compare keystone hard_only --reps 500 --out results/k --resume   finish it
 
     Censored T50/T90 are compared as restricted times min(T, tau), tau being the
     shortest observation window of the designs; comparison.md says so.
+
+    Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and the same
+    command with --resume finishes the run (the comparison equals that of an
+    uninterrupted one). With fewer than 20 replications the CIs and P(better) are
+    flagged as unreliable.
     """
 )
 
@@ -38,9 +49,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
     )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or names")
-    add_reps_option(p, 200, "design")
+    p.add_argument(
+        "--reps",
+        type=replications,
+        default=None,
+        metavar="N",
+        help=f"replications per design (default: {DEFAULT_REPS}; with --resume: as recorded)",
+    )
     add_jobs_option(p)
-    add_seed_option(p, 20091)
+    p.add_argument(
+        "--seed",
+        type=seed,
+        default=None,
+        metavar="S",
+        help=f"root seed (default: {DEFAULT_SEED}; with --resume: as recorded)",
+    )
     p.add_argument(
         "--baseline",
         default=None,
@@ -49,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=out_folder,
         default=None,
         metavar="DIR",
         help="results folder (default: results/compare_<designs>/)",
@@ -59,10 +82,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="independent streams per design; also reports how much CRN narrows CIs",
     )
-    p.add_argument(
+    again = p.add_mutually_exclusive_group()
+    again.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a results folder that holds a different experiment",
+        help="replace a results folder that holds a different experiment or an unfinished run "
+        "(only ccsim's own files in it are deleted)",
+    )
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted comparison in --out, skipping finished replications "
+        "(--reps and --seed default to the recorded ones)",
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures (faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -81,26 +112,42 @@ def _baseline_name(ref: str | None, refs: list[str], names: list[str]) -> str | 
     raise UsageError(f"--baseline {ref}: not one of the designs ({', '.join(names)})")
 
 
-def _clear(out: Path, overwrite: bool) -> None:
-    """Refuse a file; with ``--overwrite`` delete a previous results folder (one that has a
-    ``manifest.json``) so the runner starts afresh."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    if overwrite and (out / "manifest.json").is_file():
-        shutil.rmtree(out)
+def _settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Replications, root seed and streams; with ``--resume`` the recorded ones fill gaps."""
+    reps, root, independent = args.reps, args.seed, bool(args.independent)
+    if args.resume:
+        try:
+            old = read_manifest(out / "manifest.json")
+        except OutputError:
+            old = None  # run_experiment says there is nothing to resume
+        if old is not None:
+            reps = reps if reps is not None else old.get("replications")
+            root = root if root is not None else old.get("root_seed")
+            independent = independent or not old.get("crn", True)
+    return {
+        "reps": int(reps or DEFAULT_REPS),
+        "seed": DEFAULT_SEED if root is None else int(root),
+        "independent": independent,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    """``ccsim compare``: run, compare, write the results folder, print the lines."""
-    from sim.compare import run_comparison
+    """``ccsim compare``: run (or resume), compare, write the results folder, print the lines.
+
+    Returns:
+        0.
+
+    Raises:
+        ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
+        RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
+    """
+    from sim.compare import few_pairs_caution, run_comparison
     from sim.compare.report import format_terminal, write_comparison
-    from sim.experiment import Design
+    from sim.experiment import Design, check_out_dir
 
     started = time.perf_counter()
     if len(args.scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")
-    if args.reps < 2:
-        raise UsageError("--reps must be >= 2 for a paired CI")
     designs = [Design((s := load_scenario(ref)).name, s) for ref in args.scenarios]
     names = [d.name for d in designs]
     if len(set(names)) != len(names):
@@ -108,17 +155,33 @@ def run(args: argparse.Namespace) -> int:
     base = _baseline_name(args.baseline, list(args.scenarios), names) or names[0]
     designs.sort(key=lambda d: d.name != base)  # baseline first: design 0 (see run_comparison)
     out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
-    _clear(out, args.overwrite)
+    st = _settings(args, out)
+    if st["reps"] < 2:
+        raise UsageError("--reps must be >= 2 for a paired CI")
+    check_out_dir(  # refuse an unusable --out before anything runs
+        designs,
+        st["reps"],
+        out,
+        st["seed"],
+        not st["independent"],
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
+    caution = few_pairs_caution(st["reps"])
+    if caution:
+        print(f"ccsim compare: warning: {caution}", file=sys.stderr)
     cmp = run_comparison(
         designs,
-        args.reps,
+        st["reps"],
         base,
-        args.seed,
+        st["seed"],
         args.jobs,
         out,
-        args.independent,
+        st["independent"],
         progress=not args.quiet,
         command=sys.argv,
+        resume=args.resume,
+        overwrite=args.overwrite,
     )
     t0 = time.perf_counter()
     write_comparison(cmp, out, figures=not args.no_figures)

@@ -51,7 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             its numbers do not depend on --jobs or on --reps.
 
             Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and --resume
-            finishes the run (the final runs.parquet equals that of an uninterrupted run). A
+            finishes the run (the final runs.parquet equals that of an uninterrupted run); it
+            refuses a run started by other model code (manifest.json records its fingerprint). A
             replication that raises is listed on stderr and in manifest.json with the command
             that reproduces it; the rest of the run completes (exit code 1).
             """
@@ -89,7 +90,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--out",
-        type=Path,
+        type=out_folder,
         default=None,
         metavar="DIR",
         help="results folder (default: results/<scenario>/)",
@@ -112,7 +113,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a results folder that holds a different experiment or an unfinished run",
+        help="replace a results folder that holds a different experiment or an unfinished run "
+        "(only ccsim's own files in it are deleted)",
     )
     again.add_argument(
         "--resume",
@@ -122,6 +124,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-figures", action="store_true", help="skip figures (faster)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+
+def out_folder(text: str) -> Path:
+    """``--out``: a folder path; an empty one (``--out ""``, e.g. an unset shell variable) is
+    refused rather than read as the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty folder name; give a folder, e.g. --out results/my_run (--out . for this folder)"
+        )
+    return Path(text)
 
 
 def _default_out(names: list[str], overrides: list[str] = ()) -> Path:
@@ -239,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
-    from sim.experiment import Design, run_experiment
+    from sim.experiment import Design, check_out_dir, run_experiment
 
     refs: list[str | None] = list(args.scenarios) or [None]
     designs = []
@@ -251,6 +263,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
     st = _settings(args, designs)
     out = st["out"]
+    check_out_dir(  # an unusable --out costs nothing: checked before any back end starts
+        st["designs"],
+        st["reps"],
+        out,
+        st["seed"],
+        st["crn"],
+        first_replication=st["first"],
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
     with open_backend(args) as backend:  # loky here, or a dask / ray cluster
         result = run_experiment(
             st["designs"],

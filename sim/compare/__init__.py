@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,11 +41,43 @@ from scipy import stats
 from sim.compare.outcomes import CENSORED, OUTCOME_BY_METRIC, OUTCOMES, Outcome
 from sim.experiment import Design, ExperimentResult, run_experiment
 
-__all__ = ["CENSORED", "OUTCOMES", "OUTCOME_BY_METRIC", "Comparison", "Outcome", "run_comparison"]
+__all__ = [
+    "CENSORED",
+    "MIN_RELIABLE_PAIRS",
+    "OUTCOMES",
+    "OUTCOME_BY_METRIC",
+    "Comparison",
+    "Outcome",
+    "few_pairs_caution",
+    "run_comparison",
+]
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 4999
 BOOTSTRAP_SEED = 20240607  # bootstrap resampling seed: the same CIs on every run of a comparison
+MIN_RELIABLE_PAIRS = 20
+"""Paired replications below which CIs and P(better) carry a caution (:func:`few_pairs_caution`).
+
+Why 20: a bootstrap interval only resamples the n pairs it has, so for small n it behaves like
+a normal interval built with the plug-in SD (divisor n) and z = 1.96 instead of Student's t;
+for a mean that makes it narrower than the exact t interval by the factor
+1.96 / t(0.975, n-1) * sqrt((n-1)/n): 0.11 at n = 2 (only 3 distinct resample means), 0.63 at
+5, 0.82 at 10, 0.91 at 20, 0.94 at 30. BCa's bias and acceleration corrections are themselves
+estimated from the n pairs and do not repair this. From 20 pairs on the shortfall is under 10%
+and P(better), a share of n pairs in steps of 1/n, has a standard error of at most
+0.5 / sqrt(20) = 0.11; below that the numbers look more certain than they are."""
+
+
+def few_pairs_caution(reps: int) -> str | None:
+    """A one-line caution when ``reps`` paired replications are too few for the intervals
+    (below :data:`MIN_RELIABLE_PAIRS`), else ``None``."""
+    if reps >= MIN_RELIABLE_PAIRS:
+        return None
+    return (
+        f"only {reps} paired replications per design: bootstrap CIs and P(better) from fewer "
+        f"than {MIN_RELIABLE_PAIRS} are unreliable (too narrow, coarse); use --reps "
+        f"{MIN_RELIABLE_PAIRS} or more before drawing conclusions"
+    )
 
 
 def window_months(design: Design) -> int:
@@ -239,6 +271,8 @@ class Comparison:
     crn: bool
     notes: list[str] = field(default_factory=list)
     wall_time_s: dict[str, float] = field(default_factory=dict)
+    cautions: list[str] = field(default_factory=list)
+    """Warnings about the reliability of the numbers (e.g. :func:`few_pairs_caution`)."""
 
 
 def _order(designs: Sequence[Design], baseline: str | None) -> list[Design]:
@@ -259,6 +293,10 @@ def run_comparison(
     independent: bool = False,
     progress: bool = True,
     command: Sequence[str] = (),
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Run every design for the same ``reps`` replications and compare each with the baseline.
 
@@ -278,6 +316,10 @@ def run_comparison(
         independent: independent random streams instead of CRN.
         progress: show progress bars.
         command: the command line, for the manifest.
+        resume: finish the comparison recorded in ``out_dir``, skipping finished chunks; the
+            result equals that of an uninterrupted comparison.
+        overwrite: replace what ``out_dir`` holds (only ccsim's own files are deleted).
+        on_chunk: called with the number of replications after each finished chunk.
 
     Returns:
         The :class:`Comparison` (nothing about it is written here; see
@@ -285,6 +327,8 @@ def run_comparison(
 
     Raises:
         ValueError: on fewer than two designs, an unknown baseline or ``reps < 2``.
+        sim.results.OutputError, sim.results.RunError, sim.checkpoint.Interrupted: as
+            :func:`sim.experiment.run_experiment` (an interrupted comparison can resume).
     """
     from sim.compare.survival import km_table
 
@@ -306,6 +350,9 @@ def run_comparison(
         crn=not independent,
         progress=progress,
         command=command,
+        on_chunk=on_chunk,
+        resume=resume,
+        overwrite=overwrite,
     )
     timings = {"simulation": time.perf_counter() - started}
     started = time.perf_counter()
@@ -329,6 +376,7 @@ def run_comparison(
         not independent,
         notes=design_notes(ordered, windows, tau),
         wall_time_s=timings,
+        cautions=[c for c in [few_pairs_caution(reps)] if c],
     )
 
 
@@ -386,9 +434,15 @@ def design_notes(designs: Sequence[Design], windows: dict[str, int], tau: float)
         )
     sizes = {d.name: d.scenario.sites.n_sites + d.scenario.control.n_sites for d in designs}
     if len(set(sizes.values())) > 1:
-        parts = ", ".join(f"{n} {s}" for n, s in sizes.items())
+        parts = "; ".join(
+            f"{d.name} {d.scenario.sites.n_sites} programme and {d.scenario.control.n_sites} "
+            "control sites"
+            if d.scenario.control.n_sites
+            else f"{d.name} {d.scenario.sites.n_sites} sites"
+            for d in designs
+        )
         notes.append(
-            f"The designs are set in communities of different sizes ({parts} sites), so a "
+            f"The designs are set in communities of different sizes ({parts}), so a "
             "paired difference compares whole programmes in their own contexts; costs and "
             "events avoided scale with the number of sites."
         )

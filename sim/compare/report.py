@@ -193,7 +193,9 @@ def _survival_rows(cmp: Comparison) -> list[list[str]]:
 
 def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> str:
     """The text of ``comparison.md``."""
-    parts = [f"# Comparison of designs against {cmp.baseline}\n", "## In plain words\n"]
+    parts = [f"# Comparison of designs against {cmp.baseline}\n"]
+    parts += [f"> **Caution:** {c[0].upper()}{c[1:]}.\n" for c in cmp.cautions]
+    parts += ["## In plain words\n"]
     parts += [f"- {line}" for line in lines(cmp)]
     parts += ["", f"## Paired differences (design - {cmp.baseline})\n"]
     header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)", "n"]
