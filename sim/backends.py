@@ -22,6 +22,8 @@ seeded from its own ``SeedSequence``, so results are identical on every back end
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +34,10 @@ LOCAL_BACKENDS = ("loky", "threading", "multiprocessing", "sequential")
 DISTRIBUTED_BACKENDS = ("dask", "ray")
 BACKENDS = LOCAL_BACKENDS + DISTRIBUTED_BACKENDS
 CONNECT_TIMEOUT_S = 60.0  # seconds to wait for a scheduler and its first worker
+INSTALL_HINT = (
+    "install ccsim[{extra}] from the ccsim clone (python3 -m pip install -e '.[{extra}]')"
+)
+"""How to get a back end's package: ccsim is installed from its clone, not the package index."""
 
 
 class BackendUnavailableError(RuntimeError):
@@ -73,8 +79,8 @@ def joblib_backend(
 
     Raises:
         ValueError: unknown back end, or an option that does not belong to it.
-        BackendUnavailableError: the package is not installed ("install ccsim[dask]" /
-            "install ccsim[ray]") or the cluster cannot be reached.
+        BackendUnavailableError: the package is not installed (the message says how:
+            :data:`INSTALL_HINT`) or the cluster cannot be reached.
     """
     if name not in BACKENDS:
         raise ValueError(f"unknown backend '{name}' (choose from {', '.join(BACKENDS)})")
@@ -95,26 +101,42 @@ def joblib_backend(
 
 
 @contextmanager
+def quiet_third_party() -> Iterator[None]:
+    """Silence Python warnings and log records below ERROR (of every logger: a package may
+    reconfigure its own loggers as it starts) while a third-party package sets up: its notes
+    would otherwise come before, or instead of, ccsim's own one-line message."""
+    previous = logging.root.manager.disable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(previous)
+
+
+@contextmanager
 def _dask(scheduler: str | None, local_workers: int) -> Iterator[Backend]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise BackendUnavailableError(
-            "--backend dask needs dask.distributed: install ccsim[dask] (pip install 'ccsim[dask]')"
+            f"--backend dask needs dask.distributed: {INSTALL_HINT.format(extra='dask')}"
         ) from exc
     cluster = None
     try:
-        if scheduler is None:
-            cluster = LocalCluster(
-                n_workers=local_workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-        else:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        with quiet_third_party():
+            if scheduler is None:
+                cluster = LocalCluster(
+                    n_workers=local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+                client = Client(cluster)
+            else:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
@@ -178,16 +200,17 @@ def _ray(address: str | None, local_workers: int) -> Iterator[Backend]:
         from ray.util.joblib import register_ray
     except ImportError as exc:
         raise BackendUnavailableError(
-            "--backend ray needs ray: install ccsim[ray] (pip install 'ccsim[ray]')"
+            f"--backend ray needs ray: {INSTALL_HINT.format(extra='ray')}"
         ) from exc
     _register_ray(register_ray)
     started = not ray.is_initialized()
     if started:
         try:
-            if address is None:
-                ray.init(num_cpus=local_workers, include_dashboard=False, log_to_driver=False)
-            else:
-                ray.init(address=address, log_to_driver=False)
+            with quiet_third_party():  # its connection notes and warnings are not ours
+                if address is None:
+                    ray.init(num_cpus=local_workers, include_dashboard=False, log_to_driver=False)
+                else:
+                    ray.init(address=address, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise BackendUnavailableError(f"cannot start or reach ray at {address}: {exc}") from exc
     try:

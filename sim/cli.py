@@ -22,7 +22,14 @@ from types import ModuleType
 
 from sim.checkpoint import Interrupted
 from sim.commands import COMMANDS
-from sim.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
+from sim.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CommandParser,
+    Parser,
+    UsageError,
+)
 from sim.loader import ScenarioError
 from sim.results import OutputError, RunError
 
@@ -40,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'ccsim COMMAND --help' for the options of each command.",
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for module in _modules().values():
         module.add_parser(sub)
     for command in sub.choices.values():  # `ccsim run ... --debug` works as well as before

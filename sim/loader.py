@@ -8,6 +8,7 @@ dotted key, the value and the valid range or the closest valid key.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import types
 import unicodedata
@@ -57,6 +58,18 @@ def valid_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str,
 
 def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
     """Find a scenario by path (relative to ``base_dir`` or cwd) or by library name."""
+    found = _find(ref, base_dir)
+    if found is None:
+        raise ScenarioError(f"scenario file not found: '{ref}' ({_library_note()})")
+    return found
+
+
+def _library_note() -> str:
+    return f"library scenarios: {', '.join(library()) or 'none'}"
+
+
+def _find(ref: str | Path, base_dir: Path | None) -> Path | None:
+    """The scenario file ``ref`` names, or ``None``; a folder there is an error."""
     ref_path = Path(ref)
     candidates = []
     if base_dir is not None and not ref_path.is_absolute():
@@ -70,8 +83,7 @@ def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
             return c
         if c.is_dir():
             raise ScenarioError(f"{c}: is a folder, not a scenario file (expected a .toml file)")
-    names = ", ".join(lib) or "none"
-    raise ScenarioError(f"scenario file not found: '{ref}' (library scenarios: {names})")
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -108,7 +120,15 @@ def read_with_extends(path: Path, _depth: int = 0) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends = {parent!r} must be a file name string")
-    parent_path = resolve_path(parent, path.parent)
+    try:
+        parent_path = _find(parent, path.parent)
+    except ScenarioError as exc:  # name the file whose `extends` points at a folder
+        raise ScenarioError(f"{path}: extends = {parent!r}: {exc}") from exc
+    if parent_path is None:  # name the file whose `extends` points nowhere
+        raise ScenarioError(
+            f"{path}: extends = {parent!r}: no such file beside it or in the current folder, "
+            f"and no library scenario of that name ({_library_note()})"
+        )
     return deep_merge(read_with_extends(parent_path, _depth + 1), data)
 
 
@@ -258,6 +278,23 @@ def _blame(dotted: str, overrides: Sequence[str], source: str) -> str:
     return source
 
 
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _blame_cross_field(message: str, overrides: Sequence[str], source: str) -> str:
+    """For a check across fields (no single key): ``--set item (on source)`` for every
+    ``--set`` that gave one of the keys the message names, else ``source``."""
+    named = set(_DOTTED.findall(message))
+    items = []
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if any(n == key or n.startswith(key + ".") for n in named) and item not in items:
+            items.append(item)
+    if not items:
+        return source
+    return ", ".join(f"--set {item}" for item in items) + f" (on {source})"
+
+
 def build_scenario(
     data: dict[str, Any], source: str = "scenario", overrides: Sequence[str] = ()
 ) -> Scenario:
@@ -282,8 +319,11 @@ def build_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        loc = exc.errors()[0]["loc"]
-        where = _blame(".".join(str(p) for p in loc), overrides, source)
+        err = exc.errors()[0]
+        dotted = ".".join(str(p) for p in err["loc"])
+        where = _blame(dotted, overrides, source)
+        if not dotted:  # a check across fields: blame the --set that gave one of them
+            where = _blame_cross_field(str(err["msg"]), overrides, source)
         raise ScenarioError(format_validation_error(exc, data, where)) from exc
 
 

@@ -464,3 +464,165 @@ def test_cli_end_to_end_and_saved_fit_rechecks(tmp_path, capsys) -> None:
     _, targets = recheck(saved, data)
     pd.testing.assert_frame_equal(targets, pd.DataFrame(saved["targets"]), check_dtype=False)
     assert len(pd.read_parquet(out / "permutation_null.parquet")) == 200
+
+
+# --- Data that cannot identify the model, untestable statistics, reusing --out ---------------
+
+
+def _people(tmp_path, times: list[int], edges: list[tuple[str, str]] | None = None):
+    """Nodes ``id, t`` (ids a, b, c...; 9 = never) and, if given, edges ``from_id, to_id``."""
+    ids = [chr(ord("a") + i) for i in range(len(times))]
+    nodes = _write(tmp_path, "people.csv", pd.DataFrame({"id": ids, "t": times}))
+    if edges is None:
+        return [str(nodes)]
+    frame = pd.DataFrame(edges, columns=["from_id", "to_id"])
+    return [str(nodes), str(_write(tmp_path, "ties.csv", frame))]
+
+
+@pytest.mark.parametrize(
+    ("times", "edges", "message"),
+    [
+        ([1], None, "1 person in the data: at least 2 people are needed to estimate p and q"),
+        (
+            [1, 1, 1],
+            None,
+            "all 3 people adopted in period 1: nobody is left at risk, so the external push p "
+            "cannot be estimated; at least one person must adopt later or never",
+        ),
+        (
+            [1, 2, 3, 9, 9],
+            [("x", "y"), ("z", "w")],
+            "none of its 2 ties joins two ids of the node file (first unknown id in "
+            "'from_id': 'x'); check --edge-from/--edge-to and --id",
+        ),
+        (
+            [1, 2, 3, 9, 9],
+            [("a", "d")],  # the only tie: an adopter naming someone who never adopts
+            "no one at risk ever has a contact who adopted earlier (the network links no one "
+            "at risk to an earlier adopter), so peer influence q cannot be estimated",
+        ),
+    ],
+    ids=["one-person", "all-in-period-1", "all-ids-unknown", "no-exposure"],
+)
+def test_cli_refuses_data_that_cannot_identify_the_parameters(
+    tmp_path, capsys, times, edges, message
+) -> None:
+    out = tmp_path / "out"
+    files = _people(tmp_path, times, edges)
+    args = ["calibrate", *files, "--id", "id", "--time", "t", "--censored-at", "9"]
+    assert main([*args, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and message in captured.err, captured.err
+    assert captured.out == "" and not out.exists()  # refused before fitting or writing
+
+
+def test_identifiability_rules_per_group_and_at_the_bound() -> None:
+    from sim.calibration import calibrate, check_identifiable
+
+    data = from_arrays([0, 0, 1, 1], [1, 1, 1, 3], 2)  # group 0 all adopt in period 1
+    check_identifiable(data)  # a shared p is identified by group 1
+    with pytest.raises(CalibrationDataError, match=r"group '0': all 2 people adopted in period 1"):
+        check_identifiable(data, per_group_p=True)
+    with pytest.raises(CalibrationDataError, match=r"group '0': all 2"):
+        calibrate(data, ModelSpec("linear", per_group_p=True), n_sims=2, n_perm=0)
+    censored = from_arrays([0, 0, 0], [1, 2, 2], 1)  # one period: nobody at risk is exposed
+    with pytest.raises(CalibrationDataError, match="peer influence q cannot be estimated"):
+        check_identifiable(censored)
+
+
+def test_one_adopter_with_a_tie_is_not_testable() -> None:
+    # a (period 1) names d (never adopts); e (never) names b (period 2): q is identified
+    data = from_arrays([0] * 5, [1, 2, 3, 9, 9], 8, (np.array([0, 4]), np.array([3, 1])))
+    res = permutation_test(data, 50, np.random.default_rng(0))
+    assert res == {
+        "testable": False,
+        "reason": "only 1 adopter has a usable tie (at least 2 are needed)",
+        "n_adopters_with_contacts": 1,
+    }
+
+
+def test_untestable_correlation_is_reported_without_numpy_warnings(tmp_path) -> None:
+    import warnings
+
+    from sim.calibration import calibrate, save_result
+    from sim.calibration.report import summary_text
+
+    # a and b (adopters) name only people who never adopt: their exposure is 0 and 0, so the
+    # correlation with adoption time is undefined; f (never) names a, so q is identified
+    edges = (np.array([0, 1, 5]), np.array([3, 4, 0]))
+    data = from_arrays([0] * 6, [1, 2, 3, 9, 9, 9], 8, edges)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any numpy RuntimeWarning fails the test
+        perm = permutation_test(data, 200, np.random.default_rng(1))
+        res = calibrate(data, ModelSpec("linear"), n_sims=20, n_perm=200, compare=False)
+        save_result(res, data, tmp_path, {"nodes": "test"})
+        text = summary_text(res, data)
+    assert perm["testable"] and perm["n_adopters_with_contacts"] == 2
+    assert perm["observed_mean"] == 0.0 and np.isnan(perm["observed_r"])
+    assert perm["r_testable"] is False and np.isnan(perm["p_r"])
+    defined = perm["null_mean"][np.isfinite(perm["null_mean"])]
+    assert 0 < defined.size < 200  # some permutations give no adopter a tie: left out
+    assert perm["p_mean"] == pytest.approx((1 + defined.size) / (defined.size + 1))  # obs is 0
+    line = next(s for s in text.splitlines() if s.startswith("exposure at adoption"))
+    assert line.endswith(
+        "r(time, exposure) not testable: adoption time or exposure does not vary among these "
+        "adopters (no p-value)"
+    ), line
+    saved = json.loads((tmp_path / "calibration.json").read_text())["permutation"]
+    assert saved["r_testable"] is False and "p_r" not in saved and "null_r_mean" not in saved
+    null = res.permutation["null_mean"]
+    assert saved["null_mean_mean"] == pytest.approx(null[np.isfinite(null)].mean())
+
+
+def test_cli_refuses_another_calibration_in_out_and_replaces_its_own_files(
+    tmp_path, capsys
+) -> None:
+    from sim.calibration.store import OUTPUTS
+
+    out = tmp_path / "cal"
+    fast = ["--intervals", "none", "--sims", "20", "--out", str(out)]
+    assert main(["calibrate", "medinnov", "--contagion", "linear", "--perms", "50", *fast]) == 0
+    first = {p.name for p in out.iterdir()}
+    assert first <= set(OUTPUTS)  # every file a calibration writes is one it may remove
+    assert {"model_comparison.parquet", "permutation_null.parquet", "curves.png"} <= first
+    assert "permutation_null.png" in first
+    record = (out / "calibration.json").read_bytes()
+    capsys.readouterr()
+    # another model (threshold, the default): refused, nothing touched
+    second = ["calibrate", "medinnov", "--no-figures", "--no-compare", "--perms", "0", *fast]
+    assert main(second) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"ccsim calibrate: error: --out {out}: holds a calibration with other options "
+        "(contagion linear there, threshold now); use another --out, or --overwrite to "
+        "replace it\n"
+    )
+    assert (out / "calibration.json").read_bytes() == record and {
+        p.name for p in out.iterdir()
+    } == first
+    # --overwrite: the earlier fit's own files go, other files stay
+    (out / "notes.txt").write_text("mine")
+    assert main([*second, "--overwrite"]) == 0
+    saved = json.loads((out / "calibration.json").read_text())
+    assert saved["model"]["contagion"] == "threshold"
+    assert {p.name for p in out.iterdir()} == {
+        "calibration.json", "estimates.parquet", "curves.parquet", "targets.parquet",
+        "people.parquet", "notes.txt",
+    }  # fmt: skip
+    # the same data and model again, other checks: replaced without --overwrite, no leftovers
+    assert main(["calibrate", "medinnov", "--no-compare", "--perms", "30", *fast]) == 0
+    assert len(pd.read_parquet(out / "permutation_null.parquet")) == 30
+    assert main(second) == 0
+    assert not (out / "permutation_null.parquet").exists()
+    assert not (out / "permutation_null.png").exists() and not (out / "curves.png").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    # a folder of other work, or an unreadable record, is refused too
+    other = tmp_path / "run"
+    other.mkdir()
+    (other / "manifest.json").write_text("{}")
+    capsys.readouterr()
+    assert main([*second[:-1], str(other)]) == 2
+    assert "holds other files (manifest.json) and no calibration" in capsys.readouterr().err
+    (out / "calibration.json").write_text("{")
+    assert main(second) == 2
+    assert "its calibration.json is not a readable ccsim calibration" in capsys.readouterr().err

@@ -66,3 +66,92 @@ def test_export_csv(tmp_path) -> None:
     assert main(["export", str(tmp_path), "--csv", "--beside"]) == 0
     assert (tmp_path / "runs.csv").is_file() and (tmp_path / "series.csv").is_file()
     assert main(["export", str(tmp_path / "csv"), "--csv"]) == 2  # no Parquet there
+
+
+def test_export_is_the_default_and_an_unwritable_target_is_one_line(tmp_path, capsys) -> None:
+    pd.DataFrame({"design": ["a"], "gap_auc": [1.5]}).to_parquet(tmp_path / "runs.parquet")
+    (tmp_path / "csv").write_text("not a folder")  # where csv/ would go (root ignores modes)
+    assert main(["export", str(tmp_path), "--csv"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"ccsim export: error: {tmp_path / 'csv'}: exists and is not a folder; "
+        "move it away or use --beside\n"
+    )
+    (tmp_path / "csv").unlink()
+    (tmp_path / "csv" / "runs.csv").mkdir(parents=True)  # the CSV's own name is taken
+    assert main(["export", str(tmp_path)]) == 2  # no --csv: CSV is the default
+    err = capsys.readouterr().err
+    assert err == (
+        f"ccsim export: error: cannot write the CSV export: {tmp_path / 'csv' / 'runs.csv'}: "
+        "Is a directory\n"
+    )
+    (tmp_path / "csv" / "runs.csv").rmdir()
+    assert main(["export", str(tmp_path)]) == 0
+    assert pd.read_csv(tmp_path / "csv" / "runs.csv")["gap_auc"].tolist() == [1.5]
+    assert capsys.readouterr().err == ""  # no manifest: nothing to warn about
+
+
+def test_export_of_an_unfinished_run_warns_and_is_recorded(tmp_path, capsys) -> None:
+    import json
+
+    from sim.checkpoint import Interrupted
+    from sim.experiment import CHUNK_SIZE, Design, run_experiment
+    from sim.loader import load_scenario
+
+    tiny = ["sites.n_sites=3", "sites.mean_size=8", "time.programme_months=6"]
+    tiny += ["time.followup_months=3", "programme.recruitment.window_months=2"]
+    designs = [Design("base", load_scenario(None, tiny).model_copy(update={"name": "base"}))]
+    out, chunks = tmp_path / "run", []
+
+    def stop_after_two_chunks(n: int) -> None:
+        chunks.append(n)
+        if len(chunks) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted):
+        run_experiment(
+            designs, 3 * CHUNK_SIZE, root_seed=3, out_dir=out, progress=False,
+            on_chunk=stop_after_two_chunks,
+        )  # fmt: skip
+    (out / "csv").mkdir()
+    (out / "csv" / "notes.txt").write_text("mine")
+    (out / "csv" / "old_table.csv").write_text("x\n1\n")  # from an export without a record
+    assert main(["export", str(out)]) == 0
+    captured = capsys.readouterr()
+    done = 2 * CHUNK_SIZE
+    assert captured.err == (
+        f"ccsim export: warning: {out} is an unfinished run (status interrupted): exporting "
+        f"{done} of {3 * CHUNK_SIZE} replications per design; to finish it, add --resume to "
+        "the command that made it, then export again (export.json records this)\n"
+    )
+    assert f"{out / 'csv' / 'runs.csv'}  {done} rows" in captured.out
+    assert len(pd.read_csv(out / "csv" / "runs.csv")) == done
+    record = json.loads((out / "csv" / "export.json").read_text())
+    assert record["run"] == {
+        "complete": False, "status": "interrupted", "replications": 3 * CHUNK_SIZE,
+        "exported": {"base": done},
+    }  # fmt: skip
+    runs = next(f for f in record["files"] if f["csv"] == "runs.csv")
+    assert runs["rows"] == done and runs["from"] == [
+        "runs/part-d000-r000000.parquet",
+        f"runs/part-d000-r{CHUNK_SIZE:06d}.parquet",
+    ]
+    assert not (out / "csv" / "old_table.csv").exists()  # an older export's CSV is replaced
+    assert (out / "csv" / "notes.txt").read_text() == "mine"  # other files stay
+    # finish the run: the stale 50-row CSV is identifiable until exported again, then replaced
+    (out / "csv" / "stale.csv").write_text("x\n1\n")
+    record["files"].append({"csv": "stale.csv", "rows": 1, "from": []})
+    record["files"].append({"csv": "../manifest.json", "rows": 1, "from": []})  # not ours
+    (out / "csv" / "export.json").write_text(json.dumps(record))
+    run_experiment(designs, 3 * CHUNK_SIZE, root_seed=3, out_dir=out, progress=False, resume=True)
+    assert main(["export", str(out), "--csv"]) == 0
+    assert capsys.readouterr().err == ""
+    assert len(pd.read_csv(out / "csv" / "runs.csv")) == 3 * CHUNK_SIZE
+    record = json.loads((out / "csv" / "export.json").read_text())
+    assert record["run"] == {
+        "complete": True, "status": "complete", "replications": 3 * CHUNK_SIZE,
+        "exported": {"base": 3 * CHUNK_SIZE},
+    }  # fmt: skip
+    assert next(f for f in record["files"] if f["csv"] == "runs.csv")["from"] == ["runs.parquet"]
+    assert not (out / "csv" / "stale.csv").exists()
+    assert (out / "manifest.json").is_file() and (out / "csv" / "notes.txt").is_file()

@@ -299,6 +299,37 @@ def test_missing_parent_names_the_parent(tmp_path: Path) -> None:
     assert "ghost.toml" in error_of(child)
 
 
+def test_missing_parent_names_the_file_that_extends_it(tmp_path: Path) -> None:
+    child = write(tmp_path / "ext.toml", 'extends = "nothere.toml"\n')
+    msg = error_of(child)
+    assert msg.startswith(f"{child}: extends = 'nothere.toml': no such file beside it"), msg
+    assert "library scenarios: baseline, " in msg
+    middle = write(tmp_path / "mid.toml", 'extends = "ext.toml"\n')  # the chain's broken link
+    assert error_of(middle).startswith(f"{child}: extends = 'nothere.toml': ")
+
+
+def test_cross_field_error_blames_the_set_that_caused_it() -> None:
+    msg = error_of(None, ["challenge.baseline_adherence=0.95"])
+    assert msg == (
+        "--set challenge.baseline_adherence=0.95 (on built-in baseline): "
+        "challenge.target_adherence (0.95) must exceed challenge.baseline_adherence (0.95)"
+    )
+    both = [
+        "challenge.baseline_adherence=0.95",
+        "sites.n_sites=4",
+        "challenge.target_adherence=0.9",
+    ]
+    assert error_of(None, both).startswith(
+        "--set challenge.baseline_adherence=0.95, --set challenge.target_adherence=0.9 "
+        "(on built-in baseline): challenge.target_adherence (0.9) must exceed"
+    )
+    # a table --set that includes the key is blamed too; an unrelated --set is not
+    msg = error_of("keystone", ["time={implementation_months=40}"])
+    assert msg.startswith("--set time={implementation_months=40} (on "), msg
+    msg = error_of(None, ["sites.n_sites=4", "time.implementation_months=30"])
+    assert msg.startswith("--set time.implementation_months=30 (on built-in baseline): "), msg
+
+
 @pytest.mark.parametrize("cycle", ["two", "self"])
 def test_extends_cycle(tmp_path: Path, cycle: str) -> None:
     if cycle == "two":

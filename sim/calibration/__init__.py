@@ -28,6 +28,7 @@ from sim.calibration.data import (
     MEDINNOV,
     AdoptionData,
     CalibrationDataError,
+    check_identifiable,
     describe,
     load_adoption_data,
     packaged_path,
@@ -61,6 +62,7 @@ __all__ = [
     "ModelSpec",
     "Params",
     "calibrate",
+    "check_identifiable",
     "curve_targets",
     "load_adoption_data",
     "load_medinnov",
@@ -180,13 +182,18 @@ def calibrate(
         progress: tqdm bar of bootstrap refits (``None`` = only on a terminal).
 
     Raises:
-        ValueError: Unknown ``intervals`` or nobody adopted.
+        ValueError: Unknown ``intervals``.
+        CalibrationDataError: The data cannot identify the parameters
+            (:func:`check_identifiable`), or an estimate of ``p`` or ``q`` runs to the
+            optimiser's bound (:func:`check_estimates`).
     """
     if intervals not in ("profile", "bootstrap", "none"):
         raise ValueError(f"intervals must be profile, bootstrap or none, not {intervals!r}")
+    check_identifiable(data, spec.per_group_p)
     clock: dict[str, float] = {}
     t0 = time.perf_counter()
     result = fit(data, spec)
+    check_estimates(result, data.n_groups)
     clock["fit"] = time.perf_counter() - t0
     draws = _intervals(data, result, intervals, n_boot, seed, progress)
     peer = peer_test(data, result)
@@ -215,6 +222,24 @@ def calibrate(
         result, params, peer, comparison, curve_table(sim, data), curve_targets(sim, data),
         perm, seeds, dict(describe(data)), clock, draws,
     )  # fmt: skip
+
+
+def check_estimates(result: Fit, n_groups: int) -> None:
+    """Refuse a fit whose push ``p`` or peer influence ``q`` sits at the optimiser's upper
+    bound: the data push it towards infinity, so the number printed would be the bound, not an
+    estimate (a safety net behind :func:`check_identifiable`).
+
+    Raises:
+        CalibrationDataError: One line naming the parameter and the bound.
+    """
+    bounds = result.spec.bounds(n_groups)
+    for name, value, (_, hi) in zip(result.names, result.estimate, bounds, strict=True):
+        if (name in ("p", "q") or name.startswith("p[")) and value >= 0.99 * hi:
+            raise CalibrationDataError(
+                f"the data cannot identify {name}: its estimate runs to the search bound {hi:g} "
+                "(the data push it towards infinity), so it is not an estimate; see 'Data rules' "
+                "in docs/calibration.md"
+            )
 
 
 def _intervals(

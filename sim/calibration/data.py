@@ -13,8 +13,9 @@ Periods run from ``start`` (default the earliest time in the file) to ``censored
 ``T = censored_at - start`` periods are observed; person ``i`` adopting at time ``x`` has period
 ``x - start + 1`` in ``1..T`` and a censored person has period ``T + 1``. Self-loops and repeated
 ``(from, to)`` pairs are dropped; ties naming ids absent from NODES (e.g. physicians who were not
-surveyed) are counted and dropped, never an error. Every problem with a file raises
-:class:`CalibrationDataError` with one line naming the file, the column and what was found.
+surveyed) are counted and dropped, an error only when no tie is left. Every problem with a file
+raises :class:`CalibrationDataError` with one line naming the file, the column and what was found.
+:func:`check_identifiable` refuses data that cannot identify the model's parameters.
 
 The Medical Innovation data (Coleman, Katz & Menzel 1966, via netdiffuseR; see
 ``sim/data/medinnov/README.md``) ship with the package: :data:`MEDINNOV` holds their options.
@@ -198,7 +199,7 @@ def load_adoption_data(
     Raises:
         CalibrationDataError: Unreadable file, missing column, duplicate or missing ids,
             non-numeric or non-whole times, times after ``censored_at``, a filter keeping no
-            ties.
+            ties, an EDGES file none of whose ties joins two people of NODES.
     """
     df = _read_csv(nodes, "nodes")
     cols = [id_col, time_col] + ([group_col] if group_col else [])
@@ -347,9 +348,20 @@ def _read_network(
     report["dropped_unknown_from_id"] = int(unknown_from.sum())
     report["dropped_unknown_to_id"] = int((unknown_to & ~unknown_from).sum())
     ok = ~(unknown_from | unknown_to)
+    if not ok.any():
+        bad = src[unknown_from] if unknown_from.any() else dst[unknown_to]
+        col = edge_from if unknown_from.any() else edge_to
+        raise CalibrationDataError(
+            f"{path}: none of its {len(df)} ties joins two ids of the node file (first unknown "
+            f"id in '{col}': '{bad.iloc[0]}'); check --edge-from/--edge-to and --id"
+        )
     i, j = i[ok].astype(np.int64), j[ok].astype(np.int64)
     loops = i == j
     report["dropped_self_loops"] = int(loops.sum())
+    if loops.all():
+        raise CalibrationDataError(
+            f"{path}: all {int(loops.sum())} ties that name known ids are self-loops; no network"
+        )
     i, j = i[~loops], j[~loops]
     pairs = np.unique(np.stack([i, j], axis=1), axis=0) if i.size else np.empty((0, 2), np.int64)
     report["dropped_duplicates"] = int(i.size - len(pairs))
@@ -394,3 +406,55 @@ def describe(data: AdoptionData) -> Mapping[str, object]:
         "arcs": None if data.network is None else int(data.network.nnz),
         "edges_report": dict(data.report),
     }
+
+
+def check_identifiable(data: AdoptionData, per_group_p: bool = False) -> None:
+    """Refuse data that cannot identify the external push ``p`` and peer influence ``q``.
+
+    Rules (docs/calibration.md, "Data rules"), checked in this order:
+
+    1. at least 2 people;
+    2. at least one adopter within the observed periods;
+    3. at least one person still at risk after period 1, i.e. adopting later or never (if
+       everybody adopts in period 1, ``p`` runs to infinity); with ``per_group_p``, in every
+       group;
+    4. at least one person at risk (not yet adopted, within the observed periods) with a
+       contact who adopted earlier, i.e. exposure ``E > 0`` (otherwise ``q`` is never
+       multiplied by anything but 0 and any value fits).
+
+    Raises:
+        CalibrationDataError: One line naming the rule that fails.
+    """
+    if data.n < 2:
+        raise CalibrationDataError(
+            f"{data.n} person in the data: at least 2 people are needed to estimate p and q"
+        )
+    if not data.adopted.any():
+        raise CalibrationDataError("nobody adopted before the censoring value: nothing to fit")
+    later = data.period > 1
+    if not later.any():
+        raise CalibrationDataError(
+            f"all {data.n} people adopted in period 1: nobody is left at risk, so the external "
+            "push p cannot be estimated; at least one person must adopt later or never"
+        )
+    if per_group_p:
+        for k, name in enumerate(data.group_names):
+            if not later[data.group == k].any():
+                raise CalibrationDataError(
+                    f"group '{name}': all {int((data.group == k).sum())} people adopted in "
+                    f"period 1, so its push p[{name}] cannot be estimated; drop --per-group-p"
+                )
+    from sim.calibration.process import exposure_paths  # here: process imports this module
+
+    steps = np.arange(1, data.n_periods + 1)[:, None]
+    at_risk = steps <= data.period[None, :]  # (T, n): not adopted before period t
+    if not (exposure_paths(data)[at_risk] > 0).any():
+        where = (
+            "the network links no one at risk to an earlier adopter"
+            if data.network is not None
+            else "nobody is at risk after the first adoptions"
+        )
+        raise CalibrationDataError(
+            f"no one at risk ever has a contact who adopted earlier ({where}), so peer "
+            "influence q cannot be estimated"
+        )

@@ -329,18 +329,24 @@ def permutation_test(
 
     Returns:
         Dict with ``observed_mean``, ``observed_r``, ``n_adopters_with_contacts``, the null
-        draws ``null_mean`` and ``null_r`` (arrays ``(B,)``) and one-sided upper p-values
-        ``p_mean``, ``p_r`` = (1 + #null >= observed) / (B + 1); ``testable`` is True. When no
-        adopter has a usable tie there is nothing to test: ``testable`` False, a ``reason`` and
-        ``n_adopters_with_contacts`` = 0 only (no statistic, null or p-value).
+        draws ``null_mean`` and ``null_r`` (arrays ``(B,)``; NaN where a draw leaves the
+        statistic undefined, e.g. no adopter with a tie) and one-sided upper p-values
+        ``p_mean``, ``p_r`` = (1 + #null >= observed) / (D + 1) over the ``D`` draws where the
+        statistic is defined; ``testable`` is True. When fewer than 2 adopters have a usable
+        tie there is nothing to test: ``testable`` False, a ``reason`` and
+        ``n_adopters_with_contacts`` only (no statistic, null or p-value). When the
+        correlation is undefined (adoption time or exposure does not vary among those
+        adopters, or no draw defines it) ``observed_r`` and ``p_r`` are NaN, ``r_testable``
+        is False and ``r_reason`` says why (``r_testable`` is True otherwise).
     """
     obs_mean, obs_r, n_obs = _stats(data, data.period[None, :])
-    if int(n_obs[0]) == 0:  # nothing to test: no statistic, no null, no p-value
-        return {
-            "testable": False,
-            "reason": "no adopter has a usable tie",
-            "n_adopters_with_contacts": 0,
-        }
+    if int(n_obs[0]) < 2:  # nothing to test: no statistic, no null, no p-value
+        reason = (
+            "no adopter has a usable tie"
+            if int(n_obs[0]) == 0
+            else "only 1 adopter has a usable tie (at least 2 are needed)"
+        )
+        return {"testable": False, "reason": reason, "n_adopters_with_contacts": int(n_obs[0])}
     groups = [np.flatnonzero(data.group == k) for k in range(data.n_groups)]
     means, rs = [], []
     for start in range(0, n_draws, chunk):
@@ -352,13 +358,37 @@ def permutation_test(
         means.append(m)
         rs.append(r)
     null_mean, null_r = np.concatenate(means), np.concatenate(rs)
-    return {
+    p_mean = _upper_p(null_mean, float(obs_mean[0]))
+    if np.isnan(p_mean):
+        return {
+            "testable": False,
+            "reason": "no permutation gives an adopter a usable tie",
+            "n_adopters_with_contacts": int(n_obs[0]),
+        }
+    out = {
         "testable": True,
         "observed_mean": float(obs_mean[0]),
         "observed_r": float(obs_r[0]),
         "n_adopters_with_contacts": int(n_obs[0]),
         "null_mean": null_mean,
         "null_r": null_r,
-        "p_mean": float((1 + np.sum(null_mean >= obs_mean[0] - 1e-12)) / (n_draws + 1)),
-        "p_r": float((1 + np.sum(null_r >= obs_r[0] - 1e-12)) / (n_draws + 1)),
+        "p_mean": p_mean,
+        "p_r": _upper_p(null_r, float(obs_r[0])),
+        "r_testable": True,
     }
+    if not np.isfinite(obs_r[0]):
+        out["r_testable"] = False
+        out["r_reason"] = "adoption time or exposure does not vary among these adopters"
+    elif np.isnan(out["p_r"]):
+        out["r_testable"] = False
+        out["r_reason"] = "no permutation defines it"
+    return out
+
+
+def _upper_p(null: np.ndarray, observed: float) -> float:
+    """One-sided upper permutation p-value over the defined (finite) null draws; NaN if the
+    observed value or every draw is undefined."""
+    defined = null[np.isfinite(null)]
+    if not np.isfinite(observed) or defined.size == 0:
+        return float("nan")
+    return float((1 + np.sum(defined >= observed - 1e-12)) / (defined.size + 1))

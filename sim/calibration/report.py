@@ -6,6 +6,7 @@ import numpy as np
 
 from sim.calibration import CalibrationResult
 from sim.calibration.data import AdoptionData
+from sim.calibration.store import null_summary
 
 
 def _num(x: float) -> str:
@@ -40,12 +41,17 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
     if perm and not perm.get("testable", True):
         lines.append(f"exposure at adoption: not testable: {perm['reason']} (no p-value)")
     elif perm:
-        lo, hi = np.nanpercentile(perm["null_mean"], [2.5, 97.5])
+        null = null_summary(perm["null_mean"], "null")
+        r_text = (
+            f"r(time, exposure) {perm['observed_r']:.3f}, p {_p(perm['p_r'])}"
+            if perm.get("r_testable", True)
+            else f"r(time, exposure) not testable: {perm['r_reason']} (no p-value)"
+        )
         lines.append(
             f"exposure at adoption (n = {perm['n_adopters_with_contacts']}): observed mean "
             f"{perm['observed_mean']:.3f}, within-group permutation null "
-            f"{np.nanmean(perm['null_mean']):.3f} ({lo:.3f}-{hi:.3f}), p {_p(perm['p_mean'])}; "
-            f"r(time, exposure) {perm['observed_r']:.3f}, p {_p(perm['p_r'])}"
+            f"{null['null_mean']:.3f} ({null['null_q025']:.3f}-{null['null_q975']:.3f}), "
+            f"p {_p(perm['p_mean'])}; {r_text}"
         )
     lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
     return "\n".join(lines)

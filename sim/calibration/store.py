@@ -23,6 +23,38 @@ if TYPE_CHECKING:
     from sim.calibration import CalibrationResult
 
 FORMAT = "ccsim-calibration/1"
+TABLES = (
+    "estimates",
+    "curves",
+    "targets",
+    "people",
+    "permutation_null",
+    "model_comparison",
+    "bootstrap",
+)
+"""Parquet tables :func:`save_result` may write (``<name>.parquet``)."""
+FIGURES = ("curves.png", "permutation_null.png")
+"""Figures ``ccsim calibrate`` may write."""
+OUTPUTS = ("calibration.json", *(f"{t}.parquet" for t in TABLES), *FIGURES)
+"""Every file a calibration writes into its folder, the record first: all that
+:func:`remove_outputs` deletes. Anything else in the folder is the user's."""
+
+
+def remove_outputs(out_dir: Path) -> list[Path]:
+    """Delete a previous calibration's own files (:data:`OUTPUTS`) from ``out_dir``, record
+    first, so a folder never holds a ``calibration.json`` describing other files; returns
+    the paths removed. Other files are left alone.
+
+    Raises:
+        OSError: A file cannot be removed.
+    """
+    removed = []
+    for name in OUTPUTS:
+        path = Path(out_dir) / name
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def _params_json(params: Params, names: tuple[str, ...]) -> dict[str, Any]:
@@ -38,17 +70,35 @@ def _params_json(params: Params, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _perm_json(perm: dict[str, Any]) -> dict[str, Any]:
+    """The permutation test without its null draws: summaries of the defined draws instead.
+    A statistic that is not testable keeps its ``*_testable`` flag and reason only."""
     if not perm or "null_mean" not in perm:  # not run, or not testable
         return dict(perm)
     out = {k: v for k, v in perm.items() if not isinstance(v, np.ndarray)}
-    for stat in ("mean", "r"):
-        null = perm[f"null_{stat}"]
-        out[f"null_{stat}_mean"] = float(np.nanmean(null))
-        out[f"null_{stat}_sd"] = float(np.nanstd(null, ddof=1))
-        out[f"null_{stat}_q025"], out[f"null_{stat}_q975"] = (
-            float(x) for x in np.nanpercentile(null, [2.5, 97.5])
-        )
+    stats = ["mean"]
+    if perm.get("r_testable", True):
+        stats.append("r")
+    else:
+        for key in ("observed_r", "p_r"):
+            out.pop(key, None)
+    for stat in stats:
+        out.update(null_summary(perm[f"null_{stat}"], f"null_{stat}"))
     return out
+
+
+def null_summary(null: np.ndarray, prefix: str) -> dict[str, float | None]:
+    """Mean, SD (ddof 1), 2.5% and 97.5% percentiles of the finite draws in ``null``, keyed
+    ``<prefix>_mean`` ...; ``None`` where too few draws are defined (no numpy warnings)."""
+    defined = np.asarray(null, dtype=float)
+    defined = defined[np.isfinite(defined)]
+    n = defined.size
+    q025, q975 = (float(x) for x in np.percentile(defined, [2.5, 97.5])) if n else (None, None)
+    return {
+        f"{prefix}_mean": float(defined.mean()) if n else None,
+        f"{prefix}_sd": float(defined.std(ddof=1)) if n > 1 else None,
+        f"{prefix}_q025": q025,
+        f"{prefix}_q975": q975,
+    }
 
 
 def result_json(res: CalibrationResult, source: dict[str, Any], names: tuple[str, ...]) -> dict:

@@ -21,7 +21,8 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
         default="loky",
         help="where replications run: loky (local processes, default), dask (a dask.distributed "
         "cluster: --scheduler, or a local one), ray (--address, or a local one); dask and ray "
-        "need the ccsim[dask] / ccsim[ray] extras",
+        "need extras, installed from the ccsim clone: python3 -m pip install -e '.[dask]' "
+        "(or '.[ray]')",
     )
     parser.add_argument(
         "--scheduler",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "exposure) to adoption times of people in groups, by exact likelihood, with 95% "
         "intervals, a test of q = 0, simulated vs observed curves per group, and exposure at "
         "adoption against a within-group permutation null. Writes calibration.json, Parquet "
-        "tables and figures to --out.",
+        "tables and figures to --out (a folder holding a calibration of other data or another "
+        "model, or other files, is refused without --overwrite).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent(
             """\
@@ -126,6 +130,12 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument("--no-compare", action="store_true", help="skip the 4-variant comparison")
     cal.add_argument("--no-figures", action="store_true", help="skip figures")
     cal.add_argument("--out", type=Path, metavar="DIR", help="default: results/calibrate-<stem>/")
+    cal.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a calibration of other data or another model in --out (only its own "
+        "files are removed; other files stay)",
+    )
 
 
 def _source(args: argparse.Namespace) -> dict[str, Any]:
@@ -209,11 +219,14 @@ def _spec(args: argparse.Namespace):
         raise UsageError("--fit-threshold needs --contagion threshold") from None
 
 
-def _out_dir(args: argparse.Namespace) -> Path:
+def _out_dir(args: argparse.Namespace, identity: dict[str, Any]) -> Path:
+    """``--out`` checked against what it holds (see :func:`_check_previous`), then created."""
     stem = "medinnov" if args.nodes == "medinnov" else Path(args.nodes).stem
     out = args.out if args.out is not None else Path("results") / f"calibrate-{stem}"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and not args.overwrite:
+        _check_previous(out, identity)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -221,35 +234,106 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return out
 
 
+def _identity(src: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """What makes two calibrations the same one: the data options and the model, as
+    ``calibration.json`` records them (``source``, ``model``)."""
+    from sim.calibration.store import _plain
+
+    model = {k: getattr(spec, k) for k in spec.__dataclass_fields__}
+    return json.loads(json.dumps({"source": src, "model": model}, default=_plain))
+
+
+def _same(key: str, old: Any, new: Any, packaged: bool) -> bool:
+    if old == new:
+        return True
+    if key in ("source.nodes", "source.edges") and not packaged and old and new:
+        return os.path.abspath(str(old)) == os.path.abspath(str(new))
+    return False
+
+
+def _check_previous(out: Path, identity: dict[str, Any]) -> None:
+    """Refuse an ``--out`` holding another calibration (other data or model options) or files
+    of other work; a calibration with the same options may be replaced."""
+    from sim.calibration.store import FORMAT, OUTPUTS
+
+    record = out / "calibration.json"
+    if not record.exists():
+        foreign = sorted(
+            e.name for e in out.iterdir() if not e.name.startswith(".") and e.name not in OUTPUTS
+        )
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise UsageError(
+                f"--out {out}: holds other files ({shown}) and no calibration; use another "
+                "--out, or --overwrite to write the calibration beside them"
+            )
+        return
+    try:
+        saved = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = None
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise UsageError(
+            f"--out {out}: its calibration.json is not a readable ccsim calibration; use "
+            "another --out, or --overwrite to replace it"
+        )
+    packaged = bool(identity["source"].get("packaged"))
+    for section in ("source", "model"):
+        old, new = saved.get(section) or {}, identity[section]
+        for key in sorted(set(old) | set(new), key=lambda k: (k not in new, str(k))):
+            a, b = old.get(key), new.get(key)
+            if not _same(f"{section}.{key}", a, b, packaged):
+                raise UsageError(
+                    f"--out {out}: holds a calibration with other options ({key} "
+                    f"{_text(a)} there, {_text(b)} now); use another --out, or --overwrite "
+                    "to replace it"
+                )
+
+
+def _text(value: Any) -> str:
+    return "none" if value is None else json.dumps(value) if not isinstance(value, str) else value
+
+
 def run(args: argparse.Namespace) -> int:
     """``ccsim calibrate``: load, fit, simulate, test, write, print a summary."""
-    from sim.calibration import CalibrationDataError, calibrate, save_result
+    from sim.calibration import CalibrationDataError, calibrate, check_identifiable, save_result
     from sim.calibration.report import summary_text
+    from sim.calibration.store import remove_outputs
 
     try:
         src = _source(args)
         spec = _spec(args)
         data = _load(src)
+        check_identifiable(data, spec.per_group_p)
     except CalibrationDataError as exc:
         raise UsageError(str(exc)) from None
-    if not data.adopted.any():
-        raise UsageError("nobody adopted before the censoring value: nothing to fit")
-    out = _out_dir(args)
-    res = calibrate(
-        data,
-        spec,
-        intervals=args.intervals,
-        n_boot=args.boot,
-        n_sims=args.sims,
-        n_perm=args.perms,
-        seed=args.seed,
-        compare=not args.no_compare,
-        progress=None,  # a bar of bootstrap refits on a terminal only
-    )
     src["edge_filters"] = [[c, list(v)] for c, v in src["edge_filters"]]
-    written = save_result(res, data, out, src)
-    if not args.no_figures:
-        written += _figures(res, out)
+    out = _out_dir(args, _identity(src, spec))
+    with warnings.catch_warnings():  # numpy's notes on empty or all-NaN slices are not for users
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy(\.|$)")
+        warnings.filterwarnings("ignore", message=r"(Mean of empty slice|All-NaN slice)")
+        try:
+            res = calibrate(
+                data,
+                spec,
+                intervals=args.intervals,
+                n_boot=args.boot,
+                n_sims=args.sims,
+                n_perm=args.perms,
+                seed=args.seed,
+                compare=not args.no_compare,
+                progress=None,  # a bar of bootstrap refits on a terminal only
+            )
+        except CalibrationDataError as exc:
+            raise UsageError(str(exc)) from None
+        try:  # the previous calibration's own files go first: none of them outlives it
+            remove_outputs(out)
+            written = save_result(res, data, out, src)
+            if not args.no_figures:
+                written += _figures(res, out)
+        except OSError as exc:
+            where = exc.filename or out
+            raise UsageError(f"--out {out}: cannot write {where} ({exc.strerror})") from None
     print(summary_text(res, data))
     print(f"results: {out}/ ({', '.join(p.name for p in written)})")
     return 0
@@ -257,6 +341,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _figures(res, out: Path) -> list[Path]:
     from sim.calibration import plot as cp
+    from sim.calibration.store import FIGURES
 
     prm = res.params
     p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
@@ -265,9 +350,10 @@ def _figures(res, out: Path) -> list[Path]:
         title += f", never-adopters={prm.pi:.2f}"
     if prm.onset is not None and prm.onset.any():
         title += ", onsets " + "/".join(str(int(d)) for d in prm.onset)
-    paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / "curves.png")]
+    curves, null = FIGURES
+    paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / curves)]
     perm = res.permutation
     if perm.get("testable", bool(perm)):
         fig = cp.permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])
-        paths.append(cp.save(fig, out / "permutation_null.png"))
+        paths.append(cp.save(fig, out / null))
     return paths

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 
 EXIT_FAILED = 1  # ran, but some replications failed, or stopped part-way (can --resume)
 EXIT_USAGE = 2
@@ -90,3 +91,20 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class CommandParser(Parser):
+    """A sub-command's parser: it reports arguments it does not know itself, so the error
+    names the sub-command (``ccsim compare: error: unrecognized arguments: ...``) rather than
+    leaving them to the top-level ``ccsim`` parser."""
+
+    def parse_known_args(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse like argparse; any argument left over is an error of this sub-command."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
