@@ -341,7 +341,7 @@ def check_out_usable(out: Path) -> None:
     while not where.exists() and where != where.parent:
         where = where.parent
     if not where.is_dir():
-        raise OutputError(f"--out {out}: {where} exists and is not a folder")
+        raise OutputError(f"--out {out}: cannot write there ({where} is a file, not a folder)")
     if not os.access(where, os.W_OK | os.X_OK):
         raise OutputError(f"--out {out}: cannot write there (permission denied on {where})")
 
