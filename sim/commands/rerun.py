@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -69,18 +70,50 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _refuse_sweep(path: Path) -> None:
-    """A sweep's manifest is not an experiment manifest: say so, and what to do instead."""
+    """A sweep's manifest is not an experiment manifest: say so, and which command re-creates
+    it (the sensitivity command with the method and N actually run, not the file's design)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return  # read_manifest reports it
     if isinstance(data, dict) and data.get("tool") in ("ccsim sweep", "ccsim sensitivity"):
-        spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
-        file = spec.get("source") or "SWEEP.toml"
+        what, command = sweep_command(data, path.parent)
         raise UsageError(
-            f"{path}: is the manifest of a sweep, which rerun cannot re-create; run "
-            f"'ccsim sweep {file}' (or 'ccsim sensitivity {file}') again with a new --out"
+            f"{path}: is the manifest of a {what}, which rerun cannot re-create; run "
+            f"'{command}' to run it again (the sweep file must still hold the same settings)"
         )
+
+
+def sweep_command(manifest: dict[str, Any], folder: Path) -> tuple[str, str]:
+    """What made a sweep folder and the command line that runs it again into a new folder.
+
+    Uses the manifest's ``cli`` record (command, file, method, samples, outcomes); a manifest
+    written before that was recorded counts as a sensitivity analysis when the folder holds
+    ``sensitivity_*.parquet`` tables, with the method and N of its ``spec``.
+
+    Returns:
+        ``("sweep" | "sensitivity analysis", "ccsim ... --out <folder>-rerun")``.
+    """
+    spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
+    cli = manifest.get("cli") if isinstance(manifest.get("cli"), dict) else {}
+    sensitivity = cli.get("command") == "sensitivity" if cli else (
+        manifest.get("tool") == "ccsim sensitivity"
+        or any(folder.glob("sensitivity_*.parquet"))
+    )  # fmt: skip
+    file = str(cli.get("file") or spec.get("source") or "SWEEP.toml")
+    absolute = cli.get("file_absolute")
+    if not Path(file).is_file() and isinstance(absolute, str) and Path(absolute).is_file():
+        file = absolute  # run from another folder: the recorded absolute path still works
+    words = ["ccsim", "sensitivity" if sensitivity else "sweep", file]
+    if sensitivity:
+        method = cli.get("method") or spec.get("design")
+        samples = cli.get("samples") or spec.get("samples")
+        words += ["--method", str(method), "--samples", str(samples)]
+    outcomes = [str(o) for o in cli.get("outcomes") or []]
+    if outcomes != ["gap_auc"]:  # the default needs no option
+        words += [w for o in outcomes for w in ("--outcome", o)]
+    words += ["--out", f"{folder}-rerun"]
+    return ("sensitivity analysis" if sensitivity else "sweep"), shlex.join(words)
 
 
 def _check_manifest(manifest: dict[str, Any], source: Path) -> None:

@@ -1,14 +1,24 @@
-"""``ccsim sensitivity``: Sobol or Morris indices of one outcome over a sweep file's levers."""
+"""``ccsim sensitivity``: Sobol or Morris indices of outcomes over a sweep file's levers."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 import time
 from pathlib import Path
 
 from sim.commands.common import UsageError, positive_int
-from sim.commands.sweep import add_common, check_outcome, prepare_out
+from sim.commands.sweep import (
+    DOCS,
+    RESUME_NOTE,
+    add_common,
+    check_outcome,
+    command_record,
+    outcomes_of,
+    prepare_out,
+    run_and_report,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,19 +28,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="Sobol (first-order and total) or Morris indices of an outcome (SALib)",
         description="Sample the parameters and ranges of a sweep file with the chosen method "
         "(the file's own design is ignored), run the points, and compute first-order and "
-        "total Sobol indices with 95% CIs or Morris mu*/sigma for one outcome; write "
-        "sensitivity.md naming the top levers, a Parquet table and a bar chart.",
+        "total Sobol indices with 95% CIs or Morris mu*/sigma for each --outcome; write "
+        "sensitivity.md (one section per outcome analysed in the folder) naming the top "
+        "levers, a Parquet table and a bar chart per outcome. When the CIs are wider than the "
+        "indices, or the sample is too small (Sobol N < 32, Morris r < 10), it warns and "
+        "ranks nothing.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent(
             """\
             examples:
               ccsim sensitivity scenarios/sweeps/levers_sobol.toml --method sobol
               ccsim sensitivity scenarios/sweeps/levers_sobol.toml --method morris --samples 20
-              ccsim sensitivity scenarios/sweeps/levers_sobol.toml --outcome t50_months
+              ccsim sensitivity scenarios/sweeps/levers_sobol.toml --outcome t50_months \\
+                  --outcome gap_auc
 
-            Runs are reused: a second outcome on the same file and method costs no new runs.
+            Runs are reused: another outcome on the same file and method costs no new runs.
+
             """
-        ),
+        )
+        + RESUME_NOTE
+        + f"\n\nThe sweep file format, every output file and how this differs from "
+        f"'ccsim sweep': {DOCS}.\n",
     )
     p.add_argument("file", type=Path, metavar="SWEEP.toml", help="the sweep file")
     p.add_argument(
@@ -47,31 +65,57 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="Sobol N (N*(d+2) points; a power of 2) or Morris trajectories "
         "(default: the file's samples)",
     )
-    add_common(p)
+    add_common(p, "results/sensitivity_<name>_<method>/")
 
 
 def run(args: argparse.Namespace) -> int:
     """``ccsim sensitivity``: run (or reuse) the method's sample, analyse, report."""
-    from sim.sweep import load_sweep, run_sweep
-    from sim.sweep.report import analyse_sensitivity, sensitivity_spec
+    from sim.sweep import load_sweep
+    from sim.sweep.report import (
+        analyse_sensitivity,
+        sensitivity_spec,
+        table_name,
+        write_sensitivity_report,
+    )
 
     spec = sensitivity_spec(load_sweep(args.file), args.method, args.samples)
-    check_outcome(args.outcome, spec.outcomes, spec.source)
+    outcomes = outcomes_of(args)
+    for outcome in outcomes:
+        check_outcome(outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
     prepare_out(out, args.overwrite)
     started = time.perf_counter()
-    run_sweep(spec, out, jobs=args.jobs, chunk_points=args.chunk_points, progress=not args.quiet)
-    ran = time.perf_counter() - started
-    try:
-        res = analyse_sensitivity(spec, out, args.outcome, figures=not args.no_figures)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    print(res.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print()
-    print(res.summary)
+    record = command_record(args, "sensitivity", method=args.method, samples=spec.samples)
+
+    def report() -> list:
+        try:
+            results = [
+                analyse_sensitivity(spec, out, o, figures=not args.no_figures) for o in outcomes
+            ]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        write_sensitivity_report(spec, out, first=outcomes)  # this command's outcomes first
+        return results
+
+    ran, results = run_and_report(args, spec, out, record, report)
+    for res in results:
+        if len(results) > 1:
+            print(f"== {res.outcome}")
+        print(res.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print()
+        print(res.summary)
+        print()
+        if res.problem:
+            print(
+                f"ccsim sensitivity: warning: {res.outcome}: estimates too uncertain to rank "
+                f"the levers: {res.problem}; increase --samples",
+                file=sys.stderr,
+            )
+    files = [f"{table_name(args.method, r.outcome)}.parquet" for r in results]
+    if any(r.figure for r in results):
+        files.append("figures/")
     print(
-        f"results: {out}/ (sensitivity.md, sensitivity_{args.method}_{args.outcome}.parquet"
-        f"{', figures/' if res.figure else ''}); runs {ran:.1f} s, "
+        f"results: {out}/ (sensitivity.md, {', '.join(files)}); runs {ran:.1f} s, "
         f"total {time.perf_counter() - started:.1f} s"
     )
     return 0

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import shutil
+import signal
 import textwrap
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sim.commands.common import UsageError, add_jobs_option, positive_int
+from sim.commands.run import out_folder  # refuses an empty --out, as run and compare do
+
+DOCS = "docs/sweeps.md"
+RESUME_NOTE = """\
+Runs are saved part by part in runs/part-*.parquet (up to 200 runs a part; a point with
+more replications is split over several parts). Ctrl-C or SIGTERM stops cleanly, keeping
+every finished part; run the same command again (same file and --out) to finish.
+--overwrite deletes only the files a sweep writes, never other files in the folder."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,55 +39,74 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
               ccsim sweep scenarios/sweeps/budget_x_soft.toml
               ccsim sweep scenarios/sweeps/levers_sobol.toml --jobs 2 --outcome t50_months
 
-            An interrupted sweep resumes when run again with the same file and --out.
-            The sweep file format is described in the sim.sweep module docstring.
             """
-        ),
+        )
+        + RESUME_NOTE
+        + f"\n\nThe sweep file format, every output file and resuming: {DOCS}.\n",
     )
     p.add_argument("file", type=Path, metavar="SWEEP.toml", help="the sweep file")
-    add_common(p)
+    add_common(p, "results/sweep_<name>/")
 
 
-def add_common(p: argparse.ArgumentParser) -> None:
-    """Options shared by ``ccsim sweep`` and ``ccsim sensitivity``."""
+def add_common(p: argparse.ArgumentParser, default_out: str) -> None:
+    """Options shared by ``ccsim sweep`` and ``ccsim sensitivity`` (``default_out``: the text
+    of ``--out``'s default, which differs between them)."""
     p.add_argument(
         "--outcome",
-        default="gap_auc",
+        action="append",
+        default=None,
         metavar="METRIC",
-        help="run metric analysed and plotted (default: %(default)s)",
+        help="run metric analysed and plotted; repeat for several (default: gap_auc)",
     )
     add_jobs_option(p)
     p.add_argument(
         "--out",
-        type=Path,
+        type=out_folder,
         default=None,
         metavar="DIR",
-        help="results folder (default: results/sweep_<name>/)",
+        help=f"results folder (default: {default_out})",
     )
     p.add_argument(
         "--chunk-points",
         type=positive_int,
         default=None,
         metavar="K",
-        help="design points per Parquet part (default: about 200 runs per part)",
+        help="design points per Parquet part (default: the points are split into at most 16 "
+        "parts of about equal size, more if a part would hold over 200 runs; one point per "
+        "part at the least, except that a point with over 200 replications is split into "
+        "parts of 200)",
     )
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="delete the results folder first (else a matching sweep resumes)",
+        help="delete this command's earlier outputs in the folder first (sweep files only; "
+        "other files stay); else a matching sweep resumes",
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def outcomes_of(args: argparse.Namespace) -> list[str]:
+    """The ``--outcome`` values, in order, without repeats (default: ``gap_auc``)."""
+    return list(dict.fromkeys(args.outcome or ["gap_auc"]))
+
+
 def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse a file, or clear the folder when ``overwrite``."""
+    """Refuse a file; with ``overwrite``, delete a previous sweep's own files (not the user's).
+
+    Raises:
+        UsageError: ``out`` is a file, or holds a ``ccsim run`` result or another manifest.
+    """
+    from sim.sweep import SweepError
+    from sim.sweep.folder import clear_outputs
+
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
-    if overwrite and out.is_dir():
-        if not (out / "manifest.json").is_file() and any(out.iterdir()):
-            raise UsageError(f"--out {out}: not a sweep folder; refusing to delete it")
-        shutil.rmtree(out)
+    if overwrite:
+        try:
+            clear_outputs(out)
+        except SweepError as exc:
+            raise UsageError(str(exc)) from exc
 
 
 def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> None:
@@ -96,25 +126,94 @@ def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "
         raise UsageError(f"--outcome {outcome}: the sweep keeps only {', '.join(spec_outcomes)}")
 
 
+@contextmanager
+def stopped_cleanly(out: Path, total: int) -> Iterator[None]:
+    """SIGINT/SIGTERM outside the runs (loading, reports) give the same one-line message as
+    inside them; a failed report write says the runs are kept.
+
+    Raises:
+        Interrupted: naming the signal, the runs saved in ``out`` and how to finish.
+        RunError: a report or figure could not be written.
+    """
+    from sim.checkpoint import Interrupted, stop_signals
+    from sim.results import RunError
+    from sim.sweep import SweepInterrupted, interrupted
+    from sim.sweep.folder import saved_runs
+
+    try:
+        with stop_signals():
+            yield
+    except SweepInterrupted:  # from the runner, with its own count
+        raise
+    except Interrupted as exc:
+        raise interrupted(exc.signum, saved_runs(out), total, out) from None
+    except KeyboardInterrupt:
+        raise interrupted(int(signal.SIGINT), saved_runs(out), total, out) from None
+    except OSError as exc:
+        raise RunError(
+            f"cannot write {exc.filename or out} ({exc.strerror or exc}); the runs are saved "
+            f"in {out}; fix the folder and run the same command again to write the reports"
+        ) from exc
+
+
+def command_record(args: argparse.Namespace, command: str, **extra: Any) -> dict[str, Any]:
+    """What ``ccsim rerun`` needs to name the command that made a folder (manifest ``cli``)."""
+    return {
+        "command": command,
+        "file": str(args.file),
+        "file_absolute": str(Path(args.file).resolve()),
+        **extra,
+        "outcomes": outcomes_of(args),
+        "chunk_points": args.chunk_points,
+    }
+
+
+def run_and_report(
+    args: argparse.Namespace, spec: Any, out: Path, record: dict[str, Any], report: Callable
+) -> tuple[float, Any]:
+    """Run (or resume) the sweep into ``out`` and call ``report()``; returns the run time and
+    what ``report`` returned. Shared by ``ccsim sweep`` and ``ccsim sensitivity``."""
+    from sim.sweep import make_design, run_sweep
+
+    total = len(make_design(spec)) * spec.replications
+    with stopped_cleanly(out, total):
+        started = time.perf_counter()
+        run_sweep(
+            spec,
+            out,
+            jobs=args.jobs,
+            chunk_points=args.chunk_points,
+            progress=not args.quiet,
+            command=record,
+        )
+        ran = time.perf_counter() - started
+        return ran, report()
+
+
 def run(args: argparse.Namespace) -> int:
     """``ccsim sweep``: run (or resume) the sweep, then write figures and sweep.md."""
-    from sim.sweep import load_sweep, run_sweep
+    from sim.sweep import load_sweep
     from sim.sweep.report import summarise_sweep
 
     spec = load_sweep(args.file)
-    check_outcome(args.outcome, spec.outcomes, spec.source)
+    outcomes = outcomes_of(args)
+    for outcome in outcomes:
+        check_outcome(outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sweep_{spec.name}"
     prepare_out(out, args.overwrite)
     started = time.perf_counter()
-    run_sweep(spec, out, jobs=args.jobs, chunk_points=args.chunk_points, progress=not args.quiet)
-    ran = time.perf_counter() - started
-    try:
-        text = summarise_sweep(spec, out, args.outcome, figures=not args.no_figures)
-    except (KeyError, ValueError) as exc:
-        raise UsageError(f"--outcome {args.outcome}: {exc}") from exc
+
+    def report() -> str:
+        try:
+            return summarise_sweep(spec, out, outcomes, figures=not args.no_figures)
+        except (KeyError, ValueError) as exc:
+            raise UsageError(f"--outcome {', '.join(outcomes)}: {exc}") from exc
+
+    ran, text = run_and_report(args, spec, out, command_record(args, "sweep"), report)
     print(text)
+    figures = "" if args.no_figures else ", figures/"
     print(
-        f"results: {out}/ (runs/part-*.parquet, design.parquet, sweep.md, figures/); "
+        f"results: {out}/ (runs/part-*.parquet, design.parquet, sweep.md{figures}); "
         f"runs {ran:.1f} s, total {time.perf_counter() - started:.1f} s"
     )
     return 0

@@ -20,6 +20,8 @@ the parameters to vary and a design::
     range = [0.0, 1.0]
     dummy = true                      # a column the model never reads (noise floor)
 
+Every key, the outputs and resuming are described in ``docs/sweeps.md``.
+
 The seam of SALib is kept: the samplers of :mod:`sim.sweep.samplers` return plain ``(n_points,
 n_params)`` arrays and the analysers of :mod:`sim.sweep.sensitivity` take arrays, so any design can
 feed any analysis. Parsing the file lives in :mod:`sim.sweep.spec`.
@@ -27,29 +29,36 @@ feed any analysis. Parsing the file lives in :mod:`sim.sweep.spec`.
 Replication ``r`` of every point uses the seed of replication ``r`` (common random numbers
 across points), so a point's mean is a deterministic function of its parameters and the
 parameter a model never reads has exactly no effect. Results stream to
-``runs/part-NNNNNNN.parquet`` one chunk of points at a time (run metrics and the point's
-parameter values only, never series), so memory stays flat however many runs; an interrupted
-sweep resumes by skipping finished parts.
+``runs/part-NNNNNNN.parquet`` one part at a time (run metrics and the point's parameter values
+only, never series), so memory stays flat however many runs. A part holds up to
+:data:`RUNS_PER_CHUNK` runs: several points, or, for a point with more replications than that,
+a slice of its replications (``runs/part-NNNNNNN-rNNNNNNNN.parquet``). An interrupted sweep
+(SIGINT, SIGTERM, a failed write) keeps its finished parts and resumes by skipping them.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import signal
+import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm.auto import tqdm
 
+from sim.checkpoint import Interrupted, stop_signals
 from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
-from sim.results import versions, write_json, write_parquet
+from sim.results import RunError, check_writable, write_parquet
+from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
 from sim.sweep.spec import (
     DESIGNS,
     Parameter,
@@ -65,6 +74,7 @@ __all__ = [
     "DESIGNS",
     "Parameter",
     "SweepError",
+    "SweepInterrupted",
     "SweepSpec",
     "load_sweep",
     "make_design",
@@ -72,8 +82,11 @@ __all__ = [
     "run_sweep",
 ]
 
-RUNS_PER_CHUNK = 200  # default chunk: about this many runs (points x replications) per part
-MIN_CHUNKS = 16  # ... but at least this many parts, so up to ~8 workers stay busy
+RUNS_PER_CHUNK = 200  # a part holds at most this many runs (points x replications) ...
+MIN_CHUNKS = 16  # ... and parts are no larger than 1/16 of the points, so workers share the load
+
+Unit = tuple[int, int]
+"""One part of a sweep: (first point, first replication)."""
 
 
 # --------------------------------------------------------------------------- running
@@ -99,8 +112,10 @@ def run_point(
     replications: int,
     seed: int,
     outcomes: Sequence[str] | None = None,
+    first_replication: int = 0,
 ) -> list[dict[str, Any]]:
-    """Run one design point for ``replications`` replications (CRN: replication r, seed).
+    """Run one design point for ``replications`` replications from ``first_replication``
+    (CRN: replication r uses the seed of replication r at every point).
 
     Returns:
         One dict per replication: ``replication``, the point's parameter values, the run
@@ -114,7 +129,7 @@ def run_point(
     scn = build_scenario(data, "sweep point")
     window = scn.time.programme_months + scn.time.followup_months
     rows = []
-    for rep in range(replications):
+    for rep in range(first_replication, first_replication + replications):
         model = CommunityModel(scenario=scn, replication=rep, root_seed=seed, make_agents=False)
         metrics = run_metrics(model.run())
         for level in ("t50", "t90"):
@@ -138,28 +153,45 @@ def run_sweep_chunk(
     replications: int,
     seed: int,
     outcomes: Sequence[str] | None = None,
+    first_replication: int = 0,
 ) -> tuple[int, pd.DataFrame]:
-    """Run the points ``first_point ...`` of ``design`` (a slice); picklable for joblib."""
+    """Run the points ``first_point ...`` of ``design`` (a slice), replications
+    ``first_replication ...``; picklable for joblib."""
     rows = []
     for i, row in enumerate(design):
-        for r in run_point(data, params, row, replications, seed, outcomes):
+        for r in run_point(data, params, row, replications, seed, outcomes, first_replication):
             rows.append({"point": first_point + i, **r})
     return first_point, pd.DataFrame(rows)
 
 
 def default_chunk_points(n_points: int, replications: int) -> int:
-    """Points per part: about :data:`RUNS_PER_CHUNK` runs, but at least :data:`MIN_CHUNKS`
-    parts so that workers share the load (depends only on the sweep, so resume works)."""
+    """Points per part: the smaller of ``RUNS_PER_CHUNK // replications`` and
+    ``n_points / MIN_CHUNKS`` (rounded up), and at least 1. So a sweep is split into at most
+    :data:`MIN_CHUNKS` parts of about equal size (workers share the load), more when a part
+    would hold over :data:`RUNS_PER_CHUNK` runs; one point per part at the least. Depends only
+    on the sweep, so resume finds the same parts."""
     by_runs = max(1, RUNS_PER_CHUNK // replications)
     return max(1, min(by_runs, -(-n_points // MIN_CHUNKS)))
 
 
-def _part(out_dir: Path, first_point: int) -> Path:
-    return out_dir / "runs" / f"part-{first_point:07d}.parquet"
+def default_chunk_reps(replications: int) -> int:
+    """Replications per part: all of a point's, unless they exceed :data:`RUNS_PER_CHUNK`;
+    then a point is saved in parts of that many runs, so an interruption loses little."""
+    return min(replications, RUNS_PER_CHUNK)
 
 
-def _chunk_starts(n_points: int, chunk_points: int) -> list[int]:
-    return list(range(0, n_points, chunk_points))
+def _units(n_points: int, reps: int, chunking: tuple[int, int]) -> list[Unit]:
+    points, per = chunking
+    return [(s, r) for s in range(0, n_points, points) for r in range(0, reps, per)]
+
+
+def _unit_runs(unit: Unit, n_points: int, reps: int, chunking: tuple[int, int]) -> int:
+    (s, r), (points, per) = unit, chunking
+    return min(points, n_points - s) * min(per, reps - r)
+
+
+def _unit_path(out_dir: Path, unit: Unit, reps: int, chunking: tuple[int, int]) -> Path:
+    return part_path(out_dir, unit[0], None if chunking[1] >= reps else unit[1])
 
 
 def run_sweep(
@@ -169,100 +201,135 @@ def run_sweep(
     chunk_points: int | None = None,
     progress: bool = True,
     backend: str = "loky",
+    command: dict[str, Any] | None = None,
 ) -> Path:
     """Run every point of the sweep, streaming results to ``out_dir/runs/part-*.parquet``.
 
     Writes ``design.parquet`` (the sample: ``point`` and one column per parameter) and
     ``manifest.json`` first; a folder holding the same sweep (same fingerprint) resumes by
-    skipping finished parts, a different one is refused.
+    skipping finished parts, a different one is refused. A part holds ``chunk_points`` points
+    with all their replications, or, when a point has more than :data:`RUNS_PER_CHUNK`
+    replications, that many replications of one point. SIGINT and SIGTERM stop the sweep
+    cleanly: finished parts stay, and running it again finishes it.
 
     Args:
         spec: the sweep.
-        out_dir: results folder.
+        out_dir: results folder (created; the user's own files in it are left alone).
         jobs: worker processes (>= 1, or -1 for all cores).
         chunk_points: points per part (default: :func:`default_chunk_points`).
         progress: tqdm progress bar of runs.
         backend: joblib back end.
+        command: the command line that ran the sweep (``command``, ``file``, ``method``,
+            ``samples``, ``outcomes``), kept in the manifest as ``cli`` for ``ccsim rerun``.
 
     Returns:
         ``out_dir``.
 
     Raises:
-        SweepError: if ``out_dir`` holds results of a different sweep.
+        SweepError: ``out_dir`` holds results of a different sweep, or a ``ccsim run`` result.
+        OutputError: ``out_dir`` cannot be created or written to.
+        RunError: a part could not be written, or a worker died (finished parts are kept).
+        Interrupted: SIGINT or SIGTERM (finished parts are kept).
     """
     out_dir = Path(out_dir)
     design = make_design(spec)
-    chunk_points = chunk_points or default_chunk_points(len(design), spec.replications)
-    _prepare(spec, design, out_dir, chunk_points)
+    n_points, reps = len(design), spec.replications
+    chunking = (
+        chunk_points or default_chunk_points(n_points, reps),
+        default_chunk_reps(reps),
+    )
+    refuse_foreign(out_dir)
+    check_writable(out_dir)
+    chunking = prepare_folder(spec, design, out_dir, chunking, command, chunk_points is not None)
     data = base_data(spec)
-    todo = [s for s in _chunk_starts(len(design), chunk_points) if not _part(out_dir, s).exists()]
-    total = sum(min(chunk_points, len(design) - s) for s in todo) * spec.replications
-    bar = tqdm(total=total, unit="run", disable=not progress, desc=f"sweep {spec.name}")
-    args = (spec.parameters, spec.replications, spec.seed, spec.outcomes)
+    units = _units(n_points, reps, chunking)
+    todo = [u for u in units if not _unit_path(out_dir, u, reps, chunking).exists()]
+    total = n_points * reps
+    saved = total - sum(_unit_runs(u, n_points, reps, chunking) for u in todo)
+    bar = tqdm(
+        total=total, initial=saved, unit="run", disable=not progress, desc=f"sweep {spec.name}"
+    )
+    args = (spec.parameters, reps, spec.seed, spec.outcomes)
     try:
-        for first, frame in _execute(data, design, todo, chunk_points, args, jobs, backend):
-            write_parquet(frame, _part(out_dir, first))
-            bar.update(len(frame))
+        with (
+            stop_signals(),
+            closing(_execute(data, design, todo, chunking, args, jobs, backend)) as results,
+        ):
+            for unit, frame in results:
+                path = _unit_path(out_dir, unit, reps, chunking)
+                try:
+                    write_parquet(frame, path)
+                except OSError as exc:
+                    raise RunError(
+                        f"cannot write {path} ({exc.strerror or exc}); {saved} of {total} runs "
+                        f"are saved in {out_dir}; free some space (or fix the folder) and run "
+                        "the same command again"
+                    ) from exc
+                saved += len(frame)
+                bar.update(len(frame))
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+        raise interrupted(signum, saved, total, out_dir) from None
+    except TerminatedWorkerError as exc:
+        raise RunError(
+            f"a worker process died (killed, or out of memory?); {saved} of {total} runs are "
+            f"saved in {out_dir}; run the same command again to finish"
+        ) from exc
     finally:
         bar.close()
-    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["complete"] = True
-    write_json(manifest, out_dir / "manifest.json")
+    finish_folder(out_dir, command)
     return out_dir
+
+
+class SweepInterrupted(Interrupted):
+    """A sweep stopped by SIGINT or SIGTERM; the message says how many runs are saved where."""
+
+
+def interrupted(signum: int, saved: int, total: int, out_dir: Path) -> SweepInterrupted:
+    """The one-line :class:`SweepInterrupted` of a stopped sweep (exit code 128 + signum)."""
+    return SweepInterrupted(
+        signum,
+        f"interrupted by {signal.Signals(signum).name}; {saved} of {total} runs are saved in "
+        f"{out_dir}; run the same command again to finish",
+    )
 
 
 def _execute(
     data: dict[str, Any],
     design: np.ndarray,
-    todo: list[int],
-    chunk_points: int,
+    todo: list[Unit],
+    chunking: tuple[int, int],
     args: tuple[Any, ...],
     jobs: int,
     backend: str,
-) -> Iterator[tuple[int, pd.DataFrame]]:
-    params, reps, seed, outcomes = args
-    step = chunk_points
+) -> Iterator[tuple[Unit, pd.DataFrame]]:
+    params, reps = args[0], args[1]
+    step, per = chunking
     if jobs == 1 or len(todo) <= 1:
-        for s in todo:
-            yield run_sweep_chunk(data, params, design[s : s + step], s, reps, seed, outcomes)
+        for s, r in todo:
+            yield _run_unit(data, params, design[s : s + step], s, r, min(per, reps - r), args)
         return
     parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
-    yield from parallel(
-        delayed(run_sweep_chunk)(data, params, design[s : s + step], s, reps, seed, outcomes)
-        for s in todo
-    )
+    with warnings.catch_warnings():  # stopping early cancels queued parts on purpose
+        warnings.filterwarnings("ignore", "tasks which were still being processed")
+        yield from parallel(
+            delayed(_run_unit)(data, params, design[s : s + step], s, r, min(per, reps - r), args)
+            for s, r in todo
+        )
 
 
-def _prepare(spec: SweepSpec, design: np.ndarray, out_dir: Path, chunk_points: int) -> None:
-    """Write or check ``manifest.json`` and ``design.parquet``."""
-    manifest_path = out_dir / "manifest.json"
-    fingerprint = spec.fingerprint()
-    if manifest_path.is_file():
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if old.get("fingerprint") != fingerprint or old.get("chunk_points") != chunk_points:
-            raise SweepError(
-                f"{out_dir}: holds results of a different sweep (or chunking); "
-                "use another --out or --overwrite"
-            )
-        return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # the values that were run: integer keys rounded, text levels as text (not the raw sample)
-    frame = pd.DataFrame([point_values(spec.parameters, row) for row in design], columns=spec.names)
-    frame.insert(0, "point", np.arange(len(design)))
-    write_parquet(frame, out_dir / "design.parquet")
-    write_json(
-        {
-            "tool": "ccsim sweep",
-            "spec": asdict(spec),
-            "fingerprint": fingerprint,
-            "points": len(design),
-            "runs": len(design) * spec.replications,
-            "chunk_points": chunk_points,
-            "versions": versions(),
-            "complete": False,
-        },
-        manifest_path,
-    )
+def _run_unit(
+    data: dict[str, Any],
+    params: Sequence[Parameter],
+    design: np.ndarray,
+    first_point: int,
+    first_rep: int,
+    n_reps: int,
+    args: tuple[Any, ...],
+) -> tuple[Unit, pd.DataFrame]:
+    _, _, seed, outcomes = args
+    _, frame = run_sweep_chunk(data, params, design, first_point, n_reps, seed, outcomes, first_rep)
+    return (first_point, first_rep), frame
 
 
 def read_sweep(out_dir: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:

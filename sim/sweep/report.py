@@ -2,12 +2,14 @@
 
 :func:`summarise_sweep` and :func:`analyse_sensitivity` read a finished sweep folder (only the
 columns they need, so they work for large sweeps), write their tables, figures and report, and
-return what a notebook would want to look at.
+return what a notebook would want to look at. ``sensitivity.md`` holds every outcome analysed
+in the folder (rebuilt from the ``sensitivity_<method>_<outcome>.parquet`` tables).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +22,11 @@ from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
 from sim.sweep.sensitivity import (
+    MIN_SAMPLES,
     morris_indices,
     outcome_column,
     point_outcome,
+    reliability_problem,
     sobol_indices,
     top_levers,
 )
@@ -43,21 +47,30 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
     means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
     rows = []
     for p in _real(spec):
-        rho = (
-            float(stats.spearmanr(means[p], means[col]).statistic)
-            if means[p].nunique() > 1
-            else float("nan")
-        )
+        varies = means[p].nunique() > 1 and means[col].nunique() > 1
+        # a constant column has no correlation: nan ("flat"), without scipy's warning
+        rho = float(stats.spearmanr(means[p], means[col]).statistic) if varies else float("nan")
         word = "flat" if not abs(rho) >= 0.1 else ("increases" if rho > 0 else "decreases")
         rows.append({"parameter": p, "spearman": rho, "direction": word})
     return pd.DataFrame(rows)
 
 
-def summarise_sweep(spec: SweepSpec, out_dir: Path, outcome: str, figures: bool = True) -> str:
+def summarise_sweep(
+    spec: SweepSpec, out_dir: Path, outcome: str | Sequence[str], figures: bool = True
+) -> str:
     """Write ``sweep.md`` and the figures (heatmap of the first two parameters, partial
-    dependence of each) for ``outcome``; return the report's text."""
-    cols = [*spec.names, outcome_column(outcome)]
-    runs = read_sweep(out_dir, columns=cols)
+    dependence of each) for one outcome or several (one section each); return the report."""
+    outcomes = [outcome] if isinstance(outcome, str) else list(dict.fromkeys(outcome))
+    cols = [*spec.names, *(outcome_column(o) for o in outcomes)]
+    runs = read_sweep(out_dir, columns=list(dict.fromkeys(cols)))
+    body = "\n---\n\n".join(_sweep_section(spec, runs, o, out_dir, figures) for o in outcomes)
+    atomic_write_bytes(Path(out_dir) / "sweep.md", body.encode("utf-8"))
+    return body
+
+
+def _sweep_section(
+    spec: SweepSpec, runs: pd.DataFrame, outcome: str, out_dir: Path, figures: bool
+) -> str:
     real = _real(spec)
     figs = []
     if figures and real:
@@ -86,9 +99,7 @@ def summarise_sweep(spec: SweepSpec, out_dir: Path, outcome: str, figures: bool 
         markdown_table(["parameter", "Spearman rho", "outcome ... as it rises"], rows, "lrl"),
     ]
     text += [f"![{f.stem}](figures/{f.name})\n" for f in figs]
-    body = "\n".join(t for t in text if t is not None)
-    atomic_write_bytes(Path(out_dir) / "sweep.md", body.encode("utf-8"))
-    return body
+    return "\n".join(t for t in text if t is not None)
 
 
 def _restricted_note(outcome: str) -> str:
@@ -102,13 +113,15 @@ def _restricted_note(outcome: str) -> str:
 
 @dataclass
 class SensitivityResult:
-    """Indices of one outcome and the sentence naming the top levers."""
+    """Indices of one outcome, the sentence naming the top levers, and why they are not
+    ranked (``problem``, empty when the estimates are good enough to rank)."""
 
     method: str
     outcome: str
     indices: pd.DataFrame
     summary: str
     figure: Path | None
+    problem: str = ""
 
 
 def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -> SweepSpec:
@@ -126,12 +139,23 @@ def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -
     return out
 
 
+def _dummies(spec: SweepSpec) -> list[str]:
+    return [p.key for p in spec.parameters if p.dummy]
+
+
+def table_name(method: str, outcome: str) -> str:
+    """Stem of one outcome's indices table and bar chart: ``sensitivity_<method>_<outcome>``."""
+    return f"sensitivity_{method}_{outcome}"
+
+
 def analyse_sensitivity(
     spec: SweepSpec, out_dir: Path, outcome: str, figures: bool = True
 ) -> SensitivityResult:
     """Sobol or Morris indices of ``outcome`` from a finished sweep folder (``spec.design``).
 
-    Writes ``sensitivity_<method>_<outcome>.parquet``, ``sensitivity.md`` and a bar chart.
+    Writes ``sensitivity_<method>_<outcome>.parquet`` and a bar chart, and rewrites
+    ``sensitivity.md`` with a section for every outcome analysed in the folder so far (this
+    one first), so analysing a second outcome keeps the first one's report.
 
     Raises:
         ValueError: if the sweep is unfinished or the outcome is undefined at some point.
@@ -145,9 +169,9 @@ def analyse_sensitivity(
         indices = sobol_indices(problem, Y)
     else:
         indices = morris_indices(problem, X, Y, spec.morris_levels)
-    dummy = [p.key for p in spec.parameters if p.dummy]
-    summary = top_levers(indices, method, dummy)
-    name = f"sensitivity_{method}_{outcome}"
+    dummy = _dummies(spec)
+    summary = top_levers(indices, method, dummy, samples=spec.samples)
+    name = table_name(method, outcome)
     write_parquet(indices, Path(out_dir) / f"{name}.parquet")
     fig_path = None
     if figures:
@@ -157,37 +181,82 @@ def analyse_sensitivity(
         fig_path = plots.save_figure(
             indices_bars(indices, method, outcome), Path(out_dir) / "figures" / f"{name}.png"
         )
-    _write_md(spec, out_dir, outcome, indices, summary, fig_path, len(X))
-    return SensitivityResult(method, outcome, indices, summary, fig_path)
+    write_sensitivity_report(spec, out_dir, first=[outcome], n_points=len(X))
+    problem_text = reliability_problem(indices, method, spec.samples, dummy)
+    return SensitivityResult(method, outcome, indices, summary, fig_path, problem_text)
 
 
-def _write_md(
-    spec: SweepSpec, out_dir: Path, outcome: str, indices: pd.DataFrame, summary: str,
-    fig: Path | None, n_points: int,
-) -> None:  # fmt: skip
-    cols = [c for c in indices.columns if c != "parameter"]
-    rows = [[r[0], *(f"{v:.3f}" for v in r[1:])] for r in indices.itertuples(index=False)]
+def analysed_outcomes(spec: SweepSpec, out_dir: Path) -> list[str]:
+    """Outcomes with an indices table (``sensitivity_<method>_<outcome>.parquet``) in the
+    folder, sorted."""
+    prefix = table_name(spec.design, "")
+    return sorted(p.stem[len(prefix) :] for p in Path(out_dir).glob(f"{prefix}*.parquet"))
+
+
+def write_sensitivity_report(
+    spec: SweepSpec, out_dir: Path, first: Sequence[str] = (), n_points: int | None = None
+) -> Path:
+    """Write ``sensitivity.md``: one section per outcome analysed in the folder (``first``
+    in that order, then the others sorted), each with its sentence, table and bar chart.
+
+    Returns:
+        The report's path.
+    """
+    out_dir = Path(out_dir)
     method = spec.design
+    n_points = n_points if n_points is not None else len(make_design(spec))
     how = (
         f"Saltelli sample (SALib), N = {spec.samples}, first and total order, "
         "95% CIs by bootstrap (200 resamples)"
         if method == "sobol"
         else f"Morris, {spec.samples} trajectories on a {spec.morris_levels}-level grid"
     )
+    outcomes = list(dict.fromkeys([*first, *analysed_outcomes(spec, out_dir)]))
     text = [
-        f"# Sensitivity of {metric_label(outcome)} ({method})\n",
-        summary + "\n",
+        f"# Sensitivity ({method}): {spec.name}\n",
+        f"Outcomes: {', '.join(f'`{o}`' for o in outcomes)}.\n",
         f"- {how}; {n_points} points x {spec.replications} replications, outcome = mean "
         "over a point's replications (common random numbers across points)",
         "- a dummy parameter, if present, is a sample column the model never reads: its index "
         "is the estimator's noise floor",
-        _restricted_note(outcome),
+        "- levers are ranked only when the 95% CIs are narrower than the largest index and "
+        f"the sample is at least N = {MIN_SAMPLES['sobol']} (Sobol) or r = "
+        f"{MIN_SAMPLES['morris']} trajectories (Morris)",
         "",
-        markdown_table(["parameter", *cols], rows, "l" + "r" * len(cols)),
     ]
-    if fig is not None:
+    for outcome in outcomes:
+        text += _outcome_section(spec, out_dir, outcome)
+    path = out_dir / "sensitivity.md"
+    atomic_write_bytes(path, ("\n".join(text).rstrip("\n") + "\n").encode("utf-8"))
+    return path
+
+
+def _outcome_section(spec: SweepSpec, out_dir: Path, outcome: str) -> list[str]:
+    method = spec.design
+    name = table_name(method, outcome)
+    dummy = _dummies(spec)
+    try:
+        indices = pd.read_parquet(out_dir / f"{name}.parquet")
+        summary = top_levers(indices, method, dummy, samples=spec.samples)
+        problem = reliability_problem(indices, method, spec.samples, dummy)
+    except (OSError, ValueError, KeyError) as exc:  # a damaged table must not cost the others
+        return [
+            f"## {metric_label(outcome)} (`{outcome}`)\n",
+            f"`{name}.parquet` cannot be read ({exc}); run the command with "
+            f"`--outcome {outcome}` again to recompute it.\n",
+        ]
+    cols = [c for c in indices.columns if c != "parameter"]
+    rows = [[r[0], *(f"{v:.3f}" for v in r[1:])] for r in indices.itertuples(index=False)]
+    text = [f"## {metric_label(outcome)} (`{outcome}`)\n"]
+    # too uncertain: the sentence says why nothing is ranked, as a warning
+    text.append(f"**Warning:** {summary}\n" if problem else summary + "\n")
+    if note := _restricted_note(outcome):
+        text += [note, ""]
+    text.append(markdown_table(["parameter", *cols], rows, "l" + "r" * len(cols)))
+    fig = out_dir / "figures" / f"{name}.png"
+    if fig.is_file():
         text.append(f"![{fig.stem}](figures/{fig.name})\n")
-    atomic_write_bytes(Path(out_dir) / "sensitivity.md", "\n".join(text).encode("utf-8"))
+    return [t for t in text if t is not None]
 
 
 def spearman_sign(values: np.ndarray, outcome: np.ndarray) -> float:

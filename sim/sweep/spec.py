@@ -1,7 +1,8 @@
 """Sweep files: parse and check them, and turn a design array into scenario values.
 
-The file format is described in :mod:`sim.sweep`. Every failure raises :class:`SweepError`
-(a :class:`sim.loader.ScenarioError`) whose message is one line for the user.
+The file format is described in ``docs/sweeps.md`` (every key, with examples). Every failure
+raises :class:`SweepError` (a :class:`sim.loader.ScenarioError`) whose message is one line for
+the user.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from sim.sweep.samplers import grid_design, lhs_design, morris_design, sobol_des
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS
 MAX_POINTS = 10_000_000  # samples / trajectories
+FILE_KEYS = frozenset(
+    {"name", "description", "base", "set", "design", "samples", "replications", "seed",
+     "outcomes", "parameters", "morris_levels"}
+)  # fmt: skip
+"""Top-level keys a sweep file may hold (documented in docs/sweeps.md)."""
+PARAMETER_KEYS = frozenset({"levels", "range", "steps", "dummy"})
+"""Keys of a ``[parameters."<key>"]`` table."""
 
 
 class SweepError(ScenarioError):
@@ -106,7 +114,7 @@ class SweepSpec:
 def _parameter(key: str, raw: Any, source: str) -> Parameter:
     if not isinstance(raw, dict):
         raise SweepError(f"{source}: parameters.{key} must be a table (levels or range)")
-    unknown = set(raw) - {"levels", "range", "steps", "dummy"}
+    unknown = set(raw) - PARAMETER_KEYS
     if unknown:
         raise SweepError(f"{source}: parameters.{key}: unknown option(s) {sorted(unknown)}")
     dummy = raw.get("dummy", False)
@@ -178,8 +186,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SweepError(f"{path}: cannot read sweep file: {exc}") from exc
     src = str(path)
-    known = {"name", "description", "base", "set", "design", "samples", "replications", "seed",
-             "outcomes", "parameters", "morris_levels"}  # fmt: skip
+    known = FILE_KEYS
     if set(raw) - known:
         raise SweepError(
             f"{src}: unknown key(s) {sorted(set(raw) - known)}; valid: {sorted(known)}"

@@ -1,0 +1,246 @@
+"""A sweep's results folder: its part files, what kind of folder it is, clearing ccsim's own files.
+
+A sweep folder may share a parent folder, or even the folder itself, with the user's own files
+(notes, other figures): ``--overwrite`` therefore removes only the files a sweep or a sensitivity
+analysis writes (:func:`clear_outputs`, :data:`SWEEP_OUTPUTS`), never the whole folder.
+``ccsim run`` results use the same file names (``manifest.json``, ``runs/``, ``figures/``) for
+other contents, so a folder holding one is refused rather than cleared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.results import (
+    OutputError,
+    RunError,
+    remove_outputs,
+    versions,
+    write_json,
+    write_parquet,
+)
+from sim.sweep.spec import SweepError, SweepSpec, point_values
+
+SWEEP_TOOLS = ("ccsim sweep", "ccsim sensitivity")
+"""Values of ``tool`` accepted as a sweep's ``manifest.json`` (ccsim writes ``ccsim sweep`` for
+both commands; its ``cli.command`` says which made the folder)."""
+
+SWEEP_OUTPUTS: tuple[str, ...] = (
+    "manifest.json",
+    "design.parquet",
+    "runs/part-*.parquet",
+    "sweep.md",
+    "figures/heatmap_*.png",
+    "figures/partial_dependence_*.png",
+    "sensitivity.md",
+    "sensitivity_*.parquet",
+    "figures/sensitivity_*.png",
+    # CSV copies of these tables by `ccsim export` (beside them, or under csv/)
+    *(f"{sub}{t}.csv" for sub in ("", "csv/") for t in ("design", "runs", "sensitivity_*")),
+)
+"""What a sweep or a sensitivity analysis writes, as globs relative to its folder: all that
+``--overwrite`` deletes (with :func:`sim.results.remove_outputs`, which also takes their
+temporary files and the sub-folders this empties)."""
+_PART = re.compile(r"part-\d{7}(-r\d{8})?\.parquet")  # a sweep's part (a run's: part-d000-r...)
+
+
+def part_path(out_dir: Path, first_point: int, first_rep: int | None = None) -> Path:
+    """The Parquet part of points ``first_point ...``: ``runs/part-0000012.parquet``, or
+    ``runs/part-0000012-r00000400.parquet`` when a point's replications are split in parts."""
+    rep = "" if first_rep is None else f"-r{first_rep:08d}"
+    return Path(out_dir) / "runs" / f"part-{first_point:07d}{rep}.parquet"
+
+
+def folder_kind(out_dir: Path) -> str:
+    """``"none"`` (no manifest.json), ``"sweep"``, ``"run"`` (a ``ccsim run`` result) or
+    ``"other"`` (a manifest.json that is not ccsim's, or unreadable)."""
+    path = Path(out_dir) / "manifest.json"
+    if not path.is_file():
+        return "none"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "other"
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if tool in SWEEP_TOOLS:
+        return "sweep"
+    return "run" if tool == "ccsim" else "other"
+
+
+def refuse_foreign(out_dir: Path, what: str = "use it") -> None:
+    """Raise unless ``out_dir`` holds nothing but (possibly) a sweep and the user's own files.
+
+    Raises:
+        SweepError: the folder holds a ``ccsim run`` result or another program's manifest.json.
+    """
+    kind = folder_kind(out_dir)
+    if kind == "run":
+        raise SweepError(
+            f"{out_dir}: holds a `{_run_command(out_dir)}` result, not a sweep; refusing to "
+            f"{what}; choose another --out"
+        )
+    if kind == "other":
+        raise SweepError(
+            f"{out_dir}: holds a manifest.json that is not a sweep's; refusing to {what}; "
+            "choose another --out"
+        )
+
+
+def _run_command(out_dir: Path) -> str:
+    """``ccsim run``, ``ccsim compare`` or ``ccsim rerun``: what wrote a run's manifest."""
+    try:
+        argv = json.loads((Path(out_dir) / "manifest.json").read_text(encoding="utf-8"))["command"]
+        sub = argv[1] if isinstance(argv, list) and len(argv) > 1 else "run"
+    except (OSError, ValueError, KeyError, TypeError):
+        sub = "run"
+    return f"ccsim {sub if sub in ('compare', 'rerun') else 'run'}"
+
+
+def has_parts(out_dir: Path) -> bool:
+    """Whether ``out_dir/runs`` holds any sweep part."""
+    runs = Path(out_dir) / "runs"
+    return runs.is_dir() and any(_PART.fullmatch(p.name) for p in runs.glob("part-*.parquet"))
+
+
+def clear_outputs(out_dir: Path) -> int:
+    """Delete the files a sweep or sensitivity analysis wrote in ``out_dir``
+    (:data:`SWEEP_OUTPUTS`), and nothing else.
+
+    Sub-folders ``runs/`` and ``figures/`` are removed only if that leaves them empty; files the
+    user put there (and the folder itself) stay.
+
+    Returns:
+        The number of files and emptied sub-folders removed.
+
+    Raises:
+        SweepError: ``out_dir`` holds a ``ccsim run`` result or another manifest.json (nothing
+            is deleted), or a file cannot be removed.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return 0
+    refuse_foreign(out_dir, "delete it")
+    try:
+        removed = remove_outputs(out_dir, SWEEP_OUTPUTS)
+    except OSError as exc:
+        raise SweepError(
+            f"--out {out_dir}: cannot remove the previous sweep's files "
+            f"({exc.strerror or exc}: {exc.filename})"
+        ) from exc
+    return len(removed)
+
+
+def saved_runs(out_dir: Path) -> int:
+    """Rows (runs) in the finished parts of ``out_dir`` (read from the Parquet footers)."""
+    runs = Path(out_dir) / "runs"
+    if not runs.is_dir():
+        return 0
+    return sum(
+        pq.read_metadata(p).num_rows for p in runs.glob("part-*.parquet") if _PART.fullmatch(p.name)
+    )
+
+
+def prepare_folder(
+    spec: SweepSpec,
+    design: np.ndarray,
+    out_dir: Path,
+    chunking: tuple[int, int],
+    command: dict[str, Any] | None,
+    explicit: bool = False,
+) -> tuple[int, int]:
+    """Write ``design.parquet`` and ``manifest.json`` in a new folder, or check that the
+    folder holds the same sweep (so its finished parts can be kept).
+
+    Args:
+        spec: the sweep.
+        design: its sample (:func:`sim.sweep.spec.make_design`).
+        out_dir: the results folder (exists and is writable).
+        chunking: (points per part, replications per part) for a new folder.
+        command: the command line, recorded as ``cli`` in a new manifest.
+        explicit: the points per part were chosen by the user (``--chunk-points``); else a
+            folder started with other parts is finished in its own parts.
+
+    Returns:
+        The chunking to use: ``chunking``, or the folder's own when resuming.
+
+    Raises:
+        SweepError: the folder holds another sweep, this one in parts of another
+            ``--chunk-points``, or parts without a manifest.
+        OutputError: the files cannot be written.
+    """
+    manifest_path = out_dir / "manifest.json"
+    fingerprint = spec.fingerprint()
+    if folder_kind(out_dir) == "sweep":
+        old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if old.get("fingerprint") != fingerprint:
+            raise SweepError(
+                f"{out_dir}: holds results of a different sweep (another file, method or "
+                "settings); use another --out, or --overwrite to replace them"
+            )
+        # manifests written before points were split in parts have no chunk_reps: whole points
+        saved = (old.get("chunk_points"), old.get("chunk_reps", spec.replications))
+        if explicit and saved[0] != chunking[0]:
+            raise SweepError(
+                f"{out_dir}: holds this sweep saved with --chunk-points {saved[0]}; use "
+                f"--chunk-points {saved[0]} (or leave it out) to finish it, or --overwrite"
+            )
+        if not all(isinstance(v, int) and v >= 1 for v in saved):
+            raise SweepError(f"{manifest_path}: chunk_points / chunk_reps must be whole numbers")
+        return saved[0], saved[1]
+    if has_parts(out_dir):
+        raise SweepError(
+            f"{out_dir}: holds sweep parts (runs/part-*.parquet) but no manifest.json; use "
+            "another --out, or --overwrite to replace them"
+        )
+    # the values that were run: integer keys rounded, text levels as text (not the raw sample)
+    frame = pd.DataFrame([point_values(spec.parameters, row) for row in design], columns=spec.names)
+    frame.insert(0, "point", np.arange(len(design)))
+    manifest = {
+        "tool": "ccsim sweep",  # also for ccsim sensitivity (cli.command says which)
+        "spec": asdict(spec),
+        "fingerprint": fingerprint,
+        "points": len(design),
+        "runs": len(design) * spec.replications,
+        "chunk_points": chunking[0],
+        "chunk_reps": chunking[1],
+        "cli": command,
+        "versions": versions(),
+        "complete": False,
+    }
+    try:
+        write_parquet(frame, out_dir / "design.parquet")
+        write_json(manifest, manifest_path)
+    except OSError as exc:
+        raise OutputError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from exc
+    return chunking
+
+
+def finish_folder(out_dir: Path, command: dict[str, Any] | None) -> None:
+    """Mark the manifest complete and record the command (outcomes of the same command add
+    up, so ``ccsim rerun`` can name every outcome analysed)."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["complete"] = True
+    old = manifest.get("cli") if isinstance(manifest.get("cli"), dict) else None
+    if command is not None:
+        same = old is not None and all(
+            old.get(k) == command.get(k) for k in ("command", "method", "samples")
+        )
+        before = list(old.get("outcomes") or []) if same and old is not None else []
+        outcomes = list(dict.fromkeys([*before, *command.get("outcomes", [])]))
+        manifest["cli"] = {**command, "outcomes": outcomes}
+    try:
+        write_json(manifest, path)
+    except OSError as exc:
+        raise RunError(
+            f"cannot write {path} ({exc.strerror or exc}); every run is saved in {out_dir}; "
+            "run the same command again"
+        ) from exc
