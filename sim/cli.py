@@ -6,7 +6,8 @@ traceback.
 
 Exit codes: 0 done; 1 the run finished but some replications failed, or it stopped part-way
 (a write failed, a worker died: finish it with ``--resume``); 2 bad input or an unusable
-``--out``; 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM (finish it with ``--resume``).
+``--out``; 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM (finish ``run``, ``compare`` and
+``rerun`` with ``--resume``; run ``sweep`` and ``sensitivity`` again unchanged).
 """
 
 from __future__ import annotations

@@ -74,6 +74,8 @@ CCSIM_OUTPUTS: tuple[str, ...] = (
     *(f"csv/{t}.csv" for t in _TABLES),
     "sensitivity_*.csv",
     "csv/sensitivity_*.csv",
+    "export.json",
+    "csv/export.json",
 )
 """What ccsim writes into a results folder, as globs relative to it (no ``**``): everything
 :func:`remove_outputs` may delete when a folder is reused. Anything else there is the user's."""

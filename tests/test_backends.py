@@ -2,7 +2,7 @@
 
 A dask ``LocalCluster`` of two single-threaded worker processes on 127.0.0.1 runs the same
 experiment as the sequential and loky back ends; ``runs.parquet`` must be identical. Skipped only
-when dask.distributed is not installed (``pip install 'ccsim[dask]'``).
+when dask.distributed is not installed (``python3 -m pip install -e '.[dask]'``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def _run(out: Path, jobs: int, backend: str) -> pd.DataFrame:
 
 def test_dask_local_cluster_matches_sequential_and_loky(tmp_path: Path) -> None:
     distributed = pytest.importorskip(
-        "dask.distributed", reason="dask.distributed not installed (pip install 'ccsim[dask]')"
+        "dask.distributed",
+        reason="dask.distributed not installed (python3 -m pip install -e '.[dask]')",
     )
     with (
         distributed.LocalCluster(
@@ -114,7 +115,7 @@ def test_missing_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     reason="ray starts a local cluster (~20 s, ~1 GB); set CCSIM_TEST_RAY=1 to run",
 )
 def test_ray_matches_sequential(tmp_path: Path) -> None:
-    pytest.importorskip("ray", reason="ray not installed (pip install 'ccsim[ray]')")
+    pytest.importorskip("ray", reason="ray not installed (python3 -m pip install -e '.[ray]')")
     with joblib_backend("ray", local_workers=2) as be:
         assert be.name == "ray" and be.workers == 2
         on_ray = _run(tmp_path / "ray", be.workers, be.name)

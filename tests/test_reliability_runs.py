@@ -273,3 +273,26 @@ def test_two_runs_into_different_folders_do_not_interfere(tmp_path: Path) -> Non
         ref = run_experiment([design(TINY)], 30, root_seed=seed, progress=False)
         got = pd.read_parquet(tmp_path / f"s{seed}" / "runs.parquet")
         pd.testing.assert_frame_equal(got, ref.runs)
+
+
+def test_interrupted_rerun_finishes_with_resume(tmp_path: Path) -> None:
+    """`ccsim rerun` stopped by Ctrl-C says to add --resume; the same command plus --resume
+    finishes it, and the finished re-run is identical to the original run."""
+    original, again = tmp_path / "orig", tmp_path / "again"
+    assert main(["run", *sets(), "--reps", "400", "--out", str(original), "--quiet"]) == 0
+    proc = ccsim("rerun", str(original), "--out", str(again), "--quiet")
+    wait_for(lambda: len(markers(again)) >= 1, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # finished before the signal arrived: nothing left to test
+        pytest.skip("the re-run finished before Ctrl-C")
+    assert proc.returncode == 130 and "add --resume to the same command" in err, err
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "rerun", str(original), "--out", str(again), "--resume"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "identical: runs.parquet matches" in done.stdout

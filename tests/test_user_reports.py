@@ -214,9 +214,10 @@ def _nodes(tmp_path: Path) -> Path:
     return path
 
 
-def test_calibrate_unknown_edges_is_not_testable_and_silent(tmp_path: Path) -> None:
-    import json
-
+def test_calibrate_edges_naming_only_unknown_ids_is_refused(tmp_path: Path) -> None:
+    """An edges file none of whose ties joins two known ids would leave no network at all:
+    refused in one line that names the file and the first unknown id (it used to run as if
+    there were no network; the untestable permutation case is in test_calibration.py)."""
     edges = tmp_path / "edges.csv"
     pd.DataFrame({"a": [f"X{i}" for i in range(9)], "b": [f"Y{i}" for i in range(9)]}).to_csv(
         edges, index=False
@@ -225,13 +226,8 @@ def test_calibrate_unknown_edges_is_not_testable_and_silent(tmp_path: Path) -> N
     args = ["--id", "pid", "--group", "site", "--time", "month", "--censored-at", "99"]
     args += ["--edge-from", "a", "--edge-to", "b", "--out", str(out), "--no-figures"]
     proc = ccsim("calibrate", str(_nodes(tmp_path)), str(edges), *args)
-    assert proc.returncode == 0, proc.stderr
-    assert "not testable: no adopter has a usable tie" in proc.stdout
-    perm_line = [line for line in proc.stdout.splitlines() if "exposure at adoption" in line]
-    assert len(perm_line) == 1 and "p " not in perm_line[0].replace("no p-value", "")
-    assert "RuntimeWarning" not in proc.stderr and "Mean of empty slice" not in proc.stderr
-    saved = json.loads((out / "calibration.json").read_text())["permutation"]
-    assert saved["testable"] is False and "p_mean" not in saved
+    assert_usage_error(proc, "edges.csv", "none of its 9 ties", "'X0'")
+    assert not (out / "calibration.json").exists()
 
 
 def test_calibrate_empty_time_column_says_empty(tmp_path: Path) -> None:

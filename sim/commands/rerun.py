@@ -66,6 +66,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --replication: only this design (runs with common random numbers only)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace what --out holds")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted re-run in --out (same command plus --resume)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -229,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.design is not None and args.replication is None:
         raise UsageError("--design needs --replication")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
     if args.replication is not None:
         if not first <= args.replication < first + reps:
             raise UsageError(
@@ -251,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
         command=sys.argv,
         first_replication=first,
         overwrite=args.overwrite,
+        resume=args.resume,
         on_error="raise" if getattr(args, "debug", False) else "record",
         extra={"rerun_of": str(source), "cli": manifest.get("cli")},
     )
