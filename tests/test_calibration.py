@@ -27,14 +27,8 @@ from sim.calibration import (
     recheck,
 )
 from sim.calibration.data import from_arrays, packaged_path
-from sim.calibration.fit import (
-    CHI2_95_HALF,
-    _Design,
-    fit,
-    profile_intervals,
-    profile_nll,
-    standard_errors,
-)
+from sim.calibration.fit import CHI2_95_HALF, _Design, fit
+from sim.calibration.intervals import profile_intervals, profile_nll, standard_errors
 from sim.calibration.process import (
     exposure,
     exposure_at_adoption,

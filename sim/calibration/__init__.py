@@ -34,11 +34,9 @@ from sim.calibration.data import (
     packaged_path,
     parse_filters,
 )
-from sim.calibration.fit import (
-    Fit,
+from sim.calibration.fit import Fit, compare_models, fit
+from sim.calibration.intervals import (
     bootstrap_intervals,
-    compare_models,
-    fit,
     peer_test,
     profile_intervals,
     standard_errors,
