@@ -7,7 +7,7 @@ folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
   last, atomically), so a chunk counts as finished only when all its parts are on disk;
 * ``--resume`` skips finished chunks; it refuses a folder holding another experiment, a different
   number of replications, or outputs of other package versions or other model code (the
-  manifest's ``code`` fingerprint, :func:`sim.results.code_fingerprint`): finishing it would mix
+  manifest's ``code`` fingerprint, :func:`sim.provenance.code_fingerprint`): finishing it would mix
   them;
 * a fresh run refuses a folder holding a different experiment, an unfinished run of the same
   one, or a finished run of it with another number of replications, unless ``--overwrite``;

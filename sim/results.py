@@ -24,15 +24,10 @@ outputs, :data:`CCSIM_OUTPUTS` (:func:`remove_outputs`): a user's own files in i
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,7 +38,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "joblib", "seaborn")
+from sim.provenance import DEPENDENCIES as DEPENDENCIES  # re-exported: provenance lives there
+from sim.provenance import MODEL_MODULES as MODEL_MODULES
+from sim.provenance import code_fingerprint as code_fingerprint
+from sim.provenance import git_state as git_state
+from sim.provenance import import_closure as import_closure
+from sim.provenance import source_fingerprint as source_fingerprint
+from sim.provenance import versions as versions
+
 PART_KINDS: tuple[str, ...] = ("runs", "series", "sites", "site_series")
 """Sub-folders holding one Parquet part per finished chunk (``series/`` is kept at the end)."""
 LOCK_NAME = ".ccsim.lock"
@@ -159,153 +161,6 @@ def read_series(out_dir: Path, max_replication: int | None = None) -> pd.DataFra
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).sort_values(
         ["design", "replication", "month"], ignore_index=True
     )
-
-
-def git_state() -> dict[str, Any]:
-    """Commit and dirty flag of the source tree the package runs from (``None`` outside git)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        return {"commit": commit, "dirty": bool(dirty)}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-
-
-MODEL_MODULES: tuple[str, ...] = ("sim.replicate", "sim.experiment", "sim.diskrun")
-"""Where the code that makes a run's stored results starts: one replication (model,
-mechanisms, metrics, seeds) and the chunked runner. :func:`code_fingerprint` covers these and
-every ``sim`` module they import; figures, reports, comparisons and the command line are
-computed afresh from the stored tables, so editing them never blocks ``--resume``."""
-
-
-def _module_file(root: Path, module: str) -> Path | None:
-    """Source of ``module`` (``pkg.a.b``) in the package folder ``root`` (named ``pkg``)."""
-    parts = module.split(".")
-    if parts[0] != root.name:
-        return None
-    base = root.joinpath(*parts[1:])
-    for path in (base / "__init__.py", base.with_suffix(".py")):
-        if path.is_file():
-            return path
-    return None
-
-
-def import_closure(root: Path, modules: Iterable[str]) -> list[Path]:
-    """Source files of ``modules`` and of every module of the same package they import.
-
-    Imports are read statically (:mod:`ast`), wherever they stand (also inside functions);
-    importing ``pkg.a.b`` brings in ``pkg/__init__.py`` and ``pkg/a/__init__.py`` as Python
-    does, and ``from pkg import x`` the sub-module ``x`` if there is one.
-
-    Args:
-        root: the package folder (its name is the package's, e.g. ``.../sim``).
-        modules: dotted names to start from, e.g. ``("sim.replicate",)``.
-
-    Returns:
-        The files, sorted by path.
-    """
-    root = Path(root)
-    todo, seen = list(modules), {}
-    while todo:
-        module = todo.pop()
-        path = _module_file(root, module)
-        if path is None or path in seen:
-            continue
-        seen[path] = module
-        parts = module.split(".")
-        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
-        package = module if path.name == "__init__.py" else ".".join(parts[:-1])
-        todo += _imports(path, package)
-    return sorted(seen, key=lambda p: p.relative_to(root).as_posix())
-
-
-_IMPORTS: dict[tuple[Path, int, int], list[str]] = {}
-
-
-def _imports(path: Path, package: str) -> list[str]:
-    """Dotted names that ``path`` (a module of ``package``) imports, and for ``from X import
-    y`` also ``X.y``; parsed once per file version (cached on its mtime and size)."""
-    st = path.stat()
-    key = (path, st.st_mtime_ns, st.st_size)
-    if key not in _IMPORTS:
-        names: list[str] = []
-        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                names += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:  # relative: from the module's own package upwards
-                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*anchor, *([node.module] if node.module else [])])
-                else:
-                    base = node.module or ""
-                names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
-        _IMPORTS[key] = names
-    return _IMPORTS[key]
-
-
-def source_fingerprint(root: Path, modules: Iterable[str] | None = None) -> dict[str, Any]:
-    """SHA-256 over Python sources of the package folder ``root``, sorted by path.
-
-    Each file contributes its path relative to ``root`` and its bytes, so an edit, a new or
-    removed file or a rename all change the digest; other files (data, caches) do not.
-
-    Args:
-        root: the package folder.
-        modules: hash only these modules and what they import (:func:`import_closure`);
-            ``None`` hashes every ``*.py`` file under ``root``.
-
-    Returns:
-        ``{"sha256": hex digest, "files": number of files hashed}``.
-    """
-    root = Path(root)
-    if modules is None:
-        files = sorted(
-            (p for p in root.rglob("*.py") if "__pycache__" not in p.parts and p.is_file()),
-            key=lambda p: p.relative_to(root).as_posix(),
-        )
-    else:
-        files = import_closure(root, modules)
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return {"sha256": digest.hexdigest(), "files": len(files)}
-
-
-def code_fingerprint() -> dict[str, Any]:
-    """Fingerprint of the model code: :func:`source_fingerprint` of :data:`MODEL_MODULES` and
-    the ``sim`` modules they import, with ``scope`` naming what it covers.
-
-    Recorded in every manifest (computed once per run, a few milliseconds); ``--resume``
-    refuses a run whose recorded fingerprint differs (:func:`sim.checkpoint.difference`).
-    """
-    found = source_fingerprint(Path(__file__).resolve().parent, MODEL_MODULES)
-    scope = f"{', '.join(MODEL_MODULES)} and the sim modules they import"
-    return {**found, "scope": scope}
-
-
-def versions() -> dict[str, str | None]:
-    """Versions of Python, this package and its main dependencies."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in ("ccsim", *DEPENDENCIES):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def check_writable(out: Path) -> None:
