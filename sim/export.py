@@ -17,8 +17,10 @@ import pandas as pd
 EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet (header included)
 
 
-def _tables(root: Path) -> dict[Path, list[Path]]:
-    """Parquet sources grouped by the CSV they become (relative to ``root``)."""
+def csv_sources(root: Path) -> dict[Path, list[Path]]:
+    """Parquet sources of a results folder ``root``, grouped by the CSV each group becomes
+    (CSV path relative to ``root`` -> its Parquet files, sorted); ``csv/`` and hidden paths
+    are skipped."""
     groups: dict[Path, list[Path]] = {}
     for path in sorted(root.rglob("*.parquet")):
         rel = path.relative_to(root)
@@ -48,7 +50,7 @@ def export_csv(root: Path, into_subdir: bool = True) -> list[tuple[Path, int]]:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder")
-    groups = _tables(root)
+    groups = csv_sources(root)
     if not groups:
         raise FileNotFoundError(f"{root}: no Parquet files to export")
     written = []

@@ -76,7 +76,7 @@ def _export(
 
     The old record goes first, so an export cut short leaves no record claiming to describe it.
     """
-    from sim.export import _tables, export_csv
+    from sim.export import csv_sources, export_csv
     from sim.results import write_json
 
     old = _previous_csvs(dest, into_subdir)
@@ -88,7 +88,7 @@ def _export(
             if path.resolve() not in new:
                 path.unlink(missing_ok=True)
                 _remove_empty_parents(path.parent, dest)
-        groups = _tables(root)
+        groups = csv_sources(root)
         files = [
             {
                 "csv": path.relative_to(dest).as_posix(),
