@@ -27,7 +27,7 @@ from sim.calibration import (
     recheck,
 )
 from sim.calibration.data import from_arrays, packaged_path
-from sim.calibration.fit import CHI2_95_HALF, _Design, fit
+from sim.calibration.fit import CHI2_95_HALF, _Design, compare_models, fit
 from sim.calibration.intervals import profile_intervals, profile_nll, standard_errors
 from sim.calibration.process import (
     exposure,
@@ -620,3 +620,82 @@ def test_cli_refuses_another_calibration_in_out_and_replaces_its_own_files(
     (out / "calibration.json").write_text("{")
     assert main(second) == 2
     assert "its calibration.json is not a readable ccsim calibration" in capsys.readouterr().err
+
+
+# --- second user trial ------------------------------------------------------------------------
+
+
+def test_comparison_does_not_rank_a_variant_the_data_cannot_identify() -> None:
+    """Group 2 all adopt in period 1: its own push p[2] runs to infinity, so the per-group
+    variants get no AIC and say why; the shared-p variants are still ranked."""
+    group = np.repeat([0, 1, 2], 8)
+    period = np.r_[[1, 2, 2, 3, 4, 5, 9, 9], [2, 3, 3, 4, 6, 9, 9, 9], [1] * 8]
+    data = from_arrays(group, period, 8)
+    table = compare_models(data, ModelSpec("linear"))
+    ranked = table[table.note == ""]
+    assert set(ranked.per_group_p) == {False} and len(ranked) == 2
+    assert ranked.aic.notna().all() and list(ranked.index) == [0, 1]
+    unranked = table[table.note != ""]
+    assert set(unranked.per_group_p) == {True} and unranked.aic.isna().all()
+    assert unranked.note.str.contains("group '2'").all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--max-onset", "2"], "--max-onset needs --fit-onset"),
+        (["--fit-onset", "--max-onset", "0"], "--fit-onset --max-onset 0 fits no onset"),
+        (["--out", ""], "--out: empty folder name"),
+    ],
+)
+def test_cli_onset_and_out_options_are_checked(tmp_path, capsys, extra, message) -> None:
+    args = ["calibrate", "medinnov", *(["--out", str(tmp_path)] if "--out" not in extra else [])]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_network_filter_without_edges_file_is_refused(tmp_path, capsys) -> None:
+    nodes = tmp_path / "n.csv"
+    pd.DataFrame({"pid": ["a", "b", "c"], "t": [1, 2, 9]}).to_csv(nodes, index=False)
+    code = main(
+        ["calibrate", str(nodes), "--id", "pid", "--time", "t", "--censored-at", "9",
+         "--network", "network=advice", "--out", str(tmp_path / "o")]
+    )  # fmt: skip
+    assert code == 2
+    assert "need an EDGES.csv file" in capsys.readouterr().err
+
+
+def test_ids_are_text_as_written(tmp_path) -> None:
+    """'001' and '1' are two people; an edges file naming '001' reaches the first only; a
+    whole number written as a float ('3.0') still matches '3'."""
+    nodes, edges = tmp_path / "n.csv", tmp_path / "e.csv"
+    nodes.write_text("pid,t\n001,1\n1,2\n3,9\n")
+    edges.write_text("from_id,to_id\n1,001\n3.0,1\n")
+    data = load_adoption_data(nodes, edges, "pid", "t", 9)
+    assert list(data.ids) == ["001", "1", "3"]
+    assert data.network.nnz == 2
+    assert data.network[1, 0] == 1 and data.network[2, 1] == 1
+
+
+def test_saved_calibration_is_strict_json(saved) -> None:
+    """No NaN or Infinity tokens (not JSON): missing values are null."""
+    text = packaged_path(MEDINNOV_FIT, "calibration").read_text()
+
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    json.loads(text, parse_constant=refuse)
+    assert any(e["se"] is None for e in saved["estimates"])  # onsets have no SE
+
+
+def test_onset_at_the_search_bound_is_flagged(medinnov) -> None:
+    """With --max-onset 1 Galesburg's onset (2 when allowed) is cut to 1: flagged; a search
+    never goes past the observed periods (T - 1)."""
+    res = fit(medinnov, ModelSpec("linear", fit_onset=True, max_onset=1))
+    assert "Galesburg" in res.onsets_at_bound()
+    free = fit(medinnov, ModelSpec("linear", fit_onset=True, max_onset=3))
+    assert free.onsets_at_bound() == [] and free.onset_top == 3
+    tiny = from_arrays([0, 0, 0, 1, 1, 1], [2, 3, 5, 3, 4, 5], 4)  # T = 4 periods
+    capped = fit(tiny, ModelSpec("linear", fit_onset=True, max_onset=40))
+    assert capped.onset_top == 3 and capped.onset.max() <= 3

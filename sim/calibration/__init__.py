@@ -34,7 +34,7 @@ from sim.calibration.data import (
     packaged_path,
     parse_filters,
 )
-from sim.calibration.fit import Fit, compare_models, fit
+from sim.calibration.fit import Fit, at_bound, compare_models, fit
 from sim.calibration.intervals import (
     bootstrap_intervals,
     peer_test,
@@ -230,14 +230,13 @@ def check_estimates(result: Fit, n_groups: int) -> None:
     Raises:
         CalibrationDataError: One line naming the parameter and the bound.
     """
-    bounds = result.spec.bounds(n_groups)
-    for name, value, (_, hi) in zip(result.names, result.estimate, bounds, strict=True):
-        if (name in ("p", "q") or name.startswith("p[")) and value >= 0.99 * hi:
-            raise CalibrationDataError(
-                f"the data cannot identify {name}: its estimate runs to the search bound {hi:g} "
-                "(the data push it towards infinity), so it is not an estimate; see 'Data rules' "
-                "in docs/calibration.md"
-            )
+    stuck = at_bound(result, n_groups)
+    if stuck:
+        raise CalibrationDataError(
+            f"the data cannot identify {stuck.split(' ')[0]}: its estimate {stuck.split(' ', 1)[1]}"
+            " (the data push it towards infinity), so it is not an estimate; see 'Data rules' in"
+            " docs/calibration.md"
+        )
 
 
 def _intervals(

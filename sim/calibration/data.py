@@ -201,7 +201,7 @@ def load_adoption_data(
             non-numeric or non-whole times, times after ``censored_at``, a filter keeping no
             ties, an EDGES file none of whose ties joins two people of NODES.
     """
-    df = _read_csv(nodes, "nodes")
+    df = _read_csv(nodes, "nodes", [id_col, *([group_col] if group_col else [])])
     cols = [id_col, time_col] + ([group_col] if group_col else [])
     _require_columns(df, cols, nodes)
     ids = _id_text(df[id_col])
@@ -231,9 +231,10 @@ def _groups(
     return codes.astype(np.int64), tuple(str(x) for x in names)
 
 
-def _read_csv(path: Path | str, what: str) -> pd.DataFrame:
+def _read_csv(path: Path | str, what: str, text_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV; ``text_cols`` (ids, groups) are read as text, so ``001`` stays ``001``."""
     try:
-        df = pd.read_csv(path, low_memory=False)
+        df = pd.read_csv(path, low_memory=False, dtype={c: str for c in text_cols})
     except FileNotFoundError:
         raise CalibrationDataError(f"{what} file {path}: not found") from None
     except IsADirectoryError:
@@ -256,13 +257,17 @@ def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) ->
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    """Ids as text; whole-number floats (``1001.0``) become ``"1001"`` so files agree."""
+    """Ids as text, as written (``001`` and ``1`` are different ids); a whole number written
+    as a float (``1001.0``, as some tools export integer columns with gaps) becomes ``"1001"``
+    so files agree."""
     if pd.api.types.is_float_dtype(values):
         whole = values.notna() & np.isfinite(values) & (values == np.floor(values))
         text = values.astype(str)
         text[whole] = values[whole].astype(np.int64).astype(str)
         return text.where(values.notna(), None)
-    return values.astype(str).str.strip().where(values.notna(), None)
+    text = values.astype(str).str.strip()
+    text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return text.where(values.notna(), None)
 
 
 def _check_ids(ids: pd.Series, path: Path | str, col: str) -> None:
@@ -328,7 +333,7 @@ def _read_network(
     edge_to: str,
     filters: Sequence[tuple[str, Sequence[str]]],
 ) -> tuple[sp.csr_matrix, dict[str, int]]:
-    df = _read_csv(path, "edges")
+    df = _read_csv(path, "edges", [edge_from, edge_to])
     _require_columns(df, [edge_from, edge_to, *(c for c, _ in filters)], path)
     report = {"edges_read": len(df)}
     for col, values in filters:

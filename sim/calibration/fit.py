@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from scipy.stats import chi2, norm
 
-from sim.calibration.data import AdoptionData
+from sim.calibration.data import AdoptionData, CalibrationDataError, check_identifiable
 from sim.calibration.process import ModelSpec, Params, exposure_paths
 from sim.mechanisms.adoption import peer_response
 
@@ -124,11 +124,25 @@ class Fit:
     onset_lower: np.ndarray | None = None
     onset_upper: np.ndarray | None = None
     group_names: tuple[str, ...] = ()
+    n_periods: int = 0
 
     @property
     def k(self) -> int:
         """Number of fitted parameters (continuous, plus one per group for fitted onsets)."""
-        return len(self.names) + (len(self.group_names) if self.spec.fit_onset else 0)
+        fitted = self.spec.fit_onset and self.onset_top > 0
+        return len(self.names) + (len(self.group_names) if fitted else 0)
+
+    @property
+    def onset_top(self) -> int:
+        """Largest onset the search could give: ``spec.max_onset``, at most ``T - 1``."""
+        return min(self.spec.max_onset, max(self.n_periods - 1, 0))
+
+    def onsets_at_bound(self) -> list[str]:
+        """Groups whose fitted onset is the largest searched (``onset_top``) while the data
+        would allow more: the estimate may be the bound, not the data's answer."""
+        if not self.spec.fit_onset or self.onset is None or self.onset_top >= self.n_periods - 1:
+            return []
+        return [g for g, d in zip(self.group_names, self.onset, strict=True) if d >= self.onset_top]
 
     @property
     def aic(self) -> float:
@@ -223,7 +237,7 @@ def fit(
     k = len(x)
     nan = np.full(k, np.nan)
     out = Fit(spec, spec.names(data.group_names), x, f, nan, nan.copy(), "", data.n)
-    out.group_names = data.group_names
+    out.group_names, out.n_periods = data.group_names, data.n_periods
     if onset is not None or spec.fit_onset:
         out.onset = design.onset.copy()
     if spec.fit_onset:
@@ -245,7 +259,7 @@ def _fit_continuous(design: _Design, starts: list[np.ndarray]) -> tuple[np.ndarr
 
 def _search_onset(design: _Design, out: Fit, sets: bool = True) -> None:
     """Coordinate search over per-group onsets, then their 1.92-drop sets (``out`` in place)."""
-    top = design.spec.max_onset
+    top = out.onset_top
     onset = design.onset.copy()
 
     def refit(trial: np.ndarray) -> tuple[np.ndarray, float]:
@@ -279,26 +293,53 @@ def _search_onset(design: _Design, out: Fit, sets: bool = True) -> None:
 def compare_models(data: AdoptionData, spec: ModelSpec) -> pd.DataFrame:
     """Fit the four variants shared/per-group ``p`` x with/without never-adopters.
 
+    A variant the data cannot identify (:func:`sim.calibration.data.check_identifiable` with
+    its ``per_group_p``, or an estimate at the optimiser's bound, :func:`at_bound`) is not
+    ranked: its row has NaN ``nll``/``aic`` and says why in ``note``.
+
     Returns:
         One row per variant: ``per_group_p``, ``never_adopters``, ``k``, ``nll``, ``aic``,
-        ``q``, ``pi`` and ``p`` (mean over groups), sorted by AIC.
+        ``q``, ``pi``, ``p_mean`` (mean over groups) and ``note``, sorted by AIC (unranked last).
     """
     rows = []
     for per_group in (False, True):
         for cure in (False, True):
             variant = replace(spec, per_group_p=per_group, never_adopters=cure)
+            row: dict[str, object] = {"per_group_p": per_group, "never_adopters": cure}
+            try:
+                check_identifiable(data, per_group)
+            except CalibrationDataError as exc:
+                rows.append({**row, **_NOT_FITTED, "note": f"not identifiable: {exc}"})
+                continue
             res = fit(data, variant)
             prm = res.params(data.n_groups)
+            stuck = at_bound(res, data.n_groups)
+            if stuck:
+                rows.append({**row, **_NOT_FITTED, "note": f"not identifiable: {stuck}"})
+                continue
             rows.append(
                 {
-                    "per_group_p": per_group,
-                    "never_adopters": cure,
+                    **row,
                     "k": res.k,
                     "nll": res.nll,
                     "aic": res.aic,
                     "p_mean": float(prm.p.mean()),
                     "q": prm.q,
                     "pi": prm.pi,
+                    "note": "",
                 }
             )
     return pd.DataFrame(rows).sort_values("aic", kind="stable").reset_index(drop=True)
+
+
+_NOT_FITTED = {"k": 0, "nll": np.nan, "aic": np.nan, "p_mean": np.nan, "q": np.nan, "pi": np.nan}
+
+
+def at_bound(result: Fit, n_groups: int) -> str:
+    """Which push ``p`` or peer influence ``q`` sits at the optimiser's upper bound (the data
+    push it towards infinity, so the value is the bound, not an estimate); ``""`` if none."""
+    bounds = result.spec.bounds(n_groups)
+    for name, value, (_, hi) in zip(result.names, result.estimate, bounds, strict=True):
+        if (name in ("p", "q") or name.startswith("p[")) and value >= 0.99 * hi:
+            return f"{name} runs to the search bound {hi:g}"
+    return ""

@@ -32,6 +32,10 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
             label = f"{'per-group' if c.per_group_p else 'shared'} p" + (
                 " + never-adopters" if c.never_adopters else ""
             )
+            note = getattr(c, "note", "")
+            if isinstance(note, str) and note:  # not ranked: the data cannot identify it
+                lines.append(f"  {label:<30} {note}")
+                continue
             lines.append(
                 f"  {label:<30} k={c.k}  -logL={c.nll:.3f}  AIC={c.aic:.2f}  q={c.q:.4f}  "
                 f"pi={c.pi:.3f}"
@@ -81,20 +85,33 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
     lines = [
         f"model: {spec.contagion} contagion, {'per-group' if spec.per_group_p else 'shared'} p"
         + (", never-adopter share" if spec.never_adopters else "")
-        + (f", onset per group (0-{spec.max_onset} periods)" if spec.fit_onset else "")
+        + (f", onset per group (0-{fit.onset_top} periods)" if spec.fit_onset else "")
         + f"; -log L = {fit.nll:.3f}, AIC = {fit.aic:.2f}",
         f"{'parameter':<22} {'estimate':>10} {'(se)':>9}  95% interval "
         f"({fit.interval_method or 'none'})",
     ]
     for row in fit.table().itertuples():
+        if row.parameter.startswith("onset["):  # whole periods
+            lines.append(
+                f"{row.parameter:<22} {int(row.estimate):>10d} {'(-)':>9}  "
+                f"{int(row.lower)} - {int(row.upper)}"
+            )
+            continue
         lines.append(
             f"{row.parameter:<22} {row.estimate:>10.4f} {'(' + _num(row.se) + ')':>9}  "
             f"{_num(row.lower)} - {_num(row.upper)}"
         )
-    if spec.fit_onset and fit.interval_method == "profile":
-        lines.append("(onsets: values within 1.92 of the best -log L; p, q given the onsets)")
-    elif spec.fit_onset:
-        lines.append("(onsets: values within 1.92 of the best -log L; refits re-fit onsets)")
+    if spec.fit_onset:
+        given = {
+            "profile": "p, q given the onsets",
+            "bootstrap": "the bootstrap refits re-fit the onsets",
+        }.get(fit.interval_method, "no intervals for p, q")
+        lines.append(f"(onsets: values within 1.92 of the best -log L; {given})")
+    for group in fit.onsets_at_bound():
+        lines.append(
+            f"note: onset[{group}] is the largest searched ({fit.onset_top}): the data may "
+            "want a later one; raise --max-onset"
+        )
     pt = res.peer
     verdict = "distinguishable" if pt["p_value"] < 0.05 else "not distinguishable"
     lines.append(

@@ -9,6 +9,7 @@ Files are written atomically (:func:`sim.results.atomic_write_bytes`,
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,9 +160,21 @@ def save_result(
         write_parquet(frame, out_dir / f"{name}.parquet")
         paths.append(out_dir / f"{name}.parquet")
     doc = result_json(res, source, data.group_names)
-    text = json.dumps(doc, indent=1, allow_nan=True, default=_plain) + "\n"
+    # strict JSON (readable by any parser): NaN and infinities become null
+    text = json.dumps(_finite(json.loads(json.dumps(doc, default=_plain))), indent=1) + "\n"
     atomic_write_bytes(out_dir / "calibration.json", text.encode("utf-8"))
     return [out_dir / "calibration.json", *paths]
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by ``None`` (JSON ``null``)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _plain(obj: Any) -> Any:

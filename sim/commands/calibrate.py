@@ -96,9 +96,10 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument(
         "--max-onset",
         type=non_negative_int,
-        default=3,
+        default=None,
         metavar="N",
-        help="largest onset tried, in periods (default: 3)",
+        help="with --fit-onset: largest onset tried, in periods (default: 3; at most the "
+        "observed periods - 1)",
     )
     for name in ("mean", "sd", "width"):
         cal.add_argument(
@@ -129,7 +130,7 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     )
     cal.add_argument("--no-compare", action="store_true", help="skip the 4-variant comparison")
     cal.add_argument("--no-figures", action="store_true", help="skip figures")
-    cal.add_argument("--out", type=Path, metavar="DIR", help="default: results/calibrate-<stem>/")
+    cal.add_argument("--out", type=str, metavar="DIR", help="default: results/calibrate-<stem>/")
     cal.add_argument(
         "--overwrite",
         action="store_true",
@@ -158,6 +159,8 @@ def _source(args: argparse.Namespace) -> dict[str, Any]:
         "edge_filters": parse_filters(args.filters),
         "packaged": bool(preset),
     }
+    if src["edges"] is None and args.filters:
+        raise UsageError("--network / --edge-filter need an EDGES.csv file (none given)")
     missing = [
         f
         for f, k in (("--id", "id_col"), ("--time", "time_col"), ("--censored-at", "censored_at"))
@@ -205,6 +208,10 @@ def _spec(args: argparse.Namespace):
     extra = {k: v for k, v in extra.items() if v is not None}
     if "threshold_width" in extra and extra["threshold_width"] < 0.01:
         raise UsageError("--threshold-width must be >= 0.01")
+    if args.max_onset is not None and not args.fit_onset:
+        raise UsageError("--max-onset needs --fit-onset")
+    if args.fit_onset and args.max_onset == 0:
+        raise UsageError("--fit-onset --max-onset 0 fits no onset: drop --fit-onset, or allow >= 1")
     try:
         return ModelSpec(
             args.contagion,
@@ -212,7 +219,7 @@ def _spec(args: argparse.Namespace):
             args.never_adopters,
             args.fit_threshold,
             fit_onset=args.fit_onset,
-            max_onset=args.max_onset,
+            max_onset=3 if args.max_onset is None else args.max_onset,
             **extra,
         )
     except ValueError:
@@ -222,7 +229,12 @@ def _spec(args: argparse.Namespace):
 def _out_dir(args: argparse.Namespace, identity: dict[str, Any]) -> Path:
     """``--out`` checked against what it holds (see :func:`_check_previous`), then created."""
     stem = "medinnov" if args.nodes == "medinnov" else Path(args.nodes).stem
-    out = args.out if args.out is not None else Path("results") / f"calibrate-{stem}"
+    if args.out is not None and not str(args.out).strip():
+        raise UsageError(
+            "--out: empty folder name; give a folder, e.g. --out results/my_fit (--out . for "
+            "this folder)"
+        )
+    out = Path(args.out) if args.out is not None else Path("results") / f"calibrate-{stem}"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     if out.is_dir() and not args.overwrite:
