@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=textwrap.dedent(
             """\
             examples:
-              ccsim calibrate medinnov --contagion linear      packaged Medical Innovation data
+              ccsim calibrate medinnov --contagion linear --fit-onset   packaged fit
               ccsim calibrate nodes.csv edges.csv --id node_id --group village --time toa \\
                   --censored-at 11 --network network=fp_talk_neighbors --edge-filter to_surveyed=1
               ccsim calibrate nodes.csv --id pid --group site --time month --censored-at NA
