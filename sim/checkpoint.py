@@ -11,7 +11,10 @@ folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
   them;
 * a fresh run refuses a folder holding a different experiment, an unfinished run of the same
   one, or a finished run of it with another number of replications, unless ``--overwrite``;
-  reusing a folder removes only ccsim's own outputs (:func:`sim.results.remove_outputs`);
+  reusing a folder removes only ccsim's own outputs (:func:`sim.results.remove_outputs`); a
+  folder without a manifest that holds a file the command would write (the user's own
+  ``summary.md``, ``figures/gap_curve.png``) is refused unless ``--overwrite``
+  (:func:`refuse_user_files`);
 * SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted` in the main thread, so the runner can mark
   the manifest incomplete before the process exits with ``128 + signal number``;
 * a replication that raises becomes a failure record (design, replication, seeds, error) instead
@@ -24,7 +27,7 @@ import json
 import signal
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -237,6 +240,55 @@ def check_folder(
                 "it, or --overwrite to start again"
             )
     return None
+
+
+_TABLE_FILES = ("runs.parquet", "sites.parquet", "site_series.parquet")
+RUN_WRITES: tuple[str, ...] = (
+    *_TABLE_FILES,
+    "summary.md",
+    "figures/gap_curve.png",
+    "figures/time_to_close.png",
+    "figures/site_trajectories.png",
+)
+"""Files ``ccsim run`` writes that a user might also keep (``figures/``, ``summary.md``):
+:func:`refuse_user_files` guards them in a folder without a ccsim manifest."""
+COMPARE_WRITES: tuple[str, ...] = (
+    *_TABLE_FILES,
+    "comparison.parquet",
+    "survival.parquet",
+    "comparison.md",
+    "figures/compare_*.png",
+)
+"""Files ``ccsim compare`` writes (see :data:`RUN_WRITES`)."""
+RERUN_WRITES: tuple[str, ...] = _TABLE_FILES
+"""Files ``ccsim rerun`` writes (see :data:`RUN_WRITES`)."""
+
+
+def refuse_user_files(out: Path, writes: Iterable[str]) -> None:
+    """Refuse a folder without a ``manifest.json`` that holds a file the command would write.
+
+    Such a file is the user's own (ccsim writes its manifest before anything else), so writing
+    over it would lose it; ``--overwrite`` skips this check. A folder with a manifest is
+    checked by the command's own rules (a ccsim result is replaced only with ``--overwrite``).
+
+    Args:
+        out: the results folder (need not exist).
+        writes: globs, relative to ``out``, of what the command writes.
+
+    Raises:
+        OutputError: naming the first such file.
+    """
+    out = Path(out)
+    if not out.is_dir() or (out / "manifest.json").exists():
+        return
+    for pattern in writes:
+        for path in sorted(out.glob(pattern)):
+            if path.is_file() or path.is_symlink():
+                raise OutputError(
+                    f"--out {out}: holds {path.relative_to(out).as_posix()} but no ccsim "
+                    "manifest.json; ccsim would replace it; use another --out, or --overwrite "
+                    "to replace it"
+                )
 
 
 def clear_folder(out: Path) -> list[Path]:

@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
+    from sim.checkpoint import COMPARE_WRITES, refuse_user_files
     from sim.compare import few_pairs_caution, run_comparison
     from sim.compare.report import format_terminal, write_comparison
     from sim.experiment import Design, check_out_dir
@@ -158,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
     st = _settings(args, out)
     if st["reps"] < 2:
         raise UsageError("--reps must be >= 2 for a paired CI")
+    if not args.overwrite and not args.resume:
+        skip = "figures/" if args.no_figures else "\0"
+        refuse_user_files(out, [w for w in COMPARE_WRITES if not w.startswith(skip)])
     check_out_dir(  # refuse an unusable --out before anything runs
         designs,
         st["reps"],

@@ -213,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
         OutputError: the manifest is missing or not a ccsim manifest; ``--out`` is unusable.
         UsageError: ``--replication`` outside the recorded run; a ``--design`` not in it.
     """
+    from sim.checkpoint import RERUN_WRITES, refuse_user_files
     from sim.experiment import run_experiment
 
     folder = args.manifest if args.manifest.is_dir() else args.manifest.parent
@@ -245,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
         reps, first = 1, args.replication
     suffix = "-rerun" if args.replication is None else f"-rerun-r{args.replication}"
     out = args.out if args.out is not None else folder.parent / f"{folder.resolve().name}{suffix}"
+    if not args.overwrite and not args.resume:
+        refuse_user_files(out, RERUN_WRITES)
     for note in _notes(manifest):
         print(f"note: {note}; numbers may differ", file=sys.stderr)
     result = run_experiment(

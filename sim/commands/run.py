@@ -251,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
+    from sim.checkpoint import RUN_WRITES, refuse_user_files
     from sim.experiment import Design, check_out_dir, run_experiment
 
     refs: list[str | None] = list(args.scenarios) or [None]
@@ -263,6 +264,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
     st = _settings(args, designs)
     out = st["out"]
+    if not args.overwrite and not args.resume:
+        skip = "figures/" if st["no_figures"] else "\0"
+        refuse_user_files(out, [w for w in RUN_WRITES if not w.startswith(skip)])
     check_out_dir(  # an unusable --out costs nothing: checked before any back end starts
         st["designs"],
         st["reps"],

@@ -71,6 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """``ccsim sensitivity``: run (or reuse) the method's sample, analyse, report."""
     from sim.sweep import load_sweep
+    from sim.sweep.folder import SENSITIVITY_WRITES
     from sim.sweep.report import (
         analyse_sensitivity,
         sensitivity_spec,
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         check_outcome(outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
-    prepare_out(out, args.overwrite)
+    skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
+    prepare_out(out, args.overwrite, [w for w in SENSITIVITY_WRITES if not w.startswith(skip)])
     started = time.perf_counter()
     record = command_record(args, "sensitivity", method=args.method, samples=spec.samples)
 

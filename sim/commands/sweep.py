@@ -6,7 +6,7 @@ import argparse
 import signal
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -91,17 +91,27 @@ def outcomes_of(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys(args.outcome or ["gap_auc"]))
 
 
-def prepare_out(out: Path, overwrite: bool) -> None:
+def prepare_out(out: Path, overwrite: bool, writes: Sequence[str] = ()) -> None:
     """Refuse a file; with ``overwrite``, delete a previous sweep's own files (not the user's).
+
+    Args:
+        out: the results folder.
+        overwrite: ``--overwrite`` was given.
+        writes: globs of the files the command writes; without ``overwrite``, a folder with no
+            manifest.json holding one of them is refused (they are the user's own).
 
     Raises:
         UsageError: ``out`` is a file, or holds a ``ccsim run`` result or another manifest.
+        OutputError: ``out`` has no manifest but holds a file the command would write.
     """
+    from sim.checkpoint import refuse_user_files
     from sim.sweep import SweepError
     from sim.sweep.folder import clear_outputs
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    if not overwrite:
+        refuse_user_files(out, writes)
     if overwrite:
         try:
             clear_outputs(out)
@@ -193,6 +203,7 @@ def run_and_report(
 def run(args: argparse.Namespace) -> int:
     """``ccsim sweep``: run (or resume) the sweep, then write figures and sweep.md."""
     from sim.sweep import load_sweep
+    from sim.sweep.folder import SWEEP_WRITES
     from sim.sweep.report import summarise_sweep
 
     spec = load_sweep(args.file)
@@ -200,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         check_outcome(outcome, spec.outcomes, spec.source)
     out = args.out or Path("results") / f"sweep_{spec.name}"
-    prepare_out(out, args.overwrite)
+    skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
+    prepare_out(out, args.overwrite, [w for w in SWEEP_WRITES if not w.startswith(skip)])
     started = time.perf_counter()
 
     def report() -> str:

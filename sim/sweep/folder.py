@@ -49,6 +49,21 @@ SWEEP_OUTPUTS: tuple[str, ...] = (
 """What a sweep or a sensitivity analysis writes, as globs relative to its folder: all that
 ``--overwrite`` deletes (with :func:`sim.results.remove_outputs`, which also takes their
 temporary files and the sub-folders this empties)."""
+SWEEP_WRITES: tuple[str, ...] = (
+    "design.parquet",
+    "sweep.md",
+    "figures/heatmap_*.png",
+    "figures/partial_dependence_*.png",
+)
+"""Files ``ccsim sweep`` writes that a user might also keep: a folder without a manifest
+holding one is refused unless ``--overwrite`` (:func:`sim.checkpoint.refuse_user_files`)."""
+SENSITIVITY_WRITES: tuple[str, ...] = (
+    "design.parquet",
+    "sensitivity.md",
+    "sensitivity_*.parquet",
+    "figures/sensitivity_*.png",
+)
+"""Files ``ccsim sensitivity`` writes (see :data:`SWEEP_WRITES`)."""
 _PART = re.compile(r"part-\d{7}(-r\d{8})?\.parquet")  # a sweep's part (a run's: part-d000-r...)
 
 

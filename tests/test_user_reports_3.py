@@ -1,0 +1,143 @@
+"""Regressions for the third user trial (user files in folders without a manifest, rerun into
+its own folder, CSV exports, interrupted reports, compare --baseline --resume).
+
+One section per reported defect; each test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["sites.n_sites=4", "sites.mean_size=8", "time.programme_months=6"]
+TINY += ["time.followup_months=3", "programme.recruitment.window_months=2"]
+SETS = [word for item in TINY for word in ("--set", item)]
+FAST = ["--jobs", "1", "--no-figures", "--quiet"]
+TINY_TOML = """extends = 'baseline'
+[sites]
+n_sites = 4
+mean_size = 8
+[time]
+programme_months = 6
+followup_months = 3
+[programme.recruitment]
+window_months = 2
+"""
+SWEEP = (
+    'name = "small"\nbase = "baseline"\nset = ' + json.dumps(TINY) + "\nseed = 3\n"
+    'outcomes = ["gap_auc"]\nreplications = 1\n'
+    '[parameters."programme.tactics.soft"]\nlevels = [0.2, 0.8]\n'
+)
+
+
+def ccsim(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """``ccsim ARGS`` in this process: exit code, stdout, stderr (argparse exits included)."""
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(code: int, err: str, *needles: str) -> str:
+    """Exit 2 and exactly one line on stderr (no traceback) holding every needle."""
+    assert code == 2, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def scenario_files(tmp_path: Path) -> tuple[Path, Path]:
+    """Two small designs as TOML files: ``small`` and ``small_hard``."""
+    a, b = tmp_path / "small.toml", tmp_path / "small_hard.toml"
+    a.write_text(TINY_TOML)
+    b.write_text(TINY_TOML + "[programme.tactics]\nhard = 0.9\n")
+    return a, b
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ 1: user files, no manifest
+
+
+def test_run_refuses_a_folder_without_manifest_holding_the_users_report(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "D"
+    (out / "figures").mkdir(parents=True)
+    (out / "summary.md").write_text("my summary")
+    (out / "figures" / "gap_curve.png").write_bytes(b"png")
+    run = ["run", "baseline", *SETS, "--reps", "2", "--out", out, "--jobs", "1", "--quiet"]
+    code, _, err = ccsim(capsys, *run)
+    one_error_line(code, err, "ccsim run", "summary.md", "--overwrite")
+    assert (out / "summary.md").read_text() == "my summary"
+    assert (out / "figures" / "gap_curve.png").read_bytes() == b"png"
+    assert not (out / "manifest.json").exists()
+    # only the figure: still refused; with --no-figures nothing of the user's is at stake
+    (out / "summary.md").unlink()
+    code, _, err = ccsim(capsys, *run)
+    one_error_line(code, err, "figures/gap_curve.png")
+    code, _, err = ccsim(capsys, *run, "--no-figures")
+    assert code == 0, err
+    assert (out / "figures" / "gap_curve.png").read_bytes() == b"png"
+    # --overwrite allows it
+    (out / "summary.md").write_text("my summary")
+    other = tmp_path / "E"
+    (other / "figures").mkdir(parents=True)
+    (other / "summary.md").write_text("my summary")
+    code, _, err = ccsim(capsys, *[a if a != out else other for a in run], "--overwrite")
+    assert code == 0, err
+    assert (other / "summary.md").read_text() != "my summary"
+    assert manifest(other)["complete"] is True
+
+
+def test_run_refuses_the_current_folder_holding_a_summary(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "summary.md").write_text("mine")
+    code, _, err = ccsim(capsys, "run", *SETS, "--reps", "2", "--out", ".", *FAST)
+    one_error_line(code, err, "summary.md")
+    assert (tmp_path / "summary.md").read_text() == "mine"
+
+
+def test_compare_refuses_the_users_comparison_and_figures(tmp_path: Path, capsys) -> None:
+    a, b = scenario_files(tmp_path)
+    out = tmp_path / "C"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "compare_t50.png").write_bytes(b"mine")
+    cmd = ["compare", a, b, "--reps", "2", "--out", out, "--jobs", "1", "--quiet"]
+    code, _, err = ccsim(capsys, *cmd)
+    one_error_line(code, err, "ccsim compare", "figures/compare_t50.png")
+    (out / "comparison.md").write_text("my notes")
+    code, _, err = ccsim(capsys, *cmd, "--no-figures")
+    one_error_line(code, err, "comparison.md")
+    assert (out / "comparison.md").read_text() == "my notes"
+    assert (out / "figures" / "compare_t50.png").read_bytes() == b"mine"
+    code, _, err = ccsim(capsys, *cmd, "--no-figures", "--overwrite")
+    assert code == 0, err
+    assert (out / "comparison.md").read_text() != "my notes"
+
+
+@pytest.mark.parametrize("mine", ["sweep.md", "design.parquet", "figures/heatmap_gap_auc.png"])
+def test_sweep_refuses_the_users_files(tmp_path: Path, capsys, mine: str) -> None:
+    spec = tmp_path / "small.toml"
+    spec.write_text(SWEEP)
+    out = tmp_path / "S"
+    (out / mine).parent.mkdir(parents=True, exist_ok=True)
+    (out / mine).write_bytes(b"mine")
+    code, _, err = ccsim(capsys, "sweep", spec, "--out", out, "--jobs", "1", "--quiet")
+    one_error_line(code, err, "ccsim sweep", mine)
+    assert (out / mine).read_bytes() == b"mine"
+    assert not (out / "manifest.json").exists()
