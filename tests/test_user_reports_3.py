@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.cli import main
@@ -141,3 +142,45 @@ def test_sweep_refuses_the_users_files(tmp_path: Path, capsys, mine: str) -> Non
     one_error_line(code, err, "ccsim sweep", mine)
     assert (out / mine).read_bytes() == b"mine"
     assert not (out / "manifest.json").exists()
+
+
+# ------------------------------------------------------------------ 2: rerun --out its own folder
+
+
+def test_rerun_into_its_own_folder_is_refused_and_changes_nothing(tmp_path: Path, capsys) -> None:
+    a, b = scenario_files(tmp_path)
+    out = tmp_path / "D"
+    code, _, err = ccsim(capsys, "compare", a, b, "--reps", "2", "--out", out, *FAST)
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert (out / "comparison.md") in before
+    for target in (out, tmp_path / "." / "D", f"{out}/"):
+        code, _, err = ccsim(capsys, "rerun", out, "--out", target, "--jobs", "1", "--quiet")
+        one_error_line(code, err, "ccsim rerun", "is the folder being re-run", "another --out")
+        code, _, err = ccsim(
+            capsys, "rerun", out / "manifest.json", "--out", target, "--overwrite", "--quiet"
+        )
+        one_error_line(code, err, "is the folder being re-run")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_rerun_compares_with_the_runs_as_they_were_before_it_ran(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import sim.experiment
+
+    out = tmp_path / "D"
+    code, _, err = ccsim(capsys, "run", *SETS, "--reps", "3", "--out", out, *FAST)
+    assert code == 0, err
+    real = sim.experiment.run_experiment
+
+    def and_damage_the_original(*args, **kwargs):  # as a re-run writing into D would
+        result = real(*args, **kwargs)
+        frame = pd.read_parquet(out / "runs.parquet")
+        frame.iloc[:0].to_parquet(out / "runs.parquet")
+        return result
+
+    monkeypatch.setattr(sim.experiment, "run_experiment", and_damage_the_original)
+    code, text, err = ccsim(capsys, "rerun", out, "--out", tmp_path / "R", "--jobs", "1", "--quiet")
+    assert code == 0, err
+    assert "identical: runs.parquet matches" in text and "(3 rows)" in text

@@ -246,8 +246,16 @@ def run(args: argparse.Namespace) -> int:
         reps, first = 1, args.replication
     suffix = "-rerun" if args.replication is None else f"-rerun-r{args.replication}"
     out = args.out if args.out is not None else folder.parent / f"{folder.resolve().name}{suffix}"
+    if out.resolve() == folder.resolve():
+        raise UsageError(
+            f"--out {out}: is the folder being re-run; the re-run would replace the results it "
+            f"is compared with; use another --out (default: {folder.name}{suffix} beside it)"
+        )
     if not args.overwrite and not args.resume:
         refuse_user_files(out, RERUN_WRITES)
+    original = folder / "runs.parquet"
+    # read before running: nothing the re-run writes can then change what it is compared with
+    old = pd.read_parquet(original) if original.is_file() else None
     for note in _notes(manifest):
         print(f"note: {note}; numbers may differ", file=sys.stderr)
     result = run_experiment(
@@ -266,11 +274,9 @@ def run(args: argparse.Namespace) -> int:
         extra={"rerun_of": str(source), "cli": manifest.get("cli")},
     )
     print(f"re-run: {out}/")
-    original = folder / "runs.parquet"
-    if not original.is_file():
+    if old is None:
         print(f"no {original} to compare with (the original run did not complete)")
         return 0
-    old = pd.read_parquet(original)
     old = old[old["design"].isin([d.name for d in designs])]
     old = old[old["replication"].between(first, first + reps - 1)]
     index = {d["name"]: d["design_index"] for d in manifest["designs"]}
