@@ -37,6 +37,7 @@ from sim.results import (
     folder_lock,
     read_parts,
     read_series,
+    remove_outputs,
     write_json,
     write_parquet,
 )
@@ -95,6 +96,7 @@ def _locked_run(
     if previous is None:
         ckpt.clear_folder(out)
     else:  # the run keeps its birth record: when it started, from which commit
+        remove_outputs(out, ())  # a CSV export of the unfinished run would describe old data
         plan.manifest["created"] = previous.get("created")
         plan.manifest["git"] = previous.get("git", plan.manifest.get("git"))
         now = datetime.now(UTC).isoformat(timespec="seconds")

@@ -4,10 +4,15 @@ Every ``*.parquet`` file becomes a CSV of the same name; a folder of chunk parts
 (``series/part-*.parquet``, ``runs/part-*.parquet``) becomes one CSV named after the folder
 (``series.csv``), written part by part so memory stays flat. CSVs go beside their Parquet
 files or into ``DIR/csv/`` (same relative layout). Writes are atomic.
+
+``ccsim export`` records what it wrote in ``export.json`` beside the CSVs (:data:`RECORD`);
+:func:`exported_files` reads those records, so that reusing or finishing a results folder
+removes exactly the CSVs ccsim wrote, never a user's own ``runs.csv``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +20,39 @@ from pathlib import Path
 import pandas as pd
 
 EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet (header included)
+RECORD = "export.json"
+"""The export's own record, in the folder that holds the CSVs (``DIR/csv/`` or ``DIR``)."""
+RECORD_FORMAT = "ccsim-csv-export/1"
+
+
+def recorded_csvs(dest: Path) -> list[Path] | None:
+    """The CSVs listed in ``dest/export.json``, or ``None`` when there is no such record of
+    ``ccsim export`` (missing, unreadable, another format). Only paths inside ``dest``."""
+    dest = Path(dest)
+    try:
+        record = json.loads((dest / RECORD).read_text(encoding="utf-8"))
+        if record.get("format") != RECORD_FORMAT:
+            return None
+        names = [str(f["csv"]) for f in record["files"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    base = dest.resolve()
+    paths = [dest / name for name in names if name.endswith(".csv")]
+    return [p for p in paths if p.resolve().is_relative_to(base)]  # never outside dest
+
+
+def exported_files(root: Path) -> list[Path]:
+    """What ``ccsim export`` wrote into results folder ``root`` and still exists: the CSVs
+    listed in ``root/csv/export.json`` and ``root/export.json`` (``--beside``), and those
+    records themselves. A CSV no record lists is not ccsim's and is not returned."""
+    found: list[Path] = []
+    for dest in (Path(root) / "csv", Path(root)):
+        listed = recorded_csvs(dest)
+        if listed is None:
+            continue
+        found += [p for p in listed if p.is_file()]
+        found.append(dest / RECORD)
+    return found
 
 
 def csv_sources(root: Path) -> dict[Path, list[Path]]:

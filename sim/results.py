@@ -18,8 +18,7 @@ Problems with the folder itself (not a folder, not writable, too little free spa
 another run, holding another experiment) raise :class:`OutputError`; a write that fails part-way
 through a run raises :class:`RunError`. Both carry a one-line message for the user.
 
-Reusing a folder (``--overwrite``, or a fresh run of the same experiment) removes only ccsim's own
-outputs, :data:`CCSIM_OUTPUTS` (:func:`remove_outputs`): a user's own files in it stay.
+Reusing a folder removes only ccsim's own outputs (:func:`remove_outputs`); the user's stay.
 """
 
 from __future__ import annotations
@@ -71,16 +70,13 @@ CCSIM_OUTPUTS: tuple[str, ...] = (
     "figures/heatmap_*.png",
     "figures/partial_dependence_*.png",
     "figures/sensitivity_*.png",
-    # CSV copies written by `ccsim export` (beside the tables or under csv/)
-    *(f"{t}.csv" for t in _TABLES),
-    *(f"csv/{t}.csv" for t in _TABLES),
-    "sensitivity_*.csv",
-    "csv/sensitivity_*.csv",
+    # records of `ccsim export` (the CSVs they list go too: sim.export.exported_files)
     "export.json",
     "csv/export.json",
 )
-"""What ccsim writes into a results folder, as globs relative to it (no ``**``): everything
-:func:`remove_outputs` may delete when a folder is reused. Anything else there is the user's."""
+"""What ccsim writes into a results folder, as globs relative to it (no ``**``): all that
+:func:`remove_outputs` deletes when a folder is reused, with the CSVs an ``export.json`` lists.
+Anything else there (a user's own ``runs.csv``) is the user's."""
 
 
 class OutputError(ValueError):
@@ -208,23 +204,29 @@ def remove_outputs(out: Path, patterns: Iterable[str] = CCSIM_OUTPUTS) -> list[P
 
     Removes every file matching one of ``patterns`` (globs relative to ``out``), the temporary
     files that ccsim's atomic writes of such files leave when killed (``.NAME.tmp``,
-    ``.NAME.*.tmp``), and the sub-folders this emptied. A user's files (notes, scripts, other
-    folders) stay, as do sub-folders that still hold anything. Use it whenever a folder is
-    reused (``--overwrite``, a fresh run of the same experiment), holding :func:`folder_lock`.
+    ``.NAME.*.tmp``), the previous ``ccsim export`` (it would describe data that is gone:
+    :func:`sim.export.exported_files`), and the sub-folders this emptied. A user's files stay,
+    as do sub-folders still holding any. Use it whenever a folder is reused (``--overwrite``, a
+    fresh run of the same experiment), holding :func:`folder_lock`.
 
     Args:
         out: the results folder (need not exist).
-        patterns: what to delete (default :data:`CCSIM_OUTPUTS`; a command writing other
-            files passes its own list).
+        patterns: what to delete (default :data:`CCSIM_OUTPUTS`; or a command's own list).
 
     Returns:
         The files and folders removed, sorted.
     """
+    from sim.export import exported_files
+
     out = Path(out)
     if not out.is_dir():
         return []
     removed: list[Path] = []
     folders: set[Path] = set()
+    for path in exported_files(out):  # before the records go
+        path.unlink(missing_ok=True)
+        removed.append(path)
+        folders.update(f for f in path.parents if f != out and out in f.parents)
     for pattern in patterns:
         rel = Path(pattern)
         temps = [(rel.parent / f".{rel.name}{end}").as_posix() for end in (".tmp", ".*.tmp")]

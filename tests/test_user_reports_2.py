@@ -152,6 +152,10 @@ def test_remove_outputs_leaves_everything_that_is_not_ccsims(tmp_path: Path) -> 
     for rel in [*ccsim_files, *users]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(rel)
+    # a CSV is ccsim's when the record of `ccsim export` lists it (tests/test_user_reports_3.py)
+    record = {"format": "ccsim-csv-export/1", "files": [{"csv": "series.csv"}]}
+    (tmp_path / "csv" / "export.json").write_text(json.dumps(record))
+    ccsim_files.append("csv/export.json")
     removed = remove_outputs(tmp_path)
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted(users)

@@ -184,3 +184,97 @@ def test_rerun_compares_with_the_runs_as_they_were_before_it_ran(
     code, text, err = ccsim(capsys, "rerun", out, "--out", tmp_path / "R", "--jobs", "1", "--quiet")
     assert code == 0, err
     assert "identical: runs.parquet matches" in text and "(3 rows)" in text
+
+
+# ------------------------------------------------------------------ 3: CSV exports
+
+
+def _files(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def test_overwrite_keeps_the_users_csvs_and_removes_ccsims_export(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "D"
+    code, _, err = ccsim(capsys, "run", *SETS, "--reps", "2", "--out", out, *FAST)
+    assert code == 0, err
+    (out / "runs.csv").write_text("my,own\n1,2\n")
+    (out / "sites.csv").write_text("mine\n")
+    code, _, err = ccsim(capsys, "export", out)
+    assert code == 0, err
+    assert {"csv/runs.csv", "csv/export.json"} <= _files(out)
+    code, _, err = ccsim(capsys, "run", *SETS, "--reps", "3", "--out", out, *FAST, "--overwrite")
+    assert code == 0, err
+    assert (out / "runs.csv").read_text() == "my,own\n1,2\n"
+    assert (out / "sites.csv").read_text() == "mine\n"
+    assert not (out / "csv").exists()  # the export described the replaced run
+    assert len(pd.read_parquet(out / "runs.parquet")) == 3
+
+
+def test_resume_removes_the_export_of_the_unfinished_run(tmp_path: Path, capsys) -> None:
+    from sim.checkpoint import Interrupted
+    from sim.experiment import Design, run_experiment
+    from sim.loader import load_scenario
+
+    out = tmp_path / "D"
+    seen: list[int] = []
+
+    def stop(n: int) -> None:
+        seen.append(n)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    design = Design("baseline", load_scenario(None, TINY))
+    with pytest.raises(Interrupted):
+        run_experiment([design], 60, root_seed=4, out_dir=out, progress=False, on_chunk=stop)
+    code, _, err = ccsim(capsys, "export", out)
+    assert code == 0 and "unfinished run" in err, err
+    partial = len(pd.read_csv(out / "csv" / "runs.csv"))
+    assert 0 < partial < 60
+    code, _, err = ccsim(capsys, "run", "--out", out, "--resume", *FAST)
+    assert code == 0, err
+    assert manifest(out)["complete"] is True
+    assert not (out / "csv").exists()
+    assert len(pd.read_parquet(out / "runs.parquet")) == 60
+
+
+def test_sweep_overwrite_and_finishing_a_sweep_remove_its_export(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "small.toml"
+    spec.write_text(SWEEP)
+    out = tmp_path / "S"
+    code, _, err = ccsim(capsys, "sweep", spec, "--out", out, *FAST)
+    assert code == 0, err
+    code, _, err = ccsim(capsys, "export", out, "--beside")
+    assert code == 0, err
+    assert {"runs.csv", "design.csv", "export.json"} <= _files(out)
+    (out / "notes.csv").write_text("mine\n")
+    code, _, err = ccsim(capsys, "sweep", spec, "--out", out, *FAST, "--overwrite")
+    assert code == 0, err
+    assert not {"runs.csv", "design.csv", "export.json"} & _files(out)
+    assert (out / "notes.csv").read_text() == "mine\n"
+    # an export of a sweep's saved parts goes when the sweep runs on
+    code, _, err = ccsim(capsys, "export", out)
+    assert code == 0, err
+    for part in (out / "runs").glob("part-*.parquet"):
+        part.unlink()
+        break
+    code, _, err = ccsim(capsys, "sweep", spec, "--out", out, *FAST)
+    assert code == 0, err
+    assert not (out / "csv").exists()
+
+
+def test_a_second_export_elsewhere_replaces_the_first(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "D"
+    code, _, err = ccsim(capsys, "run", *SETS, "--reps", "2", "--out", out, *FAST)
+    assert code == 0, err
+    code, _, err = ccsim(capsys, "export", out)
+    assert code == 0, err
+    assert "csv/runs.csv" in _files(out)
+    (out / "mine.csv").write_text("mine\n")
+    code, _, err = ccsim(capsys, "export", out, "--beside")
+    assert code == 0, err
+    assert not (out / "csv").exists()
+    assert {"runs.csv", "sites.csv", "series.csv", "export.json", "mine.csv"} <= _files(out)
+    code, _, err = ccsim(capsys, "export", out)  # and back: the beside set goes
+    assert code == 0, err
+    assert {"csv/runs.csv", "csv/export.json", "mine.csv"} <= _files(out)
+    assert not {"runs.csv", "sites.csv", "series.csv", "export.json"} & _files(out)

@@ -4,8 +4,9 @@ Beside the CSVs it writes ``export.json`` (in ``DIR/csv/``, or in ``DIR`` with `
 when the export was made, from which Parquet files, and whether the run was finished (status,
 replications planned and exported), so a CSV copy of an unfinished run can be told from one of
 the finished run. Exporting again replaces every CSV the previous export wrote (the ones listed
-in its ``export.json``; for an older ``csv/`` without one, its ``*.csv`` files); other files
-are left alone. Exporting an unfinished run prints one warning line on stderr.
+in its ``export.json``, whether it went into ``DIR/csv/`` or beside the tables; for
+an older ``csv/`` without one, its ``*.csv`` files); other files are left alone. Exporting an
+unfinished run prints one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.commands.common import UsageError
-
-RECORD = "export.json"
-"""The export's own record, in the folder that holds the CSVs."""
-RECORD_FORMAT = "ccsim-csv-export/1"
+from sim.export import RECORD, RECORD_FORMAT, recorded_csvs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -80,14 +78,21 @@ def _export(
     from sim.results import write_json
 
     old = _previous_csvs(dest, into_subdir)
+    other = root if into_subdir else root / "csv"  # the export in the other place it replaces
+    other_old = recorded_csvs(other)
     try:
         (dest / RECORD).unlink(missing_ok=True)
+        if other_old is not None:
+            (other / RECORD).unlink(missing_ok=True)
         written = export_csv(root, into_subdir=into_subdir)
         new = {path.resolve() for path, _ in written}
-        for path in old:
+        for path, where in [*((p, dest) for p in old), *((p, other) for p in other_old or [])]:
             if path.resolve() not in new:
                 path.unlink(missing_ok=True)
-                _remove_empty_parents(path.parent, dest)
+                _remove_empty_parents(path.parent, where)
+        if other_old is not None and other != root:
+            with contextlib.suppress(OSError):  # csv/ goes if the old export was all it held
+                other.rmdir()
         groups = csv_sources(root)
         files = [
             {
@@ -118,16 +123,10 @@ def _write_error(exc: OSError) -> str:
 def _previous_csvs(dest: Path, into_subdir: bool) -> list[Path]:
     """CSVs written by the previous export into ``dest`` (from its record; for a ``csv/``
     folder written before records existed, its ``*.csv`` files)."""
-    try:
-        record = json.loads((dest / RECORD).read_text(encoding="utf-8"))
-        names = [f["csv"] for f in record["files"]] if record.get("format") == RECORD_FORMAT else []
-    except (OSError, ValueError, KeyError, TypeError):
-        record, names = None, []
-    if record is None and into_subdir and dest.is_dir():
+    listed = recorded_csvs(dest)
+    if listed is None and into_subdir and dest.is_dir() and not (dest / RECORD).exists():
         return sorted(dest.rglob("*.csv"))
-    base = dest.resolve()
-    paths = [dest / str(n) for n in names if str(n).endswith(".csv")]
-    return [p for p in paths if p.resolve().is_relative_to(base)]  # never outside dest
+    return listed or []
 
 
 def _remove_empty_parents(folder: Path, dest: Path) -> None:

@@ -57,7 +57,7 @@ from sim.checkpoint import Interrupted, stop_signals
 from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
-from sim.results import RunError, check_writable, write_parquet
+from sim.results import RunError, check_writable, remove_outputs, write_parquet
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
 from sim.sweep.spec import (
     DESIGNS,
@@ -246,6 +246,8 @@ def run_sweep(
     todo = [u for u in units if not _unit_path(out_dir, u, reps, chunking).exists()]
     total = n_points * reps
     saved = total - sum(_unit_runs(u, n_points, reps, chunking) for u in todo)
+    if todo:  # a CSV export of the parts saved so far would no longer describe the sweep
+        remove_outputs(out_dir, ())
     bar = tqdm(
         total=total, initial=saved, unit="run", disable=not progress, desc=f"sweep {spec.name}"
     )

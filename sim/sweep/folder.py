@@ -43,12 +43,13 @@ SWEEP_OUTPUTS: tuple[str, ...] = (
     "sensitivity.md",
     "sensitivity_*.parquet",
     "figures/sensitivity_*.png",
-    # CSV copies of these tables by `ccsim export` (beside them, or under csv/)
-    *(f"{sub}{t}.csv" for sub in ("", "csv/") for t in ("design", "runs", "sensitivity_*")),
+    # records of `ccsim export` (remove_outputs also deletes the CSVs they list)
+    "export.json",
+    "csv/export.json",
 )
 """What a sweep or a sensitivity analysis writes, as globs relative to its folder: all that
 ``--overwrite`` deletes (with :func:`sim.results.remove_outputs`, which also takes their
-temporary files and the sub-folders this empties)."""
+temporary files, the CSVs a ``ccsim export`` record lists and the sub-folders this empties)."""
 SWEEP_WRITES: tuple[str, ...] = (
     "design.parquet",
     "sweep.md",
