@@ -278,3 +278,44 @@ def test_a_second_export_elsewhere_replaces_the_first(tmp_path: Path, capsys) ->
     assert code == 0, err
     assert {"csv/runs.csv", "csv/export.json", "mine.csv"} <= _files(out)
     assert not {"runs.csv", "sites.csv", "series.csv", "export.json"} & _files(out)
+
+
+# ------------------------------------------------------------------ 4: interrupted report, docs
+
+
+def test_troubleshooting_says_rerun_resumes() -> None:
+    text = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    assert "it has no `--resume`" not in text
+    assert "`run`, `compare`, `rerun`: add `--resume` to the same command" in text
+
+
+def test_run_interrupted_while_drawing_says_how_to_get_the_report(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import sim.plots
+
+    out = tmp_path / "D"
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.plots, "save_figures", ctrl_c)
+    run = ["run", *SETS, "--reps", "2", "--out", out, "--jobs", "1", "--quiet"]
+    code, _, err = ccsim(capsys, *run)
+    assert code == 130, err
+    line = err.strip()
+    assert line == (
+        f"ccsim run: interrupted while writing the report; the results are complete in {out}; "
+        f"'ccsim run --out {out} --resume' (or re-run the same command) writes the report"
+    )
+    assert manifest(out)["complete"] is True and not (out / "summary.md").exists()
+    runs = (out / "runs.parquet").read_bytes()
+    monkeypatch.undo()
+    code, _, err = ccsim(capsys, "run", "--out", out, "--resume", "--quiet")  # the advice
+    assert code == 0, err
+    assert (out / "summary.md").is_file() and (out / "figures" / "gap_curve.png").is_file()
+    assert (out / "runs.parquet").read_bytes() == runs  # read back, not run again
+    (out / "summary.md").unlink()
+    code, _, err = ccsim(capsys, *run)  # or the same command again
+    assert code == 0, err
+    assert (out / "summary.md").is_file()

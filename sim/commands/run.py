@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import shlex
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -241,6 +242,33 @@ def report_failures(failures: list[dict[str, Any]], manifest: dict[str, Any], ou
         print(f"  ... and {n - 20} more", file=sys.stderr)
 
 
+def _write_report(result: Any, out: Path, no_figures: bool) -> None:
+    """Figures and summary.md of a finished run; Ctrl-C or SIGTERM here says how to get them.
+
+    Raises:
+        Interrupted: stopped while writing; the results themselves are complete on disk, and
+            ``ccsim run --out OUT --resume`` reads them back and writes the report.
+    """
+    from sim import report_md
+    from sim.checkpoint import Interrupted, stop_signals
+
+    try:
+        with stop_signals():
+            if not no_figures:
+                from sim import plots
+
+                plots.save_figures(result, out)
+            report_md.write_summary_md(result, out)
+    except KeyboardInterrupt as exc:  # Interrupted too
+        signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+        again = shlex.join(["ccsim", "run", "--out", str(out), "--resume"])
+        raise Interrupted(
+            signum,
+            f"interrupted while writing the report; the results are complete in {out}; "
+            f"'{again}' (or re-run the same command) writes the report",
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """``ccsim run``: load, run, write results, figures and summary; print the summary.
 
@@ -294,13 +322,9 @@ def run(args: argparse.Namespace) -> int:
             extra={"cli": st["cli"], "cluster": backend.where},
             backend=backend.name,
         )
-    from sim import report_md, report_text
+    _write_report(result, out, st["no_figures"])
+    from sim import report_text
 
-    if not st["no_figures"]:
-        from sim import plots
-
-        plots.save_figures(result, out)
-    report_md.write_summary_md(result, out)
     if not args.quiet:
         print(report_text.format_terminal(result))
     print(
