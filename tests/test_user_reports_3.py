@@ -319,3 +319,28 @@ def test_run_interrupted_while_drawing_says_how_to_get_the_report(
     code, _, err = ccsim(capsys, *run)  # or the same command again
     assert code == 0, err
     assert (out / "summary.md").is_file()
+
+
+# ------------------------------------------------------------------ 5: compare --baseline --resume
+
+
+def test_compare_resume_accepts_the_same_designs_with_another_baseline(
+    tmp_path: Path, capsys
+) -> None:
+    a, b = scenario_files(tmp_path)
+    out, ref = tmp_path / "C", tmp_path / "R"
+    cmd = ["compare", a, b, "--reps", "3", "--seed", "5", *FAST]
+    code, _, err = ccsim(capsys, *cmd, "--out", out)
+    assert code == 0, err
+    runs = (out / "runs.parquet").read_bytes()
+    code, text, err = ccsim(capsys, *cmd, "--out", out, "--baseline", "small_hard", "--resume")
+    assert code == 0, err
+    assert "Paired comparison against small_hard" in text
+    assert (out / "runs.parquet").read_bytes() == runs  # the finished runs, not run again
+    assert [d["name"] for d in manifest(out)["designs"]] == ["small", "small_hard"]
+    code, _, err = ccsim(capsys, *cmd, "--out", ref, "--baseline", "small_hard")
+    assert code == 0, err
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "comparison.parquet"), pd.read_parquet(ref / "comparison.parquet")
+    )
+    assert set(pd.read_parquet(out / "comparison.parquet")["baseline"]) == {"small_hard"}

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
     from sim.checkpoint import COMPARE_WRITES, refuse_user_files
-    from sim.compare import few_pairs_caution, run_comparison
+    from sim.compare import few_pairs_caution, recorded_order, run_comparison
     from sim.compare.report import format_terminal, write_comparison
     from sim.experiment import Design, check_out_dir
 
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         skip = "figures/" if args.no_figures else "\0"
         refuse_user_files(out, [w for w in COMPARE_WRITES if not w.startswith(skip)])
     check_out_dir(  # refuse an unusable --out before anything runs
-        designs,
+        recorded_order(designs, out) if args.resume else designs,
         st["reps"],
         out,
         st["seed"],

@@ -283,6 +283,27 @@ def _order(designs: Sequence[Design], baseline: str | None) -> list[Design]:
     return [designs[names.index(base)]] + [d for d in designs if d.name != base]
 
 
+def recorded_order(designs: Sequence[Design], out_dir: Path | None) -> list[Design]:
+    """``designs`` in the order the run in ``out_dir`` recorded them, when its manifest names
+    the same designs in another order (the same experiment compared against another
+    ``--baseline``); else ``designs`` as given. Resuming keeps the recorded order, so the
+    finished chunks stay valid; the baseline is chosen by name afterwards."""
+    from sim.results import OutputError, read_manifest
+
+    if out_dir is None:
+        return list(designs)
+    try:
+        recorded = [
+            str(d.get("name")) for d in read_manifest(Path(out_dir) / "manifest.json")["designs"]
+        ]
+    except (OutputError, OSError, KeyError, TypeError, AttributeError):
+        return list(designs)
+    names = [d.name for d in designs]
+    if sorted(recorded) != sorted(names) or len(set(names)) != len(names):
+        return list(designs)
+    return sorted(designs, key=lambda d: recorded.index(d.name))
+
+
 def run_comparison(
     designs: Sequence[Design],
     reps: int,
@@ -342,7 +363,7 @@ def run_comparison(
     tau = float(min(windows.values()))
     started = time.perf_counter()
     exp = run_experiment(
-        ordered,
+        recorded_order(ordered, out_dir) if resume else ordered,
         reps=reps,
         root_seed=root_seed,
         jobs=jobs,
