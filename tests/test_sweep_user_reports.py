@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -374,3 +375,18 @@ def test_docs_describe_every_sweep_file_key_and_output() -> None:
         assert name in text, name
     for example in sorted((ROOT / "scenarios" / "sweeps").glob("*.toml")):
         assert f"scenarios/sweeps/{example.name}" in text
+
+
+def test_one_morris_trajectory_warns_once_without_numpy_noise(tmp_path: Path, capsys) -> None:
+    """r = 1: sigma is undefined (NaN); the user gets our one warning line, not numpy's
+    'Degrees of freedom <= 0' RuntimeWarning."""
+    path, out = _file(tmp_path, RANGES), tmp_path / "m"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # any numpy RuntimeWarning fails
+        code, _, err = ccsim(
+            capsys, "sensitivity", path, "--method", "morris", "--samples", "1", "--out", out,
+            *FAST,
+        )  # fmt: skip
+    assert code == 0, err
+    assert "RuntimeWarning" not in err
+    assert "r = 1 is below 10 trajectories" in err

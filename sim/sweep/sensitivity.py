@@ -8,6 +8,7 @@ counting as the horizon, so no point is dropped).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,7 +118,13 @@ def morris_indices(
     """
     from SALib.analyze import morris
 
-    with np.errstate(divide="ignore", invalid="ignore"):  # constant Y: reported, not warned
+    # constant Y, or one trajectory (sigma undefined: NaN): reported by the caller's "too few"
+    # warning, not as numpy RuntimeWarnings
+    with (
+        np.errstate(divide="ignore", invalid="ignore"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", RuntimeWarning)
         res = morris.analyze(
             problem,
             np.asarray(X, dtype=float),
