@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import traceback
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
-from sim.checkpoint import Interrupted
+from sim.checkpoint import Interrupted, stop_signals
 from sim.commands import COMMANDS
 from sim.commands.common import (
     EXIT_FAILED,
@@ -74,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     module = _modules()[args.command.replace("-", "_")]
     try:
-        return int(module.run(args))
+        with stop_signals():  # commands that save in chunks install their own, finer handlers
+            return int(module.run(args))
     except (ScenarioError, UsageError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
@@ -89,10 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
         return 0
     except Interrupted as exc:  # SIGINT or SIGTERM during a run: the manifest says incomplete
-        print(f"ccsim {args.command}: {exc}", file=sys.stderr)
+        message = str(exc)
+        if message == f"interrupted by {signal.Signals(exc.signum).name}":  # no finer handler
+            message += (
+                "; what had finished is kept, the rest was not done: run the same command "
+                "again (add --resume for run, compare and rerun)"
+            )
+        print(f"ccsim {args.command}: {message}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("ccsim: interrupted; finished chunks are kept on disk", file=sys.stderr)
+    except KeyboardInterrupt:  # outside the main thread, where no handler can be installed
+        print(f"ccsim {args.command}: interrupted; run the same command again", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -296,3 +296,22 @@ def test_interrupted_rerun_finishes_with_resume(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "identical: runs.parquet matches" in done.stdout
+
+
+def test_sigterm_during_a_command_without_chunks_is_one_line_with_advice(tmp_path: Path) -> None:
+    """calibrate saves nothing part-way: SIGTERM gives exit 143 and one line saying so and
+    how to finish, not a silent death or 'finished chunks are kept'."""
+    proc = ccsim(
+        "calibrate", "medinnov", "--intervals", "bootstrap", "--boot", "100000", "--perms", "0",
+        "--no-compare", "--no-figures", "--out", str(tmp_path / "cal"),
+    )  # fmt: skip
+    wait_for(lambda: (tmp_path / "cal").is_dir(), proc)  # past start-up, fitting
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    lines = [line for line in err.splitlines() if "bootstrap refits" not in line]
+    assert lines == [
+        "ccsim calibrate: interrupted by SIGTERM; what had finished is kept, the rest was not "
+        "done: run the same command again (add --resume for run, compare and rerun)"
+    ], err

@@ -132,7 +132,12 @@ def bootstrap_intervals(
     """
     params = result.params(data.n_groups)
     periods = simulate_periods(data, params, result.spec, n_boot, rng)
-    bar = tqdm(periods, desc="bootstrap refits", unit="fit", disable=progress is False)
+    bar = tqdm(
+        periods,
+        desc="bootstrap refits",
+        unit="fit",
+        disable=None if progress is None else not progress,
+    )
     draws = np.array(
         [
             fit(data.with_periods(per), result.spec, result.estimate, result.onset, False).estimate
