@@ -66,7 +66,19 @@ class CommunityModel(mesa.Model):
         self.horizon = scn.time.horizon
         self.programme_start = scn.time.baseline_months
         self.programme_end = scn.time.baseline_months + scn.time.programme_months
+        self._build_population(scn)  # every random draw of the build, in this order
+        self._programme_constants(scn)
+        self._site_state(scn)
+        self.core_team = CoreTeam(self, scn.programme.tactics.hard, scn.programme.tactics.soft)
+        self._month_caches()
+        if make_agents:  # after the core team: agent ids follow creation order
+            create_views(self, Site, self.n_sites)
+            create_views(self, Clinician, self.clinicians.site.size)
+        self.recorder = SeriesRecorder(self, record_sites=record_sites)
 
+    # ------------------------------------------------------------------ build
+    def _build_population(self, scn: Scenario) -> None:
+        """Sites, clinicians, within-site networks and joining months (the build's draws)."""
         self.sites = st.build_sites(scn, self.streams)
         self.clinicians = st.build_clinicians(scn, self.sites, self.streams)
         self.networks = st.build_within_site_network(scn, self.sites, self.clinicians, self.streams)
@@ -85,6 +97,11 @@ class CommunityModel(mesa.Model):
             self.clinicians.reactance = np.clip(
                 self.clinicians.reactance + in_prog * scn.belonging.mandated_reactance_extra, 0, 1
             )
+
+    def _programme_constants(self, scn: Scenario) -> None:
+        """What the programme design fixes for the whole run: budget effects, capacity, fit,
+        fidelity, data quality and the month-invariant factors of attention and push."""
+        prog = scn.programme
         self.resources = allocation.resource_effects(prog)
         self.capacity = 1.0 - (1.0 - self.sites.slack) * (1.0 - self.resources["protected_time"])
         self._margin = allocation.margin(  # share of attention peripheral sites keep (fixed)
@@ -97,18 +114,6 @@ class CommunityModel(mesa.Model):
         self.quality_of_data = data_feedback.data_quality(
             prog.data.measurement_quality, self.resources["data_support"]
         )
-        self.n_sites = self.sites.size.size
-        self.site_sizes = self.sites.size.astype(float)
-        self.prog_mask = self.sites.arm == 1
-        self.site_adherence = np.full(self.n_sites, scn.challenge.baseline_adherence)
-        self.adopted_share = np.zeros(self.n_sites)
-        self.mean_reactance = (
-            np.bincount(self.clinicians.site, self.clinicians.reactance, self.n_sites)
-            / self.site_sizes
-        )
-        self.core_team = CoreTeam(self, prog.tactics.hard, prog.tactics.soft)
-        self._gap_at_last_review = 1.0
-        self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
         self._push_base = adoption.site_push_base(  # the month-invariant factors of the push
             scn.challenge.evidence_strength,
             scn.challenge.complexity,
@@ -118,6 +123,19 @@ class CommunityModel(mesa.Model):
             self.fit,
             scn.adoption.external_push,
         )
+
+    def _site_state(self, scn: Scenario) -> None:
+        """Per-site state at month 0 and the site layout of the clinician arrays."""
+        self.n_sites = self.sites.size.size
+        self.site_sizes = self.sites.size.astype(float)
+        self.prog_mask = self.sites.arm == 1
+        self.site_adherence = np.full(self.n_sites, scn.challenge.baseline_adherence)
+        self.adopted_share = np.zeros(self.n_sites)
+        self.mean_reactance = (
+            np.bincount(self.clinicians.site, self.clinicians.reactance, self.n_sites)
+            / self.site_sizes
+        )
+        self._gap_at_last_review = 1.0
         self._site_row = 3 * self.clinicians.site  # row of each clinician's site in lapse tables
         starts = np.concatenate([[0], np.cumsum(self.sites.size)[:-1]])
         grouped = np.array_equal(
@@ -127,13 +145,14 @@ class CommunityModel(mesa.Model):
         self._no_report = np.full(self.n_sites, np.nan)  # report_error outside report months
         self._no_report.flags.writeable = False
         self.report_error = self._no_report  # reported - true, report months only
+
+    def _month_caches(self) -> None:
+        """Caches of the monthly processes (the active-site masks are emptied at the start of
+        every step; the threshold-curve bounds are refreshed for replaced clinicians)."""
+        self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
         self._active: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # active_sites
         self._on: np.ndarray | None = None  # _supported_sites, this month
         self._on_of: np.ndarray | None = None
-        if make_agents:
-            create_views(self, Site, self.n_sites)
-            create_views(self, Clinician, self.clinicians.site.size)
-        self.recorder = SeriesRecorder(self, record_sites=record_sites)
 
     # ------------------------------------------------------------------ helpers
     @property
