@@ -75,6 +75,19 @@ def add_seed_option(p: argparse.ArgumentParser, default: int | None) -> None:
     )
 
 
+def add_overwrite_resume_options(p: argparse.ArgumentParser, resume_help: str) -> None:
+    """``--overwrite`` and ``--resume`` (mutually exclusive) for commands writing a results
+    folder; ``resume_help`` says what ``--resume`` finishes and which options it recalls."""
+    again = p.add_mutually_exclusive_group()
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a results folder that holds a different experiment or an unfinished run "
+        "(only ccsim's own files in it are deleted)",
+    )
+    again.add_argument("--resume", action="store_true", help=resume_help)
+
+
 def add_reps_option(p: argparse.ArgumentParser, default: int | None, what: str) -> None:
     """``--reps N`` in [1, 10 000 000]."""
     p.add_argument(

@@ -9,7 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.commands.common import UsageError, add_jobs_option, replications, seed
+from sim.commands.common import (
+    UsageError,
+    add_jobs_option,
+    add_overwrite_resume_options,
+    replications,
+    seed,
+)
 from sim.commands.run import out_folder
 from sim.loader import load_scenario
 from sim.results import OutputError, read_manifest
@@ -82,17 +88,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="independent streams per design; also reports how much CRN narrows CIs",
     )
-    again = p.add_mutually_exclusive_group()
-    again.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace a results folder that holds a different experiment or an unfinished run "
-        "(only ccsim's own files in it are deleted)",
-    )
-    again.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish an interrupted comparison in --out, skipping finished replications "
+    add_overwrite_resume_options(
+        p,
+        "finish an interrupted comparison in --out, skipping finished replications "
         "(--reps and --seed default to the recorded ones)",
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures (faster)")

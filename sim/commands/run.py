@@ -16,6 +16,7 @@ from sim.commands.common import (
     EXIT_FAILED,
     UsageError,
     add_jobs_option,
+    add_overwrite_resume_options,
     non_negative_int,
     replications,
     seed,
@@ -110,17 +111,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="independent random streams per scenario instead of common random numbers",
     )
-    again = run.add_mutually_exclusive_group()
-    again.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace a results folder that holds a different experiment or an unfinished run "
-        "(only ccsim's own files in it are deleted)",
-    )
-    again.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish an interrupted run in --out, skipping finished replications (scenarios, "
+    add_overwrite_resume_options(
+        run,
+        "finish an interrupted run in --out, skipping finished replications (scenarios, "
         "--reps and --seed default to the recorded ones)",
     )
     run.add_argument("--no-figures", action="store_true", help="skip figures (faster)")
