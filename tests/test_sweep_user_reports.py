@@ -14,16 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import FAST, ROOT, TINY, ccsim, one_error_line
 
 import sim.sweep
 from sim.checkpoint import Interrupted
-from sim.cli import build_parser, main
+from sim.cli import build_parser
 from sim.sweep import load_sweep, read_sweep, run_sweep
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["sites.n_sites=4", "sites.mean_size=8", "time.programme_months=6"]
-TINY += ["time.followup_months=3", "programme.recruitment.window_months=2"]
-FAST = ["--jobs", "1", "--quiet", "--no-figures"]
 
 
 def _file(tmp_path: Path, body: str, name: str = "small.toml") -> Path:
@@ -46,27 +42,6 @@ RANGES = (  # Morris r trajectories x 3 points, Sobol N x 4 points; one replicat
     '[parameters."programme.tactics.soft"]\nrange = [0.1, 0.9]\n'
     "[parameters.dummy]\nrange = [0.0, 1.0]\ndummy = true\n"
 )
-
-
-def ccsim(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``ccsim ARGS`` in this process: exit code, stdout, stderr (argparse exits included)."""
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(code: int, err: str, *needles: str) -> str:
-    """Exit 2 and exactly one line on stderr (no traceback) holding every needle."""
-    assert code == 2, (code, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def sub_help(command: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import FAST, ROOT, SETS, TINY, TINY_TOML
 
 import sim.commands.run as run_command
 from sim import compare as compare_module
@@ -34,21 +35,6 @@ from sim.results import (
     source_fingerprint,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["sites.n_sites=4", "sites.mean_size=8", "time.programme_months=6"]
-TINY += ["time.followup_months=3", "programme.recruitment.window_months=2"]
-SETS = [word for item in TINY for word in ("--set", item)]
-FAST = ["--jobs", "1", "--no-figures", "--quiet"]
-TINY_TOML = """extends = 'baseline'
-[sites]
-n_sites = 4
-mean_size = 8
-[time]
-programme_months = 6
-followup_months = 3
-[programme.recruitment]
-window_months = 2
-"""
 HARD = "[programme.tactics]\nhard = 0.9\n"
 
 
