@@ -70,3 +70,36 @@ def test_keystone_mean_rate_at_16_18_months(keystone_rows) -> None:
 def test_matching_michigan(matching_rows, check) -> None:
     row = matching_rows[check]
     assert row.passed, f"{check}: simulated {row.simulated:.3f}, expected {row.expected}"
+
+
+def _row(check: str, passed: bool) -> published.Row:
+    return published.Row("11 Medical Innovation", check, "x", "src", 0.2, 0.1, 0.3, passed)
+
+
+def test_failing_rows_sharing_one_explanation_are_listed_together() -> None:
+    from sim.validation.report import KNOWN_GAPS, known_gaps
+
+    gap = "max |median - observed| curve gap"
+    text = known_gaps(
+        [
+            _row(f"Bloomington: {gap}", False),
+            _row(f"Quincy: {gap}", True),  # passing rows are not listed
+            _row(f"Galesburg: {gap}", False),
+            _row("an unexplained check", False),
+        ]
+    )
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(items) == 2, items
+    assert "Bloomington" in items[0] and "Galesburg" in items[0] and "Quincy" not in text
+    assert items[0].count(KNOWN_GAPS[gap][:40]) == 1  # the explanation is written once
+    assert items[1].endswith("No explanation yet: a finding.")
+    assert known_gaps([_row("ok", True)]) == ""
+
+
+def test_medical_innovation_figure_is_written(tmp_path) -> None:
+    from sim.validation.report import medinnov_figure
+
+    path, inside, total = medinnov_figure(tmp_path / "mi.png")
+    assert path.stat().st_size > 20_000  # a four-panel PNG, not an empty canvas
+    assert total == 4 * 17  # four towns, 17 monthly survey periods
+    assert 0 <= inside <= total

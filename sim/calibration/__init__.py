@@ -65,6 +65,7 @@ __all__ = [
     "load_adoption_data",
     "load_medinnov",
     "medinnov_check",
+    "medinnov_recheck",
     "parse_filters",
     "recheck",
     "save_result",
@@ -294,6 +295,24 @@ def load_medinnov() -> AdoptionData:
     )
 
 
+def medinnov_recheck(
+    path: Path | str | None = None,
+) -> tuple[dict[str, Any], AdoptionData, pd.DataFrame, pd.DataFrame]:
+    """Re-simulate the saved Medical Innovation fit with its saved seed (no refitting).
+
+    Args:
+        path: A saved ``calibration.json`` (default the packaged ``medinnov_fit.json``).
+
+    Returns:
+        ``(saved, data, curves, targets)``: the JSON record, the packaged data, and the
+        tables of :func:`recheck` (per-town curves and curve targets).
+    """
+    saved = json.loads(Path(path or packaged_path(MEDINNOV_FIT, "calibration")).read_text())
+    data = load_medinnov()
+    curves, targets = recheck(saved, data)
+    return saved, data, curves, targets
+
+
 def medinnov_check(path: Path | str | None = None) -> list[dict[str, Any]]:
     """Validation rows for pattern 11 from the saved Medical Innovation fit (no refitting).
 
@@ -306,9 +325,7 @@ def medinnov_check(path: Path | str | None = None) -> list[dict[str, Any]]:
     Args:
         path: A saved ``calibration.json`` (default the packaged ``medinnov_fit.json``).
     """
-    saved = json.loads(Path(path or packaged_path(MEDINNOV_FIT, "calibration")).read_text())
-    data = load_medinnov()
-    _, targets = recheck(saved, data)
+    saved, data, _, targets = medinnov_recheck(path)
     pub = pd.read_csv(packaged_path("adoption_t50_saturation.csv"))
     pub = pub[pub["community"].astype(str) != "all"].set_index("community_name")
     rows = [row for t in targets.itertuples() for row in _town_rows(t, pub.loc[t.group])]
