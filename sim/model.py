@@ -4,6 +4,10 @@
 allocation, community events, data and feedback, adoption, lapse and turnover, conflict,
 routinisation, review, outcomes. Each process is a call into one module of
 :mod:`sim.mechanisms`, over the columnar state in :mod:`sim.state`.
+
+This module builds the model (population, programme constants, site state, caches), holds the
+state helpers the processes share and runs the schedule; the process methods themselves are in
+:mod:`sim.model_processes` (the :class:`~sim.model_processes.MonthlyProcesses` mixin).
 """
 
 from __future__ import annotations
@@ -13,24 +17,14 @@ import numpy as np
 
 from sim import state as st
 from sim.agents import Clinician, CoreTeam, Site, create_views
-from sim.mechanisms import (
-    adoption,
-    allocation,
-    community,
-    conflict,
-    data_feedback,
-    lapse,
-    outcomes,
-    recruitment,
-    review,
-    routinisation,
-)
+from sim.mechanisms import adoption, allocation, data_feedback, outcomes, recruitment
+from sim.model_processes import MonthlyProcesses
 from sim.rng import make_streams, seed_label
-from sim.scenario import DataUse, RecruitmentMode, Scenario
+from sim.scenario import RecruitmentMode, Scenario
 from sim.series import SeriesRecorder
 
 
-class CommunityModel(mesa.Model):
+class CommunityModel(MonthlyProcesses, mesa.Model):
     """A clinical community under one programme design, stepped monthly.
 
     Args:
@@ -202,283 +196,6 @@ class CommunityModel(mesa.Model):
         self.site_adherence = outcomes.adherence(
             self.adopted_share, c.baseline_adherence, c.target_adherence
         )
-
-    # ------------------------------------------------------------------ processes
-    def _recruit(self) -> None:
-        s, scn = self.sites, self.scn
-        new = ~s.joined & (s.join_month >= 0) & (s.join_month <= self.month)
-        if new.any():
-            b0 = recruitment.initial_belonging(
-                s.readiness, self.mode, scn.belonging.initial, scn.belonging.mandated_factor
-            )
-            s.belonging = np.where(new, b0, s.belonging)
-            s.engagement = np.where(new, np.clip(0.2 + 0.6 * b0 + 0.3, 0, 1), s.engagement)
-            s.joined = s.joined | new
-
-    def _allocate(self) -> None:
-        s, prog = self.sites, self.scn.programme
-        active = self.active_sites() if self.supported else np.zeros(self.n_sites, dtype=bool)
-        s.attention = allocation.attention_with_margin(
-            active,
-            s.plan_weight,
-            self._margin,
-            prog.core_team_capacity_sites,
-            self.resources["facilitation"],
-        )
-
-    def _community(self) -> None:
-        s, scn, prog = self.sites, self.scn, self.scn.programme
-        draw = self.streams["community"].random(self.n_sites)
-        s.belonging = np.where(
-            s.joined,
-            community.belonging_drift(
-                s.belonging, s.conflict, scn.belonging.decay, scn.belonging.conflict_erosion
-            ),
-            s.belonging,
-        )
-        attended = np.zeros(self.n_sites, dtype=bool)
-        if self.supported and community.is_event_month(
-            self.month_in_programme, prog.community.events_per_year
-        ):
-            attended = community.attend(s.engagement, self.active_sites(), draw)
-            s.belonging = community.event_gain(
-                s.belonging,
-                attended,
-                s.peripheral,
-                self.core_team.soft,
-                prog.community.inclusion_effort,
-                scn.belonging.event_gain,
-                scn.belonging.peripheral_penalty,
-                self.resources["events"],
-            )
-        if self.month < self.programme_start:  # pre-existing ties are stable before the programme
-            return
-        s.tie_strength = community.tie_update(
-            s.tie_strength,
-            attended,
-            scn.network.tie_gain_per_event,
-            scn.network.tie_decay_per_month,
-        )
-
-    def _data_feedback(self) -> None:
-        s, scn, prog = self.sites, self.scn, self.scn.programme
-        z = self.streams["data"].standard_normal(self.n_sites)
-        self.report_error = self._no_report
-        if not self.supported:
-            s.feedback_pressure = np.zeros(self.n_sites)
-            s.gaming = np.zeros(self.n_sites)
-            return
-        if self.month_in_programme % prog.data.feedback_interval_months != 0:
-            return
-        active = self.active_sites()
-        judgement = prog.data.use == DataUse.judgement
-        sd = data_feedback.noise_sd(
-            self.site_sizes, scn.challenge.measurability, self.quality_of_data, scn.data.noise_sd
-        )
-        gaming = data_feedback.gaming_bias(
-            self.site_adherence, judgement, self.core_team.hard, scn.data.gaming_max
-        )
-        reported = data_feedback.report(self.site_adherence, gaming, sd, z)
-        s.reported_adherence = np.where(active, reported, s.reported_adherence)
-        s.noise_sd = np.where(active, sd, 0.0)
-        s.gaming = np.where(active, gaming, 0.0)
-        self.report_error = np.where(active, reported - self.site_adherence, np.nan)
-        pressure = data_feedback.feedback_pressure(
-            s.reported_adherence,
-            scn.challenge.baseline_adherence,
-            scn.challenge.target_adherence,
-            self.quality_of_data,
-            prog.core_team_strength,
-            scn.adoption.feedback_gain,
-        )
-        s.feedback_pressure = np.where(active, pressure, 0.0)
-
-    def _adopt(self) -> None:
-        s, c, scn, net = self.sites, self.clinicians, self.scn, self.networks
-        a = scn.adoption
-        rng = self.streams["adoption"]
-        n = c.site.size
-        u_adopt, u_kind, u_int = rng.random((3, n))  # = three draws of n, in this order
-        # network: conflict weakens cross-profession ties, one factor per site (structure fixed)
-        net.tie_factor = 1.0 - scn.network.conflict_tie_penalty * s.conflict
-        site = c.site
-        adopted = (c.adoption > 0).astype(float)
-        within_adopted, net.degree = net.weighted_sums(adopted, site)
-        cross_share = adoption.community_share(
-            self.adopted_share, self.site_sizes, s.tie_strength * s.joined
-        )
-        cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging * s.joined
-        e = adoption.exposure_from_sums(
-            within_adopted,
-            net.degree,
-            (cross_weight * cross_share)[site],
-            (1.0 + cross_weight)[site],
-        )
-        self.exposure = e
-        peer = a.peer_influence * adoption.peer_response(
-            e, c.threshold, a.threshold_width, a.contagion == "linear", self._curve_bounds()
-        )
-        if self.supported:
-            push = adoption.site_push_now(
-                self._push_base,
-                scn.programme.core_team_strength,
-                s.attention * (0.5 + 0.5 * s.engagement),
-            )
-            soft_part, hard_part = adoption.drive(  # soft part per site, hard per clinician
-                self.core_team.soft,
-                self.core_team.hard,
-                0.3 + 0.7 * s.belonging,
-                c.reactance,
-                s.feedback_pressure[site],
-                a.soft_weight,
-                a.hard_weight,
-                a.reactance_damping,
-            )
-            ext_soft = (push * soft_part)[site]
-            ext_hard = push[site]
-            ext_hard *= hard_part
-            soft_support = (self.core_team.soft * (s.belonging * self.active_sites()))[site]
-        else:  # no programme: scalar zeros (same sums, no arrays of zeros)
-            ext_soft = ext_hard = soft_support = 0.0
-        secular = scn.challenge.secular_adoption_per_year / 12.0
-        # routinised systems (checklists, default orders) pull newcomers into the practice;
-        # like peer norms this is owned practice, so it counts with peer in the internalised share
-        peer += (scn.routinisation.adoption_pull * s.routinisation)[site]
-        new_comp, new_int = adoption.adopt(
-            c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
-        )
-        internalising = adoption.internalise_compliant(  # rate = r x (soft support + 0.3 E)
-            c.adoption, a.internalisation_rate, soft_support, e, 0.3, u_int
-        )
-        self._pending = (new_comp, new_int, internalising)
-
-    def _lapse_and_turnover(self) -> None:
-        s, c, scn = self.sites, self.clinicians, self.scn
-        n = c.site.size
-        u = self.streams["lapse"].random(n)
-        if self.supported:
-            t = self.core_team
-            support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
-            support.clip(0.0, 1.0, out=support)
-            support *= self.active_sites()
-        else:
-            support = np.zeros(self.n_sites)
-        p_comp, p_int = lapse.lapse_rates(
-            support,
-            s.routinisation,
-            s.conflict,
-            scn.lapse.compliant_supported,
-            scn.lapse.compliant_unsupported,
-            scn.lapse.internalised,
-            scn.lapse.routinisation_protection,
-            scn.lapse.conflict_multiplier,
-        )
-        lapsing = lapse.lapse_by_site(c.adoption, self._site_row, p_comp, p_int, u)
-        new_comp, new_int, internalising = self._pending
-        state = c.adoption.copy()
-        state[internalising] = st.INTERNALISED
-        state[lapsing] = st.NOT_ADOPTED
-        state[new_comp] = st.COMPLIANT
-        state[new_int] = st.INTERNALISED
-        # turnover: leavers replaced by new, non-adopting clinicians (clinicians conserved)
-        trng = self.streams["turnover"]
-        leaving = lapse.leavers(scn.clinicians.turnover_per_year, trng.random(n))
-        leaving = leaving.nonzero()[0]  # row indices (few): cheaper to index with than a mask
-        k = leaving.size
-        if k:
-            cl = scn.clinicians
-            state[leaving] = st.NOT_ADOPTED
-            c.threshold[leaving] = trng.normal(cl.threshold_mean, cl.threshold_sd, k).clip(0.0, 1.0)
-            if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
-                lo, span = adoption.curve_bounds(c.threshold[leaving], scn.adoption.threshold_width)
-                self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
-            extra = cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
-            if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
-                extra = (
-                    extra + scn.belonging.mandated_reactance_extra * self.prog_mask[c.site[leaving]]
-                )
-            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra
-            c.reactance[leaving] = reactance.clip(0.0, 1.0, out=reactance)
-            self.mean_reactance = np.bincount(c.site, c.reactance, self.n_sites) / self.site_sizes
-        c.adoption = state
-        self._update_shares()
-
-    def _conflict(self) -> None:
-        s, scn, prog = self.sites, self.scn, self.scn.programme
-        on = self._supported_sites()
-        judgement = float(prog.data.use == DataUse.judgement)
-        s.conflict = conflict.conflict_update(
-            s.conflict,
-            self.core_team.hard * on,
-            self.mean_reactance,
-            s.belonging,
-            s.tension * s.joined,
-            judgement * s.noise_sd * on,
-            prog.community.conflict_handling * prog.core_team_strength * on,
-            scn.conflict.hard_reactance_rate,
-            scn.conflict.professional_rate,
-            scn.conflict.judgement_noise_rate,
-            scn.conflict.resolution_rate,
-            scn.conflict.decay,
-        )
-        if not self.supported:
-            return
-        s.engagement = np.where(
-            self.active_sites(),
-            conflict.engagement_update(
-                s.engagement, s.belonging, s.attention, s.conflict, scn.belonging.engagement_adjust
-            ),
-            s.engagement,
-        )
-        s.disengaged_months, out = conflict.dropout(
-            s.engagement,
-            self.active_sites(),
-            s.disengaged_months,
-            scn.conflict.disengage_threshold,
-            scn.conflict.dropout_after_months,
-        )
-        if self.mode != RecruitmentMode.mandated:  # mandated sites cannot leave, only disengage
-            s.dropped = s.dropped | out
-
-    def _routinise(self) -> None:
-        s, r = self.sites, self.scn.routinisation
-        share = r.unsupported_growth_share
-        supported = self._supported_sites()
-        embed = share + supported * (1.0 - share) * self.resources["embedding"]
-        s.routinisation = routinisation.routinisation_update(
-            s.routinisation, self.adopted_share, s.leadership, embed * s.joined, r.growth, r.decay
-        )
-
-    def _review(self) -> None:
-        rv, s, scn = self.scn.programme.review, self.sites, self.scn
-        if not (
-            self.supported and review.is_review_month(self.month_in_programme, rv.interval_months)
-        ):
-            return
-        active = self.active_sites()
-        c = scn.challenge
-        gap = np.clip(
-            (c.target_adherence - s.reported_adherence)
-            / (c.target_adherence - c.baseline_adherence),
-            0,
-            None,
-        )
-        s.plan_weight = review.plan_weights(gap, active, rv.attention_shift)
-        w = self.site_sizes * active
-        mean_gap = float((gap * w).sum() / w.sum()) if w.sum() > 0 else 1.0
-        mean_conflict = float((s.conflict * w).sum() / w.sum()) if w.sum() > 0 else 0.0
-        t = self.core_team
-        t.hard, t.soft = review.adapt_tactics(
-            t.hard,
-            t.soft,
-            mean_conflict,
-            self._gap_at_last_review - mean_gap,
-            rv.tactic_shift,
-            rv.conflict_threshold,
-            rv.stall_threshold,
-        )
-        t.reviews += 1
-        self._gap_at_last_review = mean_gap
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
