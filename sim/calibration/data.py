@@ -19,18 +19,46 @@ raises :class:`CalibrationDataError` with one line naming the file, the column a
 
 The Medical Innovation data (Coleman, Katz & Menzel 1966, via netdiffuseR; see
 ``sim/data/medinnov/README.md``) ship with the package: :data:`MEDINNOV` holds their options.
+
+This module holds :class:`AdoptionData`, the loaders (:func:`load_adoption_data`,
+:func:`from_arrays`) and the checks on loaded data (:func:`check_identifiable`,
+:func:`describe`). Reading the files is in :mod:`sim.calibration.data_files` (CSV reading,
+column checks, ids, groups, periods; :class:`CalibrationDataError`) and
+:mod:`sim.calibration.data_network` (EDGES filters and the network); their public names used
+elsewhere are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
+
+from sim.calibration.data_files import (
+    CalibrationDataError,
+    adoption_periods,
+    check_ids,
+    group_codes,
+    id_text,
+    read_csv,
+    require_columns,
+)
+from sim.calibration.data_network import adjacency, parse_filters, read_network
+
+__all__ = [
+    "MEDINNOV",
+    "AdoptionData",
+    "CalibrationDataError",
+    "check_identifiable",
+    "describe",
+    "from_arrays",
+    "load_adoption_data",
+    "packaged_path",
+    "parse_filters",
+]
 
 MEDINNOV: dict[str, object] = {
     "nodes": "medInnovations_nodes.csv",
@@ -41,10 +69,6 @@ MEDINNOV: dict[str, object] = {
     "censored_at": 18.0,
 }
 """Options of the packaged Medical Innovation data (125 physicians, 4 towns, toa 18 = never)."""
-
-
-class CalibrationDataError(ValueError):
-    """A data file cannot be used; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +166,7 @@ def from_arrays(
         raise ValueError("period must be in 1..n_periods + 1 and group codes >= 0")
     net = None
     if edges is not None:
-        net = _adjacency(np.asarray(edges[0]), np.asarray(edges[1]), n)
+        net = adjacency(np.asarray(edges[0]), np.asarray(edges[1]), n)
     names = tuple(str(k) for k in range(int(group.max()) + 1))
     id_arr = np.asarray(ids if ids is not None else [str(i) for i in range(n)], dtype=object)
     return AdoptionData(id_arr, group, names, period, int(n_periods), net)
@@ -151,22 +175,6 @@ def from_arrays(
 def packaged_path(name: str, folder: str = "medinnov") -> Path:
     """Path of a file shipped in ``sim/data/<folder>/``."""
     return Path(__file__).resolve().parent.parent / "data" / folder / name
-
-
-def parse_filters(items: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """Parse ``COL=VAL[,VAL...]`` edge filters into ``(column, values)`` pairs.
-
-    Raises:
-        CalibrationDataError: An item has no ``=`` or an empty side.
-    """
-    out = []
-    for item in items:
-        col, sep, vals = item.partition("=")
-        values = [v.strip() for v in vals.split(",") if v.strip()]
-        if not sep or not col.strip() or not values:
-            raise CalibrationDataError(f"edge filter '{item}': expected COLUMN=VALUE[,VALUE...]")
-        out.append((col.strip(), values))
-    return out
 
 
 def load_adoption_data(
@@ -201,197 +209,19 @@ def load_adoption_data(
             non-numeric or non-whole times, times after ``censored_at``, a filter keeping no
             ties, an EDGES file none of whose ties joins two people of NODES.
     """
-    df = _read_csv(nodes, "nodes", [id_col, *([group_col] if group_col else [])])
+    df = read_csv(nodes, "nodes", [id_col, *([group_col] if group_col else [])])
     cols = [id_col, time_col] + ([group_col] if group_col else [])
-    _require_columns(df, cols, nodes)
-    ids = _id_text(df[id_col])
-    _check_ids(ids, nodes, id_col)
-    period, n_periods, start = _periods(df[time_col], censored_at, start, nodes, time_col)
-    codes, group_names = _groups(df, group_col, nodes)
+    require_columns(df, cols, nodes)
+    ids = id_text(df[id_col])
+    check_ids(ids, nodes, id_col)
+    period, n_periods, start = adoption_periods(df[time_col], censored_at, start, nodes, time_col)
+    codes, group_names = group_codes(df, group_col, nodes)
     net, report = None, {}
     if edges is not None:
-        net, report = _read_network(edges, ids, edge_from, edge_to, edge_filters)
+        net, report = read_network(edges, ids, edge_from, edge_to, edge_filters)
     return AdoptionData(
         ids.to_numpy(dtype=object), codes, group_names, period, n_periods, net, start, report
     )
-
-
-def _groups(
-    df: pd.DataFrame, group_col: str | None, path: Path | str
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Group codes ``(n,)`` int64 and names in order of first appearance."""
-    if not group_col:
-        return np.zeros(len(df), dtype=np.int64), ("all",)
-    groups = df[group_col]
-    if groups.isna().any():
-        raise CalibrationDataError(
-            f"{path}: column '{group_col}' has {int(groups.isna().sum())} missing values"
-        )
-    codes, names = pd.factorize(groups.astype(str), sort=False)
-    return codes.astype(np.int64), tuple(str(x) for x in names)
-
-
-def _read_csv(path: Path | str, what: str, text_cols: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV; ``text_cols`` (ids, groups) are read as text, so ``001`` stays ``001``."""
-    try:
-        df = pd.read_csv(path, low_memory=False, dtype={c: str for c in text_cols})
-    except FileNotFoundError:
-        raise CalibrationDataError(f"{what} file {path}: not found") from None
-    except IsADirectoryError:
-        raise CalibrationDataError(f"{what} file {path}: is a folder, not a CSV file") from None
-    except pd.errors.EmptyDataError:
-        raise CalibrationDataError(f"{what} file {path}: empty (no header row)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CalibrationDataError(f"{what} file {path}: not a readable CSV ({first})") from None
-    if df.empty:
-        raise CalibrationDataError(f"{what} file {path}: header only, no rows")
-    return df
-
-
-def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) -> None:
-    for col in cols:
-        if col not in df.columns:
-            available = ", ".join(str(c) for c in df.columns)
-            raise CalibrationDataError(f"{path}: no column '{col}'; available: {available}")
-
-
-def _id_text(values: pd.Series) -> pd.Series:
-    """Ids as text, as written (``001`` and ``1`` are different ids); a whole number written
-    as a float (``1001.0``, as some tools export integer columns with gaps) becomes ``"1001"``
-    so files agree."""
-    if pd.api.types.is_float_dtype(values):
-        whole = values.notna() & np.isfinite(values) & (values == np.floor(values))
-        text = values.astype(str)
-        text[whole] = values[whole].astype(np.int64).astype(str)
-        return text.where(values.notna(), None)
-    text = values.astype(str).str.strip()
-    text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return text.where(values.notna(), None)
-
-
-def _check_ids(ids: pd.Series, path: Path | str, col: str) -> None:
-    if ids.isna().any():
-        raise CalibrationDataError(f"{path}: column '{col}' has {int(ids.isna().sum())} empty ids")
-    dup = ids[ids.duplicated()]
-    if len(dup):
-        raise CalibrationDataError(
-            f"{path}: column '{col}' repeats {len(dup)} ids (first: '{dup.iloc[0]}'); "
-            "ids must be unique"
-        )
-
-
-def _periods(
-    raw: pd.Series, censored_at: float | None, start: float | None, path: Path | str, col: str
-) -> tuple[np.ndarray, int, float]:
-    """Adoption periods ``1..T`` (``T + 1`` = censored), ``T`` and the start time."""
-    times = pd.to_numeric(raw, errors="coerce")
-    bad = times.isna() & raw.notna()
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        raise CalibrationDataError(
-            f"{path}: column '{col}' must hold numbers; {rows.size} values are not "
-            f"(first: '{raw.iloc[rows[0]]}' in data row {rows[0] + 1})"
-        )
-    missing = times.isna().to_numpy()
-    if missing.all():
-        raise CalibrationDataError(f"{path}: column '{col}' is empty (no adoption times)")
-    if missing.any() and censored_at is not None:
-        raise CalibrationDataError(
-            f"{path}: column '{col}' has {int(missing.sum())} empty values; fill them or "
-            "pass --censored-at NA to treat empty times as censored"
-        )
-    t = times.to_numpy(dtype=float)
-    finite = t[~missing]
-    if finite.size == 0 or not np.all(np.isfinite(finite)) or np.any(finite != np.round(finite)):
-        raise CalibrationDataError(
-            f"{path}: column '{col}' must hold whole numbers of periods (e.g. months)"
-        )
-    end = float(finite.max() + 1) if censored_at is None else float(censored_at)
-    if censored_at is not None and math.isfinite(end) and (finite > end).any():
-        raise CalibrationDataError(
-            f"{path}: {int((finite > end).sum())} values of '{col}' exceed the censoring "
-            f"value {end:g} (max {finite.max():g})"
-        )
-    observed = finite[finite != end]
-    first = float(start) if start is not None else float(observed.min() if observed.size else end)
-    if observed.size and observed.min() < first:
-        raise CalibrationDataError(f"{path}: '{col}' has times before --start {first:g}")
-    n_periods = int(end - first)
-    if n_periods < 1:
-        raise CalibrationDataError(
-            f"{path}: no observed periods before the censoring value {end:g} in '{col}'"
-        )
-    period = np.where(missing | (t == end), n_periods + 1, t - first + 1)
-    return np.nan_to_num(period, nan=n_periods + 1).astype(np.int64), n_periods, first
-
-
-def _read_network(
-    path: Path | str,
-    ids: pd.Series,
-    edge_from: str,
-    edge_to: str,
-    filters: Sequence[tuple[str, Sequence[str]]],
-) -> tuple[sp.csr_matrix, dict[str, int]]:
-    df = _read_csv(path, "edges", [edge_from, edge_to])
-    _require_columns(df, [edge_from, edge_to, *(c for c, _ in filters)], path)
-    report = {"edges_read": len(df)}
-    for col, values in filters:
-        keep = _matches(df[col], values)
-        if not keep.any():
-            seen = ", ".join(sorted({str(v) for v in df[col].dropna().unique()})[:12])
-            raise CalibrationDataError(
-                f"{path}: filter {col}={','.join(values)} keeps no ties; values of '{col}': {seen}"
-            )
-        report[f"dropped_by_filter_{col}"] = int((~keep).sum())
-        df = df[keep]
-    src, dst = _id_text(df[edge_from]), _id_text(df[edge_to])
-    pos = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    i = src.map(pos).to_numpy(dtype=float)
-    j = dst.map(pos).to_numpy(dtype=float)
-    unknown_from, unknown_to = np.isnan(i), np.isnan(j)
-    report["dropped_unknown_from_id"] = int(unknown_from.sum())
-    report["dropped_unknown_to_id"] = int((unknown_to & ~unknown_from).sum())
-    ok = ~(unknown_from | unknown_to)
-    if not ok.any():
-        bad = src[unknown_from] if unknown_from.any() else dst[unknown_to]
-        col = edge_from if unknown_from.any() else edge_to
-        raise CalibrationDataError(
-            f"{path}: none of its {len(df)} ties joins two ids of the node file (first unknown "
-            f"id in '{col}': '{bad.iloc[0]}'); check --edge-from/--edge-to and --id"
-        )
-    i, j = i[ok].astype(np.int64), j[ok].astype(np.int64)
-    loops = i == j
-    report["dropped_self_loops"] = int(loops.sum())
-    if loops.all():
-        raise CalibrationDataError(
-            f"{path}: all {int(loops.sum())} ties that name known ids are self-loops; no network"
-        )
-    i, j = i[~loops], j[~loops]
-    pairs = np.unique(np.stack([i, j], axis=1), axis=0) if i.size else np.empty((0, 2), np.int64)
-    report["dropped_duplicates"] = int(i.size - len(pairs))
-    report["arcs"] = len(pairs)
-    return _adjacency(pairs[:, 0], pairs[:, 1], len(ids)), report
-
-
-def _matches(column: pd.Series, values: Sequence[str]) -> np.ndarray:
-    """Rows of ``column`` equal to one of ``values`` (numerically when both are numbers)."""
-    keep = column.astype(str).str.strip().isin(values).to_numpy()
-    nums = pd.to_numeric(pd.Series(list(values)), errors="coerce").dropna().to_numpy()
-    if nums.size and pd.api.types.is_numeric_dtype(column):
-        keep |= np.isin(column.to_numpy(dtype=float), nums)
-    return keep
-
-
-def _adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
-    """0/1 CSR ``(n, n)`` from ``(from, to)`` index arrays (duplicates collapse to 1)."""
-    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
-        raise ValueError("edge index out of range")
-    mat = sp.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
-    mat.data[:] = 1.0
-    mat.setdiag(0)
-    mat.eliminate_zeros()
-    return mat
 
 
 def describe(data: AdoptionData) -> Mapping[str, object]:

@@ -1,0 +1,144 @@
+"""Reading adoption-data CSV files and checking the NODES columns.
+
+:func:`read_csv` reads either file (ids and groups as text) and :func:`require_columns` checks
+its header; :func:`id_text`, :func:`check_ids`, :func:`group_codes` and
+:func:`adoption_periods` turn the NODES columns into ids, group codes and adoption periods (the
+period convention is described in :mod:`sim.calibration.data`). Every problem raises
+:class:`CalibrationDataError` with one line naming the file, the column and what was found.
+Used by :mod:`sim.calibration.data`, which re-exports :class:`CalibrationDataError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CalibrationDataError",
+    "adoption_periods",
+    "check_ids",
+    "group_codes",
+    "id_text",
+    "read_csv",
+    "require_columns",
+]
+
+
+class CalibrationDataError(ValueError):
+    """A data file cannot be used; the message is one line for the user."""
+
+
+def read_csv(path: Path | str, what: str, text_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV; ``text_cols`` (ids, groups) are read as text, so ``001`` stays ``001``."""
+    try:
+        df = pd.read_csv(path, low_memory=False, dtype={c: str for c in text_cols})
+    except FileNotFoundError:
+        raise CalibrationDataError(f"{what} file {path}: not found") from None
+    except IsADirectoryError:
+        raise CalibrationDataError(f"{what} file {path}: is a folder, not a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise CalibrationDataError(f"{what} file {path}: empty (no header row)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CalibrationDataError(f"{what} file {path}: not a readable CSV ({first})") from None
+    if df.empty:
+        raise CalibrationDataError(f"{what} file {path}: header only, no rows")
+    return df
+
+
+def require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) -> None:
+    """Refuse ``df`` unless it has every column of ``cols``."""
+    for col in cols:
+        if col not in df.columns:
+            available = ", ".join(str(c) for c in df.columns)
+            raise CalibrationDataError(f"{path}: no column '{col}'; available: {available}")
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text, as written (``001`` and ``1`` are different ids); a whole number written
+    as a float (``1001.0``, as some tools export integer columns with gaps) becomes ``"1001"``
+    so files agree."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & np.isfinite(values) & (values == np.floor(values))
+        text = values.astype(str)
+        text[whole] = values[whole].astype(np.int64).astype(str)
+        return text.where(values.notna(), None)
+    text = values.astype(str).str.strip()
+    text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return text.where(values.notna(), None)
+
+
+def check_ids(ids: pd.Series, path: Path | str, col: str) -> None:
+    """Refuse empty or repeated ids."""
+    if ids.isna().any():
+        raise CalibrationDataError(f"{path}: column '{col}' has {int(ids.isna().sum())} empty ids")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise CalibrationDataError(
+            f"{path}: column '{col}' repeats {len(dup)} ids (first: '{dup.iloc[0]}'); "
+            "ids must be unique"
+        )
+
+
+def group_codes(
+    df: pd.DataFrame, group_col: str | None, path: Path | str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Group codes ``(n,)`` int64 and names in order of first appearance."""
+    if not group_col:
+        return np.zeros(len(df), dtype=np.int64), ("all",)
+    groups = df[group_col]
+    if groups.isna().any():
+        raise CalibrationDataError(
+            f"{path}: column '{group_col}' has {int(groups.isna().sum())} missing values"
+        )
+    codes, names = pd.factorize(groups.astype(str), sort=False)
+    return codes.astype(np.int64), tuple(str(x) for x in names)
+
+
+def adoption_periods(
+    raw: pd.Series, censored_at: float | None, start: float | None, path: Path | str, col: str
+) -> tuple[np.ndarray, int, float]:
+    """Adoption periods ``1..T`` (``T + 1`` = censored), ``T`` and the start time."""
+    times = pd.to_numeric(raw, errors="coerce")
+    bad = times.isna() & raw.notna()
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        raise CalibrationDataError(
+            f"{path}: column '{col}' must hold numbers; {rows.size} values are not "
+            f"(first: '{raw.iloc[rows[0]]}' in data row {rows[0] + 1})"
+        )
+    missing = times.isna().to_numpy()
+    if missing.all():
+        raise CalibrationDataError(f"{path}: column '{col}' is empty (no adoption times)")
+    if missing.any() and censored_at is not None:
+        raise CalibrationDataError(
+            f"{path}: column '{col}' has {int(missing.sum())} empty values; fill them or "
+            "pass --censored-at NA to treat empty times as censored"
+        )
+    t = times.to_numpy(dtype=float)
+    finite = t[~missing]
+    if finite.size == 0 or not np.all(np.isfinite(finite)) or np.any(finite != np.round(finite)):
+        raise CalibrationDataError(
+            f"{path}: column '{col}' must hold whole numbers of periods (e.g. months)"
+        )
+    end = float(finite.max() + 1) if censored_at is None else float(censored_at)
+    if censored_at is not None and math.isfinite(end) and (finite > end).any():
+        raise CalibrationDataError(
+            f"{path}: {int((finite > end).sum())} values of '{col}' exceed the censoring "
+            f"value {end:g} (max {finite.max():g})"
+        )
+    observed = finite[finite != end]
+    first = float(start) if start is not None else float(observed.min() if observed.size else end)
+    if observed.size and observed.min() < first:
+        raise CalibrationDataError(f"{path}: '{col}' has times before --start {first:g}")
+    n_periods = int(end - first)
+    if n_periods < 1:
+        raise CalibrationDataError(
+            f"{path}: no observed periods before the censoring value {end:g} in '{col}'"
+        )
+    period = np.where(missing | (t == end), n_periods + 1, t - first + 1)
+    return np.nan_to_num(period, nan=n_periods + 1).astype(np.int64), n_periods, first
