@@ -175,6 +175,21 @@ def test_profile_limits_sit_at_the_chi2_drop(medinnov) -> None:
             assert drop == pytest.approx(CHI2_95_HALF, abs=1e-3) or limit == 0.0
 
 
+def test_bootstrap_draws_do_not_depend_on_the_number_of_workers(medinnov) -> None:
+    """The data sets are drawn before any refit and refits are deterministic, so 1 and 2
+    workers give the same draws bit for bit, and the percentile limits bracket the estimate."""
+    from sim.calibration.intervals import bootstrap_intervals
+
+    spec = ModelSpec("linear")
+    one = bootstrap_intervals(medinnov, fit(medinnov, spec), 12, np.random.default_rng(5))
+    two = bootstrap_intervals(medinnov, fit(medinnov, spec), 12, np.random.default_rng(5), jobs=2)
+    assert one[1].shape == (12, 2)
+    np.testing.assert_array_equal(one[1], two[1])
+    est = one[0].estimate
+    assert np.all(one[0].lower <= est) and np.all(est <= one[0].upper)
+    assert one[0].interval_method == "bootstrap"
+
+
 # --- Likelihood ------------------------------------------------------------------------------
 
 

@@ -165,6 +165,7 @@ def calibrate(
     seed: int = 20091,
     compare: bool = True,
     progress: bool | None = False,
+    jobs: int = 1,
 ) -> CalibrationResult:
     """Fit, intervals, peer test, model comparison, forward simulations, permutation test.
 
@@ -179,6 +180,8 @@ def calibrate(
         seed: Root seed; streams 0 (simulation), 1 (permutation), 2 (bootstrap).
         compare: Also fit shared/per-group ``p`` x with/without never-adopters.
         progress: tqdm bar of bootstrap refits (``None`` = only on a terminal).
+        jobs: Worker processes for the bootstrap refits (1 = this process, -1 = all cores);
+            the result does not depend on it.
 
     Raises:
         ValueError: Unknown ``intervals``.
@@ -194,7 +197,7 @@ def calibrate(
     result = fit(data, spec)
     check_estimates(result, data.n_groups)
     clock["fit"] = time.perf_counter() - t0
-    draws = _intervals(data, result, intervals, n_boot, seed, progress)
+    draws = _intervals(data, result, intervals, n_boot, seed, progress, jobs)
     peer = peer_test(data, result)
     clock["intervals"] = time.perf_counter() - t0 - clock["fit"]
     t0 = time.perf_counter()
@@ -241,7 +244,13 @@ def check_estimates(result: Fit, n_groups: int) -> None:
 
 
 def _intervals(
-    data: AdoptionData, result: Fit, method: str, n_boot: int, seed: int, progress: bool | None
+    data: AdoptionData,
+    result: Fit,
+    method: str,
+    n_boot: int,
+    seed: int,
+    progress: bool | None,
+    jobs: int = 1,
 ) -> np.ndarray | None:
     """Intervals and standard errors in place; returns the bootstrap draws (or ``None``)."""
     draws = None
@@ -249,7 +258,7 @@ def _intervals(
         profile_intervals(data, result)
     elif method == "bootstrap":
         _, draws = bootstrap_intervals(
-            data, result, n_boot, stream(seed, STREAM_BOOTSTRAP), progress
+            data, result, n_boot, stream(seed, STREAM_BOOTSTRAP), progress, jobs
         )
     standard_errors(data, result)
     return draws

@@ -10,7 +10,10 @@ onsets, profile intervals and the test are conditional on them; bootstrap refits
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.optimize import brentq
 from scipy.stats import chi2
 from tqdm.auto import tqdm
@@ -120,33 +123,59 @@ def bootstrap_intervals(
     n_boot: int,
     rng: np.random.Generator,
     progress: bool | None = False,
+    jobs: int = 1,
 ) -> tuple[Fit, np.ndarray]:
     """Parametric-bootstrap 95% percentile intervals (in place).
 
     Simulates ``n_boot`` data sets from the estimate on the same people and network, refits
     each from the estimate (re-searching onsets if they are fitted) and takes the 2.5% and
-    97.5% percentiles. ``progress``: tqdm bar of refits (``None`` = only on a terminal).
+    97.5% percentiles. All data sets are drawn from ``rng`` before any refit, and a refit is
+    deterministic, so the draws are identical for every ``jobs``.
+
+    Args:
+        data: Observed data (people, groups, network).
+        result: The fit; its ``lower``/``upper`` are set in place.
+        n_boot: Bootstrap data sets, >= 1.
+        rng: Generator of the simulated data sets.
+        progress: tqdm bar of refits (``None`` = only on a terminal).
+        jobs: Worker processes for the refits (joblib's default back end); 1 = in this
+            process, -1 = all cores.
 
     Returns:
         ``(result, draws)`` with the refitted estimates, shape ``(n_boot, k)``.
     """
     params = result.params(data.n_groups)
     periods = simulate_periods(data, params, result.spec, n_boot, rng)
-    bar = tqdm(
-        periods,
-        desc="bootstrap refits",
-        unit="fit",
-        disable=None if progress is None else not progress,
+    n_jobs = (os.cpu_count() or 1) if jobs == -1 else max(int(jobs), 1)
+    size = max(1, n_boot // (8 * n_jobs)) if n_jobs > 1 else 1  # ~8 parts per worker
+    parts = [periods[i : i + size] for i in range(0, n_boot, size)]
+    task = delayed(_refit_part)
+    refits = (
+        Parallel(n_jobs=n_jobs, return_as="generator")(task(data, result, p) for p in parts)
+        if n_jobs > 1 and len(parts) > 1
+        else map(lambda p: _refit_part(data, result, p), parts)
     )
-    draws = np.array(
-        [
-            fit(data.with_periods(per), result.spec, result.estimate, result.onset, False).estimate
-            for per in bar
-        ]
-    )
+    disable = None if progress is None else not progress
+    draws_parts = []
+    with tqdm(total=n_boot, desc="bootstrap refits", unit="fit", disable=disable) as bar:
+        for est in refits:
+            draws_parts.append(est)
+            bar.update(len(est))
+    draws = np.concatenate(draws_parts, axis=0)
     result.lower, result.upper = np.percentile(draws, [2.5, 97.5], axis=0)
     result.interval_method = "bootstrap"
     return result, draws
+
+
+def _refit_part(data: AdoptionData, result: Fit, periods: np.ndarray) -> np.ndarray:
+    """Refit ``result``'s model to each simulated data set; ``periods`` shape ``(b, n)`` ->
+    estimates ``(b, k)``."""
+    return np.array(
+        [
+            fit(data.with_periods(per), result.spec, result.estimate, result.onset, False).estimate
+            for per in periods
+        ]
+    )
 
 
 def peer_test(data: AdoptionData, result: Fit) -> dict[str, float]:

@@ -10,7 +10,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sim.commands.common import UsageError, non_negative_int, positive_int, seed
+from sim.commands.common import (
+    UsageError,
+    add_jobs_option,
+    non_negative_int,
+    positive_int,
+    seed,
+)
 
 DEFAULT_SEED = 20091
 
@@ -114,7 +120,10 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
         default="profile",
         help="95%% intervals: profile likelihood (default) or parametric bootstrap",
     )
-    cal.add_argument("--boot", type=positive_int, default=200, metavar="N", help="default: 200")
+    cal.add_argument(
+        "--boot", type=positive_int, default=200, metavar="N", help="bootstrap refits (200)"
+    )
+    add_jobs_option(cal, " for the bootstrap refits (results do not depend on it)")
     cal.add_argument(
         "--sims", type=positive_int, default=200, metavar="N", help="forward simulations (200)"
     )
@@ -335,6 +344,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 compare=not args.no_compare,
                 progress=None,  # a bar of bootstrap refits on a terminal only
+                jobs=args.jobs,
             )
         except CalibrationDataError as exc:
             raise UsageError(str(exc)) from None

@@ -57,14 +57,15 @@ def jobs(text: str) -> int:
     return value
 
 
-def add_jobs_option(p: argparse.ArgumentParser) -> None:
-    """``--jobs J`` (default: all cores of this machine)."""
+def add_jobs_option(p: argparse.ArgumentParser, purpose: str = "") -> None:
+    """``--jobs J`` (default: all cores of this machine); ``purpose`` ends the help text
+    (e.g. ``" for the bootstrap refits"``)."""
     p.add_argument(
         "--jobs",
         type=jobs,
         default=os.cpu_count() or 1,
         metavar="J",
-        help="worker processes; -1 = all cores (default: %(default)s)",
+        help=f"worker processes{purpose}; -1 = all cores (default: %(default)s)",
     )
 
 
