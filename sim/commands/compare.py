@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.commands.common import (
+    EXIT_FAILED,
     UsageError,
     add_jobs_option,
     add_overwrite_resume_options,
@@ -37,7 +38,9 @@ EPILOG = textwrap.dedent(
     Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and the same
     command with --resume finishes the run (the comparison equals that of an
     uninterrupted one). With fewer than 20 replications the CIs and P(better) are
-    flagged as unreliable.
+    flagged as unreliable. A replication that raises is listed on stderr and in
+    manifest.json with the command that reproduces it; its pairs are left out, the
+    rest of the comparison completes (exit code 1).
     """
 )
 
@@ -133,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     """``ccsim compare``: run (or resume), compare, write the results folder, print the lines.
 
     Returns:
-        0.
+        0, or 1 (:data:`EXIT_FAILED`) when some replications failed (listed on stderr; the
+        comparison of the rest is written).
 
     Raises:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
@@ -184,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         command=sys.argv,
         resume=args.resume,
         overwrite=args.overwrite,
+        on_error="raise" if getattr(args, "debug", False) else "record",
     )
     t0 = time.perf_counter()
     write_comparison(cmp, out, figures=not args.no_figures)
@@ -195,4 +200,51 @@ def run(args: argparse.Namespace) -> int:
         f"\nresults: {out}/ (comparison.md, comparison.parquet, survival.parquet, runs.parquet"
         f"{', figures/' if not args.no_figures else ''}); {total:.1f} s ({timing})"
     )
+    if cmp.failures or cmp.crn_failures:
+        report_failures(cmp, out, dict(zip(names, args.scenarios, strict=True)))
+        return EXIT_FAILED
     return 0
+
+
+def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
+    """Print each failed replication of a comparison and a command that reproduces it alone.
+
+    Worded as ``ccsim run`` words its failures (:func:`sim.commands.run.report_failures`).
+
+    Args:
+        cmp: the :class:`sim.compare.Comparison` (its ``failures`` and ``crn_failures``).
+        out: the results folder (its manifest.json lists ``failures``).
+        refs: the scenario reference given on the command line for each design name.
+    """
+    manifest = cmp.experiment.manifest
+    seed_ = manifest["root_seed"]
+    if failed := cmp.failures:
+        print(
+            f"ccsim compare: {len(failed)} replication(s) failed; the rest of the comparison is "
+            "complete (the runs paired with a failed one are left out) and the failures are "
+            f"listed in {out / 'manifest.json'} (failed_replications):",
+            file=sys.stderr,
+        )
+        order = [refs[str(d["name"])] for d in manifest["designs"]]  # design_index order
+        _print_failures(failed, {**manifest, "cli": {"scenarios": order}})
+    if failed := cmp.crn_failures:
+        print(
+            f"ccsim compare: {len(failed)} replication(s) of the CRN re-run failed (--independent "
+            "runs the other designs again under CRN, in memory, for the CI widths); they are "
+            f"left out of the CRN columns of {out / 'comparison.md'}:",
+            file=sys.stderr,
+        )
+        order = [refs[name] for name in cmp.designs[1:]]  # the re-run's design_index order
+        _print_failures(failed, {"cli": {"scenarios": order}, "root_seed": seed_, "crn": True})
+
+
+def _print_failures(failures: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+    """Each failure's line and its ``reproduce:`` command (as ``ccsim run`` prints them)."""
+    from sim.commands.run import reproduce_command
+    from sim.experiment import describe_failure
+
+    for f in failures[:20]:
+        print(f"  {describe_failure(f)}", file=sys.stderr)
+        print(f"    reproduce: {reproduce_command(f, manifest)}", file=sys.stderr)
+    if len(failures) > 20:
+        print(f"  ... and {len(failures) - 20} more", file=sys.stderr)

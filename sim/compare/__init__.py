@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,7 +54,13 @@ from sim.compare.paired import (  # noqa: F401 - report, plots, tests and users 
     few_pairs_caution,
     paired_difference,
 )
-from sim.compare.windows import design_notes, outcome_table, window_auc, window_months
+from sim.compare.windows import (
+    design_notes,
+    failure_notes,
+    outcome_table,
+    window_auc,
+    window_months,
+)
 from sim.experiment import Design, ExperimentResult, run_experiment
 
 __all__ = [
@@ -85,6 +92,15 @@ class Comparison:
     wall_time_s: dict[str, float] = field(default_factory=dict)
     cautions: list[str] = field(default_factory=list)
     """Warnings about the reliability of the numbers (e.g. :func:`few_pairs_caution`)."""
+    crn_failures: list[dict[str, Any]] = field(default_factory=list)
+    """Replications that raised in the in-memory CRN re-run of ``--independent`` (failure
+    records as :attr:`failures`; ``design_index`` counts the non-baseline designs only)."""
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """Replications of the experiment that raised (failure records of its manifest,
+        :func:`sim.checkpoint.failure_record`); [] if none. Their pairs are left out."""
+        return self.experiment.failures
 
 
 def _order(designs: Sequence[Design], baseline: str | None) -> list[Design]:
@@ -130,6 +146,7 @@ def run_comparison(
     resume: bool = False,
     overwrite: bool = False,
     on_chunk: Callable[[int], None] | None = None,
+    on_error: str = "record",
 ) -> Comparison:
     """Run every design for the same ``reps`` replications and compare each with the baseline.
 
@@ -153,10 +170,14 @@ def run_comparison(
             result equals that of an uninterrupted comparison.
         overwrite: replace what ``out_dir`` holds (only ccsim's own files are deleted).
         on_chunk: called with the number of replications after each finished chunk.
+        on_error: ``"record"``: a replication that raises is listed in the manifest (and in
+            :attr:`Comparison.failures`), its pairs are left out and the comparison goes on;
+            ``"raise"``: the exception propagates (for ``--debug``).
 
     Returns:
         The :class:`Comparison` (nothing about it is written here; see
-        :func:`sim.compare.report.write_comparison`).
+        :func:`sim.compare.report.write_comparison`). Failed replications are named in its
+        ``cautions``.
 
     Raises:
         ValueError: on fewer than two designs, an unknown baseline or ``reps < 2``.
@@ -186,15 +207,18 @@ def run_comparison(
         on_chunk=on_chunk,
         resume=resume,
         overwrite=overwrite,
+        on_error=on_error,
     )
     timings = {"simulation": time.perf_counter() - started}
     started = time.perf_counter()
     outcomes = outcome_table(exp.runs, window_auc(exp, tau), tau)
     table = compare_outcomes(outcomes, names[0], names, tau)
     timings["statistics"] = time.perf_counter() - started
+    crn_failures: list[dict[str, Any]] = []
     if independent:
         started = time.perf_counter()
-        table = add_crn_effect(table, _crn_rerun(ordered, outcomes, reps, root_seed, jobs, tau))
+        crn, crn_failures = _crn_rerun(ordered, outcomes, (reps, root_seed, jobs, on_error), tau)
+        table = add_crn_effect(table, crn)
         timings["crn_rerun"] = time.perf_counter() - started
     survival = km_table(exp.runs, windows)
     return Comparison(
@@ -209,23 +233,31 @@ def run_comparison(
         not independent,
         notes=design_notes(ordered, windows, tau),
         wall_time_s=timings,
-        cautions=[c for c in [few_pairs_caution(reps)] if c],
+        cautions=[c for c in [few_pairs_caution(reps)] if c] + failure_notes(exp, crn_failures),
+        crn_failures=crn_failures,
     )
 
 
 def _crn_rerun(
     ordered: Sequence[Design],
     outcomes: pd.DataFrame,
-    reps: int,
-    root_seed: int,
-    jobs: int,
+    run: tuple[int, int, int, str],
     tau: float,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The comparison table had the non-baseline designs run under CRN (in memory), paired
-    with the baseline's runs in ``outcomes`` (design 0: the same streams either way)."""
+    with the baseline's runs in ``outcomes`` (design 0: the same streams either way), and the
+    replications that failed in that re-run. ``run``: reps, root seed, jobs, on_error."""
+    reps, root_seed, jobs, on_error = run
     crn_exp = run_experiment(
-        ordered[1:], reps=reps, root_seed=root_seed, jobs=jobs, crn=True, progress=False
+        ordered[1:],
+        reps=reps,
+        root_seed=root_seed,
+        jobs=jobs,
+        crn=True,
+        progress=False,
+        on_error=on_error,
     )
     base_rows = outcomes[outcomes["design"] == ordered[0].name]
     crn_out = pd.concat([base_rows, outcome_table(crn_exp.runs, window_auc(crn_exp, tau), tau)])
-    return compare_outcomes(crn_out, ordered[0].name, [d.name for d in ordered], tau)
+    names = [d.name for d in ordered]
+    return compare_outcomes(crn_out, ordered[0].name, names, tau), crn_exp.failures

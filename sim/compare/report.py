@@ -127,7 +127,9 @@ def lines(cmp: Comparison) -> list[str]:
 
 def method_text(cmp: Comparison) -> list[str]:
     """How the comparison was made, in sentences (for ``comparison.md`` and the terminal)."""
-    reps = int(cmp.table["n_pairs"].max() + cmp.table["n_missing"].max()) if len(cmp.table) else 0
+    reps = cmp.experiment.manifest.get("replications")  # as asked, failed ones included
+    if reps is None:
+        reps = int((cmp.table["n_pairs"] + cmp.table["n_missing"]).max()) if len(cmp.table) else 0
     text = [
         f"Each design ran {reps} replications. "
         + (

@@ -9,6 +9,7 @@ sentences what differs between designs beyond their levers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,5 +95,46 @@ def design_notes(designs: Sequence[Design], windows: dict[str, int], tau: float)
             f"The designs are set in communities of different sizes ({parts}), so a "
             "paired difference compares whole programmes in their own contexts; costs and "
             "events avoided scale with the number of sites."
+        )
+    return notes
+
+
+def failed_list(failures: Sequence[dict[str, Any]], limit: int = 10) -> str:
+    """Failed replications grouped by design, e.g. ``"soft_only (replications 3, 27), keystone
+    (replication 5)"``; past ``limit`` replications, ``", and N more"``."""
+    by_design: dict[str, list[int]] = {}
+    for f in list(failures)[:limit]:
+        by_design.setdefault(str(f["design"]), []).append(int(f["replication"]))
+    parts = [
+        f"{d} (replication{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
+        for d, r in by_design.items()
+    ]
+    more = len(failures) - limit
+    return ", ".join(parts) + (f", and {more} more" if more > 0 else "")
+
+
+def failure_notes(exp: ExperimentResult, crn_failures: Sequence[dict[str, Any]] = ()) -> list[str]:
+    """Cautions naming the replications that failed (none: ``[]``).
+
+    Args:
+        exp: the experiment; its failures are left out of every pair they belong to.
+        crn_failures: failures of the in-memory CRN re-run of ``--independent``; they are
+            left out of the CRN columns only.
+
+    Returns:
+        Up to two sentences, without a final full stop.
+    """
+    notes = []
+    if failed := exp.failures:
+        where = "manifest.json" if exp.out_dir is not None else "the experiment's manifest"
+        notes.append(
+            f"{len(failed)} replication(s) failed and are left out, and so are the runs they "
+            f"would be paired with: {failed_list(failed)}; their errors are listed in {where} "
+            "(failed_replications)"
+        )
+    if crn_failures:
+        notes.append(
+            f"{len(crn_failures)} replication(s) of the in-memory CRN re-run failed and are "
+            f"left out of the CRN columns: {failed_list(crn_failures)}"
         )
     return notes
