@@ -92,7 +92,10 @@ def outcomes_of(args: argparse.Namespace) -> list[str]:
 
 
 def prepare_out(out: Path, overwrite: bool, writes: Sequence[str] = ()) -> None:
-    """Refuse a file; with ``overwrite``, delete a previous sweep's own files (not the user's).
+    """Refuse a file, or (without ``overwrite``) the user's own files; changes nothing.
+
+    With ``overwrite`` the previous sweep's own files are deleted later, holding the folder's
+    lock (:func:`clear_for_overwrite` in :func:`run_and_report`).
 
     Args:
         out: the results folder.
@@ -101,22 +104,31 @@ def prepare_out(out: Path, overwrite: bool, writes: Sequence[str] = ()) -> None:
             manifest.json holding one of them is refused (they are the user's own).
 
     Raises:
-        UsageError: ``out`` is a file, or holds a ``ccsim run`` result or another manifest.
+        UsageError: ``out`` is a file.
         OutputError: ``out`` has no manifest but holds a file the command would write.
     """
     from sim.checkpoint import refuse_user_files
-    from sim.sweep import SweepError
-    from sim.sweep.folder import clear_outputs
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     if not overwrite:
         refuse_user_files(out, writes)
-    if overwrite:
-        try:
-            clear_outputs(out)
-        except SweepError as exc:
-            raise UsageError(str(exc)) from exc
+
+
+def clear_for_overwrite(out: Path) -> None:
+    """``--overwrite``: delete a previous sweep's own files in ``out`` (not the user's); call
+    it holding the folder's lock.
+
+    Raises:
+        UsageError: ``out`` holds a ``ccsim run`` result or another manifest (nothing deleted).
+    """
+    from sim.sweep import SweepError
+    from sim.sweep.folder import clear_outputs
+
+    try:
+        clear_outputs(out)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> None:
@@ -182,11 +194,22 @@ def run_and_report(
     args: argparse.Namespace, spec: Any, out: Path, record: dict[str, Any], report: Callable
 ) -> tuple[float, Any]:
     """Run (or resume) the sweep into ``out`` and call ``report()``; returns the run time and
-    what ``report`` returned. Shared by ``ccsim sweep`` and ``ccsim sensitivity``."""
+    what ``report`` returned. Shared by ``ccsim sweep`` and ``ccsim sensitivity``.
+
+    The folder's lock (that of ``ccsim run`` and ``compare``) is held throughout: clearing it
+    for ``--overwrite``, the runs, the report.
+
+    Raises:
+        OutputError: another ccsim command is writing to ``out`` (nothing is touched), or
+            ``out`` cannot be written to.
+    """
     from sim.sweep import make_design, run_sweep
+    from sim.sweep.folder import locked_folder
 
     total = len(make_design(spec)) * spec.replications
-    with stopped_cleanly(out, total):
+    with locked_folder(out), stopped_cleanly(out, total):
+        if args.overwrite:
+            clear_for_overwrite(out)
         started = time.perf_counter()
         run_sweep(
             spec,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.results import (
+    LOCK_NAME,
     OutputError,
     RunError,
+    check_writable,
+    folder_lock,
     remove_outputs,
     versions,
     write_json,
@@ -66,6 +71,26 @@ SENSITIVITY_WRITES: tuple[str, ...] = (
 )
 """Files ``ccsim sensitivity`` writes (see :data:`SWEEP_WRITES`)."""
 _PART = re.compile(r"part-\d{7}(-r\d{8})?\.parquet")  # a sweep's part (a run's: part-d000-r...)
+
+
+@contextmanager
+def locked_folder(out_dir: Path) -> Iterator[None]:
+    """Create ``out_dir`` if needed and hold its lock for the block: the lock of ``ccsim run``
+    and ``ccsim compare`` (:func:`sim.results.folder_lock`, ``.ccsim.lock``), so no two ccsim
+    commands write one folder at once. The lock file is removed when the block ends; the lock
+    itself dies with the process, however it ends.
+
+    Raises:
+        OutputError: ``out_dir`` cannot be created or written to, or another process holds
+            its lock (nothing in the folder is touched).
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir)
+    with folder_lock(out_dir):
+        try:
+            yield
+        finally:  # only the holder removes it: a refused command leaves the other's lock be
+            (out_dir / LOCK_NAME).unlink(missing_ok=True)
 
 
 def part_path(out_dir: Path, first_point: int, first_rep: int | None = None) -> Path:
