@@ -212,6 +212,10 @@ def run_sweep(
     replications, that many replications of one point. SIGINT and SIGTERM stop the sweep
     cleanly: finished parts stay, and running it again finishes it.
 
+    It takes no folder lock itself: ``ccsim sweep`` and ``ccsim sensitivity`` call it inside
+    :func:`sim.sweep.folder.locked_folder` (the lock of ``ccsim run``), which keeps a second
+    writer out; do the same where other processes may write to ``out_dir``.
+
     Args:
         spec: the sweep.
         out_dir: results folder (created; the user's own files in it are left alone).
