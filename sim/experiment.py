@@ -17,48 +17,53 @@ recorded in the manifest (design, replication, seeds, error) and the run goes on
 
 With ``out_dir`` memory stays flat however many replications run: the returned ``series`` and
 ``sites`` hold only the first :data:`MEMORY_REPS` replications of each design (all are on disk).
+
+This module holds the entry points (:func:`run_experiment`, :func:`check_out_dir`), the result
+(:class:`ExperimentResult`) and the in-memory runner. The designs, chunk layout, plan and
+manifest are in :mod:`sim.experiment_plan`, the execution of chunks (joblib, progress bar) in
+:mod:`sim.experiment_exec`; their names are re-exported here, as are the replication functions
+of :mod:`sim.replicate` and :mod:`sim.checkpoint` that callers import from this module.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from sim.checkpoint import Interrupted, describe_failure
-from sim.replicate import (
-    FAULT_ENV,
-    caller_objects_frozen,
-    phase_labels,
-    run_chunk,
-    run_chunk_unit,
-    simulate,
-    site_finals,
+from sim.experiment_exec import IN_PROCESS_BACKENDS, iterate
+from sim.experiment_plan import (
+    CHUNK_SIZE,
+    Design,
+    Plan,
+    chunks,
+    machine,
+    new_manifest,
+    part_name,
 )
-from sim.results import versions
-from sim.scenario import Scenario
+from sim.replicate import FAULT_ENV, phase_labels, run_chunk, simulate, site_finals
 
 __all__ = [
     "CHUNK_SIZE",
     "FAULT_ENV",
+    "IN_PROCESS_BACKENDS",
     "MEMORY_REPS",
     "Design",
     "ExperimentResult",
     "Interrupted",
+    "Plan",
     "check_out_dir",
     "chunks",
+    "completed_counts",
     "describe_failure",
+    "iterate",
+    "machine",
+    "new_manifest",
     "part_name",
     "phase_labels",
     "run_chunk",
@@ -67,19 +72,10 @@ __all__ = [
     "site_finals",
 ]
 
-CHUNK_SIZE = 25
 MEMORY_REPS = 1000
 """With an ``out_dir``, replications per design whose series and sites are returned in memory."""
 MAX_REPS = 10_000_000
 ON_ERROR = ("record", "raise")
-
-
-@dataclass
-class Design:
-    """A named scenario taking part in an experiment."""
-
-    name: str
-    scenario: Scenario
 
 
 @dataclass
@@ -101,150 +97,6 @@ class ExperimentResult:
     def failures(self) -> list[dict[str, Any]]:
         """Replications that raised (see :func:`sim.checkpoint.failure_record`); [] if none."""
         return list(self.manifest.get("failed_replications", []))
-
-
-IN_PROCESS_BACKENDS = ("threading", "sequential")
-"""joblib back ends that run chunks in the caller's process (no worker processes)."""
-
-
-def chunks(
-    n_designs: int, reps: int, size: int = CHUNK_SIZE, first: int = 0
-) -> list[tuple[int, int, int]]:
-    """Work units ``(design_index, first_rep, stop_rep)``: fixed boundaries, so resume works.
-
-    Replications ``first .. first + reps - 1`` of each design, cut every ``size`` from ``first``.
-    """
-    stop = first + reps
-    return [
-        (d, lo, min(lo + size, stop)) for d in range(n_designs) for lo in range(first, stop, size)
-    ]
-
-
-def part_name(design_index: int, first_rep: int) -> str:
-    """File name of one chunk's parts, e.g. ``part-d000-r000025.parquet``."""
-    return f"part-d{design_index:03d}-r{first_rep:06d}.parquet"
-
-
-def machine() -> dict[str, Any]:
-    """Cores and CPU model of this machine (for the manifest and benchmarks)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "platform": platform.platform()}
-
-
-@dataclass
-class Plan:
-    """One experiment's settings and manifest, shared by the in-memory and on-disk runners."""
-
-    designs: Sequence[Design]
-    reps: int
-    first: int
-    root_seed: int
-    jobs: int
-    crn: bool
-    backend: str
-    on_error: str
-    progress: bool
-    on_chunk: Callable[[int], None] | None
-    manifest: dict[str, Any]
-    todo: list[tuple[int, int, int]] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
-
-
-def _execute(
-    plan: Plan, todo: list[tuple[int, int, int]]
-) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
-    args = [
-        (plan.designs[d].scenario, plan.designs[d].name, d, lo, hi, plan.root_seed, plan.crn)
-        for d, lo, hi in todo
-    ]
-    if plan.jobs == 1 or len(todo) <= 1:
-        with caller_objects_frozen():
-            for a in args:
-                yield run_chunk_unit(*a, on_error=plan.on_error)
-        return
-    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
-    parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
-    worker = plan.backend not in IN_PROCESS_BACKENDS  # own worker processes: freeze their gc
-    yield from parallel(
-        delayed(run_chunk_unit)(*a, on_error=plan.on_error, worker=worker) for a in args
-    )
-
-
-def iterate(
-    plan: Plan, todo: list[tuple[int, int, int]], initial: int = 0
-) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
-    """Run ``todo``, yielding each finished chunk, with a progress bar and ``on_chunk`` calls.
-
-    Closing the generator (or an exception in the caller's loop) stops the workers.
-    """
-    n = len(plan.designs)
-    bar = tqdm(
-        total=n * plan.reps,
-        initial=initial,
-        unit="rep",
-        disable=not plan.progress,
-        desc=f"{n} design(s) x {plan.reps} reps",
-    )
-    try:
-        with warnings.catch_warnings(), closing(_execute(plan, todo)) as results:
-            # stopping early cancels queued chunks on purpose; joblib need not warn about it
-            warnings.filterwarnings("ignore", "tasks which were still being processed")
-            for unit, tables in results:
-                yield unit, tables
-                bar.update(unit[2] - unit[1])
-                if plan.on_chunk is not None:
-                    plan.on_chunk(unit[2] - unit[1])
-    finally:
-        bar.close()
-
-
-def new_manifest(
-    designs: Sequence[Design],
-    reps: int,
-    root_seed: int,
-    crn: bool,
-    first: int,
-    settings: dict[str, Any],
-) -> dict[str, Any]:
-    """The manifest of a new run: everything needed to re-run it (status ``running``)."""
-    from sim.results import code_fingerprint, git_state  # local: asked once per experiment
-
-    return {
-        "tool": "ccsim",
-        "command": list(settings.get("command", ())),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "root_seed": root_seed,
-        "replications": reps,
-        "first_replication": first,
-        "chunk_size": CHUNK_SIZE,
-        "crn": crn,
-        "jobs": settings.get("jobs"),
-        "backend": settings.get("backend"),
-        "designs": [
-            {
-                "name": d.name,
-                "design_index": i,
-                "design_key": 0 if crn else i,
-                "scenario": d.scenario.model_dump(mode="json"),
-            }
-            for i, d in enumerate(designs)
-        ],
-        "versions": versions(),
-        "machine": machine(),
-        "git": git_state(),
-        "code": code_fingerprint(),
-        **settings.get("extra", {}),
-        "status": "running",
-        "complete": False,
-    }
 
 
 def _check_arguments(

@@ -1,0 +1,77 @@
+"""Executing an experiment's chunks: in the caller's process or on a joblib back end.
+
+:func:`iterate` runs the chunks of a :class:`~sim.experiment_plan.Plan` (one
+:func:`sim.replicate.run_chunk_unit` call each), yielding every finished chunk as it arrives,
+with a tqdm progress bar and the plan's ``on_chunk`` calls. With ``jobs=1`` (or one chunk) the
+chunks run in order in this process with the caller's objects frozen for the garbage collector;
+otherwise joblib runs them on the plan's back end (``loky``, ``threading``, dask, ray...),
+unordered. Used by :mod:`sim.experiment` and :mod:`sim.diskrun`; re-exported by
+:mod:`sim.experiment`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from sim.experiment_plan import Plan
+from sim.replicate import caller_objects_frozen, run_chunk_unit
+
+__all__ = ["IN_PROCESS_BACKENDS", "iterate"]
+
+IN_PROCESS_BACKENDS = ("threading", "sequential")
+"""joblib back ends that run chunks in the caller's process (no worker processes)."""
+
+
+def _execute(
+    plan: Plan, todo: list[tuple[int, int, int]]
+) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
+    args = [
+        (plan.designs[d].scenario, plan.designs[d].name, d, lo, hi, plan.root_seed, plan.crn)
+        for d, lo, hi in todo
+    ]
+    if plan.jobs == 1 or len(todo) <= 1:
+        with caller_objects_frozen():
+            for a in args:
+                yield run_chunk_unit(*a, on_error=plan.on_error)
+        return
+    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
+    parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
+    worker = plan.backend not in IN_PROCESS_BACKENDS  # own worker processes: freeze their gc
+    yield from parallel(
+        delayed(run_chunk_unit)(*a, on_error=plan.on_error, worker=worker) for a in args
+    )
+
+
+def iterate(
+    plan: Plan, todo: list[tuple[int, int, int]], initial: int = 0
+) -> Iterator[tuple[tuple[int, int, int], dict[str, Any]]]:
+    """Run ``todo``, yielding each finished chunk, with a progress bar and ``on_chunk`` calls.
+
+    Closing the generator (or an exception in the caller's loop) stops the workers.
+    """
+    n = len(plan.designs)
+    bar = tqdm(
+        total=n * plan.reps,
+        initial=initial,
+        unit="rep",
+        disable=not plan.progress,
+        desc=f"{n} design(s) x {plan.reps} reps",
+    )
+    try:
+        with warnings.catch_warnings(), closing(_execute(plan, todo)) as results:
+            # stopping early cancels queued chunks on purpose; joblib need not warn about it
+            warnings.filterwarnings("ignore", "tasks which were still being processed")
+            for unit, tables in results:
+                yield unit, tables
+                bar.update(unit[2] - unit[1])
+                if plan.on_chunk is not None:
+                    plan.on_chunk(unit[2] - unit[1])
+    finally:
+        bar.close()
