@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from sim.experiment_plan import Plan
 from sim.replicate import caller_objects_frozen, run_chunk_unit
+from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = ["IN_PROCESS_BACKENDS", "iterate"]
 
@@ -44,9 +45,11 @@ def _execute(
     n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
     parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
     worker = plan.backend not in IN_PROCESS_BACKENDS  # own worker processes: freeze their gc
-    yield from parallel(
-        delayed(run_chunk_unit)(*a, on_error=plan.on_error, worker=worker) for a in args
-    )
+    with sigint_ignored_by_new_workers():  # the call dispatches the first chunks, starts workers
+        results = parallel(
+            delayed(run_chunk_unit)(*a, on_error=plan.on_error, worker=worker) for a in args
+        )
+    yield from results
 
 
 def iterate(

@@ -148,6 +148,31 @@ def test_signal_stops_a_100000_rep_run_cleanly(tmp_path: Path, sig: str, target:
     assert_nothing_half_written(out)
 
 
+def _children(pid: int) -> list[str]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return path.read_text().split() if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_workers_start_is_one_line(tmp_path: Path) -> None:
+    """Ctrl-C reaches the workers too (the whole process group). Hit while still importing,
+    they used to print KeyboardInterrupt tracebacks before the command's one line; started with
+    SIGINT ignored (sim.worker_start) they stay quiet and the command stops them."""
+    out = tmp_path / "out"
+    proc = ccsim("run", *sets(), "--reps", "100000", "--jobs", "2", "--out", str(out), "--quiet")
+    wait_for(lambda: len(_children(proc.pid)) >= 2, proc)  # workers forked, still importing
+    time.sleep(0.2)  # past the ~60 ms in which the signal is ignored while they are started
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # landed inside that window after all: press again
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.splitlines() == [err.strip()] and "Traceback" not in err, err
+    assert "interrupted by SIGINT" in err and "--resume" in err
+
+
 def test_interrupt_in_process_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "out"
     seen = []

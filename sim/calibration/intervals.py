@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from sim.calibration.data import AdoptionData
 from sim.calibration.fit import CHI2_95_HALF, Fit, _Design, _minimise, fit
 from sim.calibration.process import simulate_periods
+from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = [
     "bootstrap_intervals",
@@ -150,11 +151,13 @@ def bootstrap_intervals(
     size = max(1, n_boot // (8 * n_jobs)) if n_jobs > 1 else 1  # ~8 parts per worker
     parts = [periods[i : i + size] for i in range(0, n_boot, size)]
     task = delayed(_refit_part)
-    refits = (
-        Parallel(n_jobs=n_jobs, return_as="generator")(task(data, result, p) for p in parts)
-        if n_jobs > 1 and len(parts) > 1
-        else map(lambda p: _refit_part(data, result, p), parts)
-    )
+    if n_jobs > 1 and len(parts) > 1:
+        with sigint_ignored_by_new_workers():  # the call starts the workers
+            refits = Parallel(n_jobs=n_jobs, return_as="generator")(
+                task(data, result, p) for p in parts
+            )
+    else:
+        refits = (_refit_part(data, result, p) for p in parts)
     disable = None if progress is None else not progress
     draws_parts = []
     with tqdm(total=n_boot, desc="bootstrap refits", unit="fit", disable=disable) as bar:

@@ -69,6 +69,7 @@ from sim.sweep.spec import (
     make_design,
     point_values,
 )
+from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = [
     "DESIGNS",
@@ -318,10 +319,14 @@ def _execute(
     parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
     with warnings.catch_warnings():  # stopping early cancels queued parts on purpose
         warnings.filterwarnings("ignore", "tasks which were still being processed")
-        yield from parallel(
-            delayed(_run_unit)(data, params, design[s : s + step], s, r, min(per, reps - r), args)
-            for s, r in todo
-        )
+        with sigint_ignored_by_new_workers():  # the call dispatches parts, starts workers
+            results = parallel(
+                delayed(_run_unit)(
+                    data, params, design[s : s + step], s, r, min(per, reps - r), args
+                )
+                for s, r in todo
+            )
+        yield from results
 
 
 def _run_unit(
