@@ -60,7 +60,9 @@ def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
     """Find a scenario by path (relative to ``base_dir`` or cwd) or by library name."""
     found = _find(ref, base_dir)
     if found is None:
-        raise ScenarioError(f"scenario file not found: '{ref}' ({_library_note()})")
+        close = difflib.get_close_matches(Path(ref).stem, list(library()), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ScenarioError(f"scenario file not found: '{ref}' ({hint}{_library_note()})")
     return found
 
 
@@ -352,9 +354,15 @@ def load_scenario(
         if "name" not in _read_toml(path):
             data["name"] = path.stem
         source = str(path)
+    seen: dict[str, str] = {}
     for item in overrides:
         key, value = parse_override(item)
         if key.split(".")[0] == "extends":
             raise ScenarioError(f"--set '{item}': 'extends' cannot be overridden")
+        if key in seen:
+            raise ScenarioError(
+                f"--set '{item}': '{key}' is already set by --set '{seen[key]}'; give each key once"
+            )
+        seen[key] = item
         data = apply_override(data, key, value)
     return build_scenario(data, source, overrides)

@@ -380,6 +380,13 @@ def design_meta(manifest: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]
     return out
 
 
+def overrides_of(manifest: Mapping[str, Any] | None) -> list[str]:
+    """The ``--set key=value`` items a run was made with (``manifest["cli"]["overrides"]``;
+    empty for runs made through the Python API or without ``--set``)."""
+    cli = (manifest or {}).get("cli") or {}
+    return [str(item) for item in cli.get("overrides") or []]
+
+
 def censored_note(n_censored: Any, n: int, metric: str) -> str:
     if n_censored is pd.NA or n_censored is None or int(n_censored) == 0:
         return ""

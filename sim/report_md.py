@@ -17,6 +17,7 @@ from sim.report import (
     format_interval,
     format_value,
     metric_label,
+    overrides_of,
     published_comparison,
     summary_table,
     tables_of,
@@ -183,6 +184,13 @@ def write_summary_md(
         parts.append(f"- {title}: {desc}{timing}")
     if not manifest.get("designs"):
         parts.extend(f"- **{d}**" for d in designs)
+    sets = overrides_of(manifest)
+    if sets:
+        parts.append(
+            "- **Overridden with `--set`** for every design above (the descriptions are the "
+            "scenario files' own and do not include these): "
+            + ", ".join(f"`{item}`" for item in sets)
+        )
     parts.append("")
 
     parts.append("## Run\n")

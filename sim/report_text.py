@@ -17,6 +17,7 @@ from sim.report import (
     design_order,
     format_interval,
     format_value,
+    overrides_of,
     published_comparison,
     summary_table,
     tables_of,
@@ -45,6 +46,7 @@ def format_terminal(result: Any, metrics: Sequence[str] = DEFAULT_METRICS) -> st
     tables = tables_of(result)
     runs: pd.DataFrame = tables["runs"]
     meta = design_meta(tables["manifest"])
+    sets = overrides_of(tables["manifest"])
     table = summary_table(runs, metrics)
     lines: list[str] = []
     for design in design_order(runs):
@@ -62,6 +64,15 @@ def format_terminal(result: Any, metrics: Sequence[str] = DEFAULT_METRICS) -> st
                     subsequent_indent="   ",
                     max_lines=2,
                     placeholder=" ...",
+                )
+            )
+        if sets:
+            lines.extend(
+                textwrap.wrap(
+                    "with --set " + ", ".join(sets) + " (not in the description above)",
+                    width=TERMINAL_WIDTH,
+                    initial_indent="   ",
+                    subsequent_indent="   ",
                 )
             )
         lines.extend(_design_block(table[table["design"] == design], info.get("horizon")))
