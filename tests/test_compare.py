@@ -84,6 +84,9 @@ def test_plain_language_lines() -> None:
     censored = plain_line(_row(4.1, 3.2, 5.0, not_reached_design=7))
     assert censored.endswith("[not reached within 32 months in 7 soft_only and 0 keystone runs, "
                              "counted as 32]")  # fmt: skip
+    small = plain_line(_row(0.04, 0.01, 0.07))  # two significant digits, never "0.0"
+    assert "0.04 months later than keystone (95% CI 0.01-0.07)" in small
+    assert "(95% CI 0.05-0.2)" in plain_line(_row(0.1, 0.05, 0.2))
     never = plain_line(_row(4.1, 3.2, 5.0, not_reached_design=200))
     assert never.startswith("soft_only does not close half the gap within 32 months in any of 200")
 
@@ -123,5 +126,9 @@ def test_compare_cli_writes_table_lines_and_figures(tmp_path) -> None:
     assert "P(faster)" in text and "restricted" in text
     for name in ("gap_curves", "survival", "forest", "cost_effectiveness"):
         assert (out / "figures" / f"compare_{name}.png").stat().st_size > 10_000
+    # each design's own values beside the differences: the cost row holds the runs' mean cost
+    runs = pd.read_parquet(out / "runs.parquet").groupby("design")["cost_total"].mean()
+    row = next(x for x in text.splitlines() if x.startswith("| total cost |"))
+    assert row == f"| total cost | {runs['small']:,.0f} | {runs['small_hard']:,.0f} |"
     bad = main(["compare", str(a), str(b), "--baseline", "nope", "--out", str(tmp_path / "x")])
     assert bad == 2

@@ -18,8 +18,12 @@ from sim.results import atomic_write_bytes, write_parquet
 
 
 def _amount(o: Outcome, value: float) -> str:
+    """``|value|`` in the outcome's display unit: money as ``1,234``; else one decimal, or two
+    significant digits below 0.1 so a small difference never reads as ``0.0``."""
     v = abs(value) * o.scale
-    return f"{v:,.0f}" if o.money else f"{v:.1f}"
+    if o.money:
+        return f"{v:,.0f}"
+    return f"{v:.2g}" if 0 < v < 0.1 else f"{v:.1f}"
 
 
 def _word(o: Outcome, value: float) -> str:
@@ -173,6 +177,26 @@ def _table_rows(cmp: Comparison) -> list[list[str]]:
     return rows
 
 
+def _own_values_table(cmp: Comparison) -> str:
+    """Outcomes x designs (baseline first): each design's mean, in the sentences' units
+    (restricted means for T50/T90; gap, Gini and conflict in points of 100)."""
+    t = cmp.table
+    designs = [cmp.baseline, *dict.fromkeys(t["design"])]
+    rows = []
+    for metric, grp in t.groupby("metric", sort=False):
+        o = OUTCOME_BY_METRIC[metric]
+        means = {cmp.baseline: float(grp["mean_baseline"].iloc[0])}
+        means |= {r.design: float(r.mean_design) for r in grp.itertuples(index=False)}
+        rows.append([o.label, *(_value(o, means.get(d, math.nan)) for d in designs)])
+    return markdown_table(["outcome", *designs], rows, "l" + "r" * len(designs))
+
+
+def _value(o: Outcome, value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return ("-" if value < 0 else "") + _amount(o, value)
+
+
 def _signed(o: Outcome, value: float) -> str:
     return ("-" if value < 0 else "") + _amount(o, value)
 
@@ -199,6 +223,8 @@ def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> 
     parts += [f"> **Caution:** {c[0].upper()}{c[1:]}.\n" for c in cmp.cautions]
     parts += ["## In plain words\n"]
     parts += [f"- {line}" for line in lines(cmp)]
+    parts += ["", "## Each design's own values (mean over the paired replications)\n"]
+    parts.append(_own_values_table(cmp))
     parts += ["", f"## Paired differences (design - {cmp.baseline})\n"]
     header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)", "n"]
     parts.append(markdown_table(header, _table_rows(cmp), "llrrrr"))
