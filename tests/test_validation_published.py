@@ -94,6 +94,9 @@ def test_failing_rows_sharing_one_explanation_are_listed_together() -> None:
     assert items[0].count(KNOWN_GAPS[gap][:40]) == 1  # the explanation is written once
     assert items[1].endswith("No explanation yet: a finding.")
     assert known_gaps([_row("ok", True)]) == ""
+    few = known_gaps([_row("an unexplained check", False)], reps=10)
+    assert "With only 10 replications per design this may be noise" in few
+    assert known_gaps([_row(f"Galesburg: {gap}", False)], reps=10).count(KNOWN_GAPS[gap]) == 1
 
 
 def test_medical_innovation_figure_is_written(tmp_path) -> None:

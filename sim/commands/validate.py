@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from sim.commands.common import (
@@ -56,11 +57,20 @@ def check_report_path(path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run all checks, print the table, write the report; 0 if all pass, else 1."""
-    from sim.validation.report import run_all, table_text, write_markdown
+    from sim.validation.report import FEW_REPS, known_gaps, run_all, table_text, write_markdown
 
     check_report_path(args.report)  # before minutes of runs, not after
+    if args.reps < FEW_REPS:
+        print(
+            f"note: --reps {args.reps} is below {FEW_REPS}: a paired check may fail for lack of "
+            "replications (the documented verdicts use --reps 200)",
+            file=sys.stderr,
+        )
     result = run_all(reps=args.reps, seed=args.seed, jobs=args.jobs, progress=not args.quiet)
     print(table_text(result.rows))
+    why = known_gaps(result.rows, args.reps)
+    if why:  # the same explanations as the report, as plain text
+        print("\n" + why.replace("**", "").replace("## ", "").strip())
     cmd = f"ccsim validate --reps {args.reps} --seed {args.seed}"
     path = write_markdown(result, args.report, command=cmd)
     failed = sum(not r.passed for r in result.rows)
