@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim.calibration.data import (
     MEDINNOV,
+    NOBODY_CENSORED,
     AdoptionData,
     CalibrationDataError,
     check_identifiable,
@@ -54,6 +55,7 @@ from sim.calibration.store import save_result
 
 __all__ = [
     "MEDINNOV",
+    "NOBODY_CENSORED",
     "AdoptionData",
     "CalibrationDataError",
     "CalibrationResult",

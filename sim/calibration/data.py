@@ -38,8 +38,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.calibration.data_files import (
+    NOBODY_CENSORED,
     CalibrationDataError,
     adoption_periods,
+    censoring_code_error,
     check_ids,
     group_codes,
     id_text,
@@ -50,6 +52,7 @@ from sim.calibration.data_network import adjacency, parse_filters, read_network
 
 __all__ = [
     "MEDINNOV",
+    "NOBODY_CENSORED",
     "AdoptionData",
     "CalibrationDataError",
     "check_identifiable",
@@ -182,7 +185,7 @@ def load_adoption_data(
     edges: Path | str | None,
     id_col: str,
     time_col: str,
-    censored_at: float | None,
+    censored_at: float | str | None,
     group_col: str | None = None,
     edge_from: str = "from_id",
     edge_to: str = "to_id",
@@ -195,8 +198,12 @@ def load_adoption_data(
         nodes: CSV with one row per person.
         edges: CSV with one row per tie, or ``None`` for group mixing.
         id_col, time_col, group_col: Column names in NODES (``group_col=None``: one group).
-        censored_at: Time value meaning "not adopted" (all later periods unobserved); ``None``
-            means missing times are censored and observation ends at the latest time.
+        censored_at: Time value meaning "not adopted" (a whole number; observation ends the
+            period before it); ``None`` means missing times are censored and observation ends
+            at the latest time; :data:`NOBODY_CENSORED` (``"none"``) means everyone adopted
+            (empty times refused). A code (or, with ``None``, an empty time) that no person
+            holds is refused, naming the largest time: it would make the real never-adopters
+            adopters and invent periods.
         edge_from, edge_to: Column names of the nominator and the named person in EDGES.
         edge_filters: Keep only ties whose column equals one of the values (all filters apply).
         start: Raw time of period 1 (default: the earliest time in NODES).
@@ -206,8 +213,9 @@ def load_adoption_data(
 
     Raises:
         CalibrationDataError: Unreadable file, missing column, duplicate or missing ids,
-            non-numeric or non-whole times, times after ``censored_at``, a filter keeping no
-            ties, an EDGES file none of whose ties joins two people of NODES.
+            non-numeric or non-whole times, a non-whole ``censored_at`` or ``start``, times
+            after ``censored_at``, a code no person holds, a filter keeping no ties, an EDGES
+            file none of whose ties joins two people of NODES.
     """
     df = read_csv(nodes, "nodes", [id_col, *([group_col] if group_col else [])])
     cols = [id_col, time_col] + ([group_col] if group_col else [])
@@ -219,9 +227,15 @@ def load_adoption_data(
     net, report = None, {}
     if edges is not None:
         net, report = read_network(edges, ids, edge_from, edge_to, edge_filters)
-    return AdoptionData(
+    data = AdoptionData(
         ids.to_numpy(dtype=object), codes, group_names, period, n_periods, net, start, report
     )
+    if data.adopted.all():  # nobody censored: refused unless the code says so
+        problem = censoring_code_error(df[time_col], censored_at, nodes, time_col)
+        if problem:
+            check_identifiable(data)  # data that cannot be fitted at all: say that first
+            raise CalibrationDataError(problem)
+    return data
 
 
 def describe(data: AdoptionData) -> Mapping[str, object]:

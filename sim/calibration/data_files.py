@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "NOBODY_CENSORED",
     "CalibrationDataError",
     "adoption_periods",
+    "censoring_code_error",
     "check_ids",
     "group_codes",
     "id_text",
     "read_csv",
     "require_columns",
+    "whole_option",
 ]
 
 
@@ -99,10 +102,22 @@ def group_codes(
     return codes.astype(np.int64), tuple(str(x) for x in names)
 
 
-def adoption_periods(
-    raw: pd.Series, censored_at: float | None, start: float | None, path: Path | str, col: str
-) -> tuple[np.ndarray, int, float]:
-    """Adoption periods ``1..T`` (``T + 1`` = censored), ``T`` and the start time."""
+NOBODY_CENSORED = "none"
+"""``censored_at`` value saying nobody is censored (everyone adopted within observation)."""
+
+
+def whole_option(flag: str, value: float | None) -> None:
+    """Refuse a non-whole ``--censored-at`` / ``--start``: times are whole periods."""
+    if value is None or (math.isfinite(value) and value == round(value)):
+        return
+    hint = f" (e.g. {math.floor(value):g})" if math.isfinite(value) else ""
+    raise CalibrationDataError(
+        f"{flag} {value:g}: not a whole number; times are whole periods, so it must be one "
+        f"too{hint}"
+    )
+
+
+def _numeric_times(raw: pd.Series, path: Path | str, col: str) -> pd.Series:
     times = pd.to_numeric(raw, errors="coerce")
     bad = times.isna() & raw.notna()
     if bad.any():
@@ -111,9 +126,27 @@ def adoption_periods(
             f"{path}: column '{col}' must hold numbers; {rows.size} values are not "
             f"(first: '{raw.iloc[rows[0]]}' in data row {rows[0] + 1})"
         )
-    missing = times.isna().to_numpy()
-    if missing.all():
+    if times.isna().all():
         raise CalibrationDataError(f"{path}: column '{col}' is empty (no adoption times)")
+    return times
+
+
+def adoption_periods(
+    raw: pd.Series,
+    censored_at: float | str | None,
+    start: float | None,
+    path: Path | str,
+    col: str,
+) -> tuple[np.ndarray, int, float]:
+    """Adoption periods ``1..T`` (``T + 1`` = censored), ``T`` and the start time.
+
+    ``censored_at``: the never-adopted code (a whole number), ``None`` (empty times are
+    censored) or :data:`NOBODY_CENSORED` (no one is; observation ends at the largest time).
+    Whether any person holds the code is checked by :func:`censoring_code_error`.
+    """
+    times = _numeric_times(raw, path, col)
+    missing = times.isna().to_numpy()
+    nobody = censored_at == NOBODY_CENSORED
     if missing.any() and censored_at is not None:
         raise CalibrationDataError(
             f"{path}: column '{col}' has {int(missing.sum())} empty values; fill them or "
@@ -121,15 +154,20 @@ def adoption_periods(
         )
     t = times.to_numpy(dtype=float)
     finite = t[~missing]
-    if finite.size == 0 or not np.all(np.isfinite(finite)) or np.any(finite != np.round(finite)):
+    if not np.all(np.isfinite(finite)) or np.any(finite != np.round(finite)):
         raise CalibrationDataError(
             f"{path}: column '{col}' must hold whole numbers of periods (e.g. months)"
         )
-    end = float(finite.max() + 1) if censored_at is None else float(censored_at)
-    if censored_at is not None and math.isfinite(end) and (finite > end).any():
+    code = None if censored_at is None or nobody else float(censored_at)
+    whole_option("--censored-at", code)
+    whole_option("--start", start)
+    end = float(finite.max() + 1) if code is None else code
+    if code is not None and (finite > end).any():
+        top = finite.max()
         raise CalibrationDataError(
             f"{path}: {int((finite > end).sum())} values of '{col}' exceed the censoring "
-            f"value {end:g} (max {finite.max():g})"
+            f"value {end:g} (max {top:g}): if {top:g} means never adopted, use --censored-at "
+            f"{top:g}"
         )
     observed = finite[finite != end]
     first = float(start) if start is not None else float(observed.min() if observed.size else end)
@@ -142,3 +180,32 @@ def adoption_periods(
         )
     period = np.where(missing | (t == end), n_periods + 1, t - first + 1)
     return np.nan_to_num(period, nan=n_periods + 1).astype(np.int64), n_periods, first
+
+
+def censoring_code_error(
+    raw: pd.Series, censored_at: float | str | None, path: Path | str, col: str
+) -> str | None:
+    """Why nobody holds the never-adopted code, with the option to use instead; ``None`` when
+    some person holds it (or ``censored_at`` is :data:`NOBODY_CENSORED`).
+
+    A code nobody holds silently turns every real never-adopter into an adopter in the last
+    period and invents the periods up to the code, so it is refused: the message names the
+    largest time (the likely code) and ``--censored-at none`` for data where everyone adopted.
+    """
+    if censored_at == NOBODY_CENSORED:
+        return None
+    times = pd.to_numeric(raw, errors="coerce")
+    if censored_at is None:
+        if times.isna().any():
+            return None
+        what = f"an empty '{col}' (--censored-at NA: empty = never adopted)"
+    else:
+        if (times == float(censored_at)).any():
+            return None
+        what = f"{col} = {float(censored_at):g} (the never-adopted code, --censored-at)"
+    top = times.max()
+    return (
+        f"{path}: no person has {what}; the largest time is {top:g}: if {top:g} means never "
+        f"adopted, use --censored-at {top:g}; if everyone adopted, use --censored-at "
+        f"{NOBODY_CENSORED}"
+    )

@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
             NODES has one row per person; EDGES one row per tie "from names to" (exposure of a
             person = share of the people they name who adopted before). Times are whole
-            periods; --censored-at marks "not adopted" (NA: empty times). Without EDGES each
+            periods; --censored-at marks "not adopted" (NA: empty times; none: everyone
+            adopted); at least one person must hold it. Without EDGES each
             person is exposed to the rest of their group. Ties naming unknown ids are counted
             and dropped; self-loops and repeated pairs are dropped.
             """
@@ -69,7 +70,12 @@ def _data_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument("--id", dest="id_col", metavar="COL", help="person id column")
     cal.add_argument("--group", dest="group_col", metavar="COL", help="group column (optional)")
     cal.add_argument("--time", dest="time_col", metavar="COL", help="adoption time column")
-    cal.add_argument("--censored-at", metavar="VALUE", help="time value meaning never adopted")
+    cal.add_argument(
+        "--censored-at",
+        metavar="VALUE",
+        help="time value meaning never adopted (a whole number held by at least one person); "
+        "NA: empty times; none: everyone adopted",
+    )
     cal.add_argument("--start", type=float, metavar="VALUE", help="time of period 1 (default min)")
     cal.add_argument("--edge-from", default="from_id", metavar="COL", help="default: from_id")
     cal.add_argument("--edge-to", default="to_id", metavar="COL", help="default: to_id")
@@ -177,15 +183,33 @@ def _source(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if missing:
         raise UsageError(f"{', '.join(missing)} required (column names and censoring code)")
-    text = str(src["censored_at"]).strip()
-    if text.upper() in ("NA", "NAN", "NONE", ""):
-        src["censored_at"] = None
-    else:
-        try:
-            src["censored_at"] = float(text)
-        except ValueError:
-            raise UsageError(f"--censored-at: expected a number or NA, got '{text}'") from None
+    src["censored_at"] = _censoring_code(str(src["censored_at"]))
     return src
+
+
+def _censoring_code(text: str) -> float | str | None:
+    """``--censored-at``: a whole number, ``NA`` (empty times; ``None``) or ``none`` (nobody
+    is censored)."""
+    from sim.calibration import NOBODY_CENSORED, CalibrationDataError
+    from sim.calibration.data_files import whole_option
+
+    text = text.strip()
+    if text.upper() in ("NA", "NAN", ""):
+        return None
+    if text.lower() == NOBODY_CENSORED:
+        return NOBODY_CENSORED
+    try:
+        code = float(text)
+    except ValueError:
+        raise UsageError(
+            f"--censored-at: expected a number or NA, got '{text}' (NA: empty times mean never "
+            "adopted; none: everyone adopted)"
+        ) from None
+    try:
+        whole_option("--censored-at", code)
+    except CalibrationDataError as exc:
+        raise UsageError(str(exc)) from None
+    return code
 
 
 def _load(src: dict[str, Any]):
