@@ -298,7 +298,7 @@ def folder_lock(out: Path) -> Iterator[None]:
             fh.seek(0)
             holder = fh.read().strip() or "?"
             raise OutputError(
-                f"--out {out}: another ccsim run (pid {holder}) is writing to this folder; "
+                f"--out {out}: another ccsim command (pid {holder}) is writing to this folder; "
                 "wait for it to finish or choose another --out"
             ) from None
         fh.seek(0)

@@ -221,7 +221,7 @@ def test_a_different_experiment_needs_overwrite(tmp_path: Path) -> None:
 def test_a_second_writer_to_the_same_folder_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with folder_lock(out), pytest.raises(OutputError, match=r"another ccsim run .pid"):
+    with folder_lock(out), pytest.raises(OutputError, match=r"another ccsim command .pid"):
         run_experiment([design(TINY)], 2, out_dir=out, progress=False)
     run_experiment([design(TINY)], 2, out_dir=out, progress=False)  # released: fine now
 

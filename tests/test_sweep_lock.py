@@ -50,7 +50,7 @@ def test_a_second_writer_is_refused_and_touches_nothing(
         for extra in ([], ["--overwrite"]):  # --overwrite deletes nothing it cannot lock
             code, _, err = ccsim(capsys, *command, sweep_file, "--out", out, *QUIET, *extra)
             one_error_line(
-                code, err, f"ccsim {command[0]}: error: --out {out}: another ccsim run (pid ",
+                code, err, f"ccsim {command[0]}: error: --out {out}: another ccsim command (pid ",
                 "is writing to this folder; wait for it to finish or choose another --out",
             )  # fmt: skip
             assert _files(out) == {**before, LOCK_NAME: _files(out)[LOCK_NAME]}
@@ -67,7 +67,7 @@ def test_a_folder_another_command_just_began_is_left_as_it_is(
     out.mkdir()
     with folder_lock(out):
         code, _, err = ccsim(capsys, "sweep", sweep_file, "--out", out, *QUIET)
-        one_error_line(code, err, "another ccsim run", "is writing to this folder")
+        one_error_line(code, err, "another ccsim command", "is writing to this folder")
     assert [p.name for p in out.iterdir()] == [LOCK_NAME]  # the holder's: no manifest, no parts
 
 

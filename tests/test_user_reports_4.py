@@ -50,3 +50,20 @@ def _tiny(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(TINY_TOML, encoding="utf-8")
     return path
+
+
+def test_sweep_accepts_resume_as_run_and_compare_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`ccsim sweep ... --resume` used to fail with 'unrecognized arguments'; a sweep always
+    continues, so --resume is accepted (and excludes --overwrite, as for run)."""
+    from tests.test_sweep_lock import QUIET, SWEEP
+
+    path = tmp_path / "levers.toml"
+    path.write_text(SWEEP.replace("'", '"'))
+    out = tmp_path / "out"
+    assert ccsim(capsys, "sweep", path, "--out", out, *QUIET)[0] == 0
+    code, _, err = ccsim(capsys, "sweep", path, "--out", out, *QUIET, "--resume")
+    assert code == 0, err
+    code, _, err = ccsim(capsys, "sweep", path, "--out", out, "--resume", "--overwrite")
+    assert code == 2 and "not allowed with argument" in err

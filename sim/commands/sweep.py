@@ -76,11 +76,18 @@ def add_common(p: argparse.ArgumentParser, default_out: str) -> None:
         "part at the least, except that a point with over 200 replications is split into "
         "parts of 200)",
     )
-    p.add_argument(
+    again = p.add_mutually_exclusive_group()
+    again.add_argument(
         "--overwrite",
         action="store_true",
         help="delete this command's earlier outputs in the folder first (sweep files only; "
         "other files stay); else a matching sweep resumes",
+    )
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="accepted for symmetry with run and compare: a sweep always continues where it "
+        "stopped when the folder holds the same sweep",
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
