@@ -115,7 +115,7 @@ def _site_axes(axes: np.ndarray, n_drawn: int, ncols: int) -> None:
 
 def _site_legend(fig: Figure, styles: Mapping[str, Any], present: set[str]) -> None:
     """Legend of the kinds of site drawn, below the panels."""
-    names = {"core": "core site", "peripheral": "peripheral site", "control": "control site"}
+    names = {"core": "central site", "peripheral": "peripheral site", "control": "control site"}
     handles = [
         Line2D([], [], color=styles[k]["color"], ls=styles[k]["ls"], lw=1.5, label=names[k])
         for k in _SITE_KINDS

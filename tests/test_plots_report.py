@@ -247,7 +247,7 @@ def test_site_trajectories_at_most_four_panels() -> None:
     segments = [{c.get_label(): len(c.get_segments()) for c in ax.collections} for ax in visible]
     assert segments == [{"core": 2, "peripheral": 1}] * 4
     assert "first 4 of 5 designs" in fig._suptitle.get_text()
-    assert set(_legend_texts(fig)) == {"core site", "peripheral site"}
+    assert set(_legend_texts(fig)) == {"central site", "peripheral site"}
 
 
 # --------------------------------------------------------------------------- real small run

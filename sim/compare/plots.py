@@ -133,6 +133,10 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
     return fig
 
 
+MEAN_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+"""One marker shape per design (in order) in the cost-effectiveness figure."""
+
+
 def cost_effectiveness(runs: pd.DataFrame, designs: Sequence[str]) -> Figure:
     """Total cost against gap closed by programme end, per run and per design mean.
 
@@ -150,13 +154,19 @@ def cost_effectiveness(runs: pd.DataFrame, designs: Sequence[str]) -> Figure:
         fig = plots._new_figure(8.5, 5.2)
         ax = fig.add_subplot()
     means = {}
-    for d in designs:
+    for i, d in enumerate(designs):
         rows = runs[runs["design"] == d]
         x = rows["cost_total"].to_numpy(dtype=float)
         y = 100.0 * (1.0 - rows["gap_programme_end"].to_numpy(dtype=float))
-        ax.scatter(x, y, s=8, color=colours[d], alpha=0.25, lw=0)
+        marker = MEAN_MARKERS[i % len(MEAN_MARKERS)]
+        ax.scatter(x, y, s=10, color=colours[d], alpha=0.25, lw=0, marker=marker)
         means[d] = (float(np.nanmean(x)), float(np.nanmean(y)))
-        ax.scatter(*means[d], s=90, color=colours[d], edgecolor="black", lw=0.8, label=d, zorder=3)
+        # each design its own shape, later ones smaller: coinciding means stay visible as rings
+        size = max(170.0 * 0.72**i, 45.0)
+        ax.scatter(
+            *means[d], s=size, color=colours[d], edgecolor="black", lw=0.8, label=d,
+            marker=marker, zorder=3 + i,
+        )  # fmt: skip
     frontier = efficient_frontier(means)
     if len(frontier) >= 2:  # one design on the frontier is no line: its circle says it all
         fx, fy = zip(*(means[d] for d in frontier), strict=True)
@@ -164,7 +174,7 @@ def cost_effectiveness(runs: pd.DataFrame, designs: Sequence[str]) -> Figure:
     ax.xaxis.set_major_formatter(COMPACT)
     ax.set_xlabel("total cost (scenario currency)")
     ax.set_ylabel("gap closed by programme end (points of 100)")
-    ax.set_title("Cost against gap closed: dots are replications, circles design means")
+    ax.set_title("Cost against gap closed: dots are replications, large markers design means")
     ax.legend(fontsize=8.5, frameon=False, loc="best")
     return fig
 
