@@ -76,7 +76,7 @@ METRICS: dict[str, MetricInfo] = {
     "gap_followup_12": MetricInfo("Gap 12 months after support ends", "fraction"),
     "gap_followup_24": MetricInfo("Gap 24 months after support ends", "fraction"),
     "gap_followup_end": MetricInfo("Gap at end of follow-up", "fraction"),
-    "sustainment": MetricInfo("Sustainment (closed gap 12 months on / at end)", "ratio"),
+    "sustainment": MetricInfo("Sustainment (closed +12 mo / at end)", "ratio"),
     "reported_gap_programme_end": MetricInfo("Reported gap at programme end", "fraction"),
     "sites_improved_share": MetricInfo("Sites improved (>= 10% of own gap)", "share"),
     "share_transformed": MetricInfo("Sites transformed (closed >= 60%)", "share"),
