@@ -101,6 +101,9 @@ class CalibrationResult:
     data_summary: dict[str, Any]
     timings_s: dict[str, float] = field(default_factory=dict)
     bootstrap_draws: np.ndarray | None = None
+    band: pd.DataFrame | None = field(default=None, repr=False)
+    """Per-group check of the observed curve against the simulated 95% band, filled on first
+    use by :func:`sim.calibration.verdict.fit_check`."""
 
 
 def curve_targets(sim: np.ndarray, data: AdoptionData, tol: float = GAP_TOLERANCE) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 from sim.calibration import CalibrationResult
 from sim.calibration.data import AdoptionData
 from sim.calibration.store import null_summary
+from sim.calibration.verdict import fit_check
 
 
 def _num(x: float) -> str:
@@ -18,29 +19,25 @@ def _p(x: float) -> str:
 
 
 def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
-    """Multi-line summary: data, estimates with 95% intervals, test of q = 0, model comparison,
-    per-group curve checks and the permutation test.
+    """Multi-line summary: data, estimates with 95% intervals, test of q = 0, model comparison
+    (and a note when it prefers another variant, with the flag to use), per-group curve checks
+    with a legend and a warning on groups the fitted model does not reproduce
+    (:mod:`sim.calibration.verdict`), and the permutation test.
 
     Args:
         res: Result of :func:`sim.calibration.calibrate`.
         data: The data it was fitted to.
     """
-    lines = [_data_line(data), *_estimate_lines(res)]
-    if res.comparison is not None:
-        lines.append("model comparison (AIC; lower is better):")
-        for c in res.comparison.itertuples():
-            label = f"{'per-group' if c.per_group_p else 'shared'} p" + (
-                " + never-adopters" if c.never_adopters else ""
-            )
-            note = getattr(c, "note", "")
-            if isinstance(note, str) and note:  # not ranked: the data cannot identify it
-                lines.append(f"  {label:<30} {note}")
-                continue
-            lines.append(
-                f"  {label:<30} k={c.k}  -logL={c.nll:.3f}  AIC={c.aic:.2f}  q={c.q:.4f}  "
-                f"pi={c.pi:.3f}"
-            )
-    lines += _target_lines(res)
+    check = fit_check(res, data)
+    lines = [_data_line(data), *_estimate_lines(res), *_comparison_lines(res)]
+    if check["aic_preference"]:
+        lines.append(f"note: {check['aic_preference']}")
+    lines += _target_lines(res, check)
+    lines.append(f"fit check: {check['verdict']}")
+    if check["warning"]:
+        lines.append(f"warning: {check['warning']}")
+    if check["note"]:
+        lines.append(f"note: {check['note']}")
     perm = res.permutation
     if perm and not perm.get("testable", True):
         lines.append(f"exposure at adoption: not testable: {perm['reason']} (no p-value)")
@@ -120,15 +117,46 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
     return lines
 
 
-def _target_lines(res: CalibrationResult) -> list[str]:
+def _comparison_lines(res: CalibrationResult) -> list[str]:
+    if res.comparison is None:
+        return []
+    lines = ["model comparison (AIC; lower is better):"]
+    for c in res.comparison.itertuples():
+        label = f"{'per-group' if c.per_group_p else 'shared'} p" + (
+            " + never-adopters" if c.never_adopters else ""
+        )
+        note = getattr(c, "note", "")
+        if isinstance(note, str) and note:  # not ranked: the data cannot identify it
+            lines.append(f"  {label:<30} {note}")
+            continue
+        lines.append(
+            f"  {label:<30} k={c.k}  -logL={c.nll:.3f}  AIC={c.aic:.2f}  q={c.q:.4f}  pi={c.pi:.3f}"
+        )
+    return lines
+
+
+def legend(n_sims: int) -> str:
+    """One line explaining the columns of the per-group table."""
+    return (
+        f"columns: sat = share adopted by the last period, t50 = first time with >= 50% adopted "
+        f"(obs = observed, sim = median of {n_sims} simulated curves); max gap = largest "
+        "|sim - obs| share, at time 'at'; sims<=0.10 = share of simulated curves within 0.10 of "
+        "their own median in every period (low in small groups: there a gap over 0.10 can be "
+        "chance); outside = periods with the observed share outside the simulated 95% band"
+    )
+
+
+def _target_lines(res: CalibrationResult, check: dict) -> list[str]:
+    outside = {str(g["group"]): g["outside"] for g in check["groups"]}
     lines = [
         f"{'group':<16} {'n':>5} {'sat obs':>8} {'sat sim':>8} {'t50 obs':>8} {'t50 sim':>8} "
-        f"{'max gap':>8} {'at':>4} {'sims<=0.10':>10}"
+        f"{'max gap':>8} {'at':>4} {'sims<=0.10':>10} {'outside':>8}"
     ]
     for t in res.targets.itertuples():
         lines.append(
             f"{str(t.group)[:16]:<16} {t.n:>5} {t.obs_saturation:>8.3f} {t.sim_saturation:>8.3f} "
             f"{_num(t.obs_t50):>8} {_num(t.sim_t50):>8} {t.max_gap:>8.3f} {t.gap_time:>4g} "
-            f"{t.share_sims_within_tol:>10.2f}"
+            f"{t.share_sims_within_tol:>10.2f} {outside.get(str(t.group), 0):>8d}"
         )
+    lines.append(legend(int(res.seeds["simulation"]["n_sims"])))
     return lines

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.calibration.data import AdoptionData
 from sim.calibration.process import Params, exposure_at_adoption
+from sim.calibration.verdict import fit_check
 from sim.results import atomic_write_bytes, write_parquet
 
 if TYPE_CHECKING:
@@ -102,10 +103,16 @@ def null_summary(null: np.ndarray, prefix: str) -> dict[str, float | None]:
     }
 
 
-def result_json(res: CalibrationResult, source: dict[str, Any], names: tuple[str, ...]) -> dict:
-    """The JSON record of a calibration (small; everything :func:`recheck` needs)."""
+def result_json(
+    res: CalibrationResult,
+    source: dict[str, Any],
+    names: tuple[str, ...],
+    fit_check: dict[str, Any] | None = None,
+) -> dict:
+    """The JSON record of a calibration (small; everything :func:`recheck` needs), with the
+    verdict of :func:`sim.calibration.verdict.fit_check` when given."""
     spec = res.fit.spec
-    return {
+    doc = {
         "format": FORMAT,
         "source": source,
         "data": res.data_summary,
@@ -124,6 +131,9 @@ def result_json(res: CalibrationResult, source: dict[str, Any], names: tuple[str
         "permutation": _perm_json(res.permutation),
         "timings_s": {k: round(v, 3) for k, v in res.timings_s.items()},
     }
+    if fit_check is not None:
+        doc["fit_check"] = fit_check
+    return doc
 
 
 def save_result(
@@ -159,7 +169,7 @@ def save_result(
     for name, frame in tables.items():
         write_parquet(frame, out_dir / f"{name}.parquet")
         paths.append(out_dir / f"{name}.parquet")
-    doc = result_json(res, source, data.group_names)
+    doc = result_json(res, source, data.group_names, fit_check(res, data))
     # strict JSON (readable by any parser): NaN and infinities become null
     text = json.dumps(_finite(json.loads(json.dumps(doc, default=_plain))), indent=1) + "\n"
     atomic_write_bytes(out_dir / "calibration.json", text.encode("utf-8"))
