@@ -25,6 +25,7 @@ __all__ = [
     "check_ids",
     "group_codes",
     "id_text",
+    "parse_censoring_code",
     "read_csv",
     "require_columns",
     "whole_option",
@@ -115,6 +116,29 @@ def whole_option(flag: str, value: float | None) -> None:
         f"{flag} {value:g}: not a whole number; times are whole periods, so it must be one "
         f"too{hint}"
     )
+
+
+def parse_censoring_code(text: str) -> float | str | None:
+    """``--censored-at`` as typed: a whole number, ``NA`` (empty times mean never adopted;
+    ``None``) or ``none`` (:data:`NOBODY_CENSORED`: everyone adopted).
+
+    Raises:
+        CalibrationDataError: Anything else, or a number that is not whole.
+    """
+    text = text.strip()
+    if text.upper() in ("NA", "NAN", ""):
+        return None
+    if text.lower() == NOBODY_CENSORED:
+        return NOBODY_CENSORED
+    try:
+        code = float(text)
+    except ValueError:
+        raise CalibrationDataError(
+            f"--censored-at: expected a number or NA, got '{text}' (NA: empty times mean never "
+            "adopted; none: everyone adopted)"
+        ) from None
+    whole_option("--censored-at", code)
+    return code
 
 
 def _numeric_times(raw: pd.Series, path: Path | str, col: str) -> pd.Series:

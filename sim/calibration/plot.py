@@ -104,3 +104,24 @@ def save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", facecolor="white")
     return path
+
+
+def save_figures(res, out: Path) -> list[Path]:
+    """``curves.png`` and (when the permutation test ran) ``permutation_null.png`` of a
+    calibration result in ``out``; returns the paths written."""
+    from sim.calibration.store import FIGURES
+
+    prm = res.params
+    p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
+    title = f"fitted {res.fit.spec.contagion} model: {p_text}, q={prm.q:.3f}"
+    if res.fit.spec.never_adopters:
+        title += f", never-adopters={prm.pi:.2f}"
+    if prm.onset is not None and prm.onset.any():
+        title += ", onsets " + "/".join(str(int(d)) for d in prm.onset)
+    curves, null = FIGURES
+    paths = [save(curves_figure(res.curves, res.targets, title), out / curves)]
+    perm = res.permutation
+    if perm.get("testable", bool(perm)):
+        fig = permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])
+        paths.append(save(fig, out / null))
+    return paths

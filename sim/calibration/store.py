@@ -137,10 +137,17 @@ def result_json(
 
 
 def save_result(
-    res: CalibrationResult, data: AdoptionData, out_dir: Path, source: dict[str, Any]
+    res: CalibrationResult,
+    data: AdoptionData,
+    out_dir: Path,
+    source: dict[str, Any],
+    provenance: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``calibration.json`` and Parquet tables (estimates, curves, targets, people,
-    permutation null, model comparison) to ``out_dir``; returns the paths written."""
+    permutation null, model comparison) to ``out_dir``; returns the paths written.
+
+    ``provenance`` (command, data files' SHA-256, versions, git state, code fingerprint; see
+    :func:`sim.calibration.record.provenance`) is stored as given under ``provenance``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {
         "estimates": res.fit.table(),
@@ -170,6 +177,8 @@ def save_result(
         write_parquet(frame, out_dir / f"{name}.parquet")
         paths.append(out_dir / f"{name}.parquet")
     doc = result_json(res, source, data.group_names, fit_check(res, data))
+    if provenance is not None:
+        doc["provenance"] = provenance
     # strict JSON (readable by any parser): NaN and infinities become null
     text = json.dumps(_finite(json.loads(json.dumps(doc, default=_plain))), indent=1) + "\n"
     atomic_write_bytes(out_dir / "calibration.json", text.encode("utf-8"))

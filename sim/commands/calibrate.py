@@ -183,46 +183,34 @@ def _source(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if missing:
         raise UsageError(f"{', '.join(missing)} required (column names and censoring code)")
-    src["censored_at"] = _censoring_code(str(src["censored_at"]))
+    from sim.calibration import CalibrationDataError
+    from sim.calibration.data_files import parse_censoring_code
+
+    try:
+        src["censored_at"] = parse_censoring_code(str(src["censored_at"]))
+    except CalibrationDataError as exc:
+        raise UsageError(str(exc)) from None
     return src
 
 
-def _censoring_code(text: str) -> float | str | None:
-    """``--censored-at``: a whole number, ``NA`` (empty times; ``None``) or ``none`` (nobody
-    is censored)."""
-    from sim.calibration import NOBODY_CENSORED, CalibrationDataError
-    from sim.calibration.data_files import whole_option
-
-    text = text.strip()
-    if text.upper() in ("NA", "NAN", ""):
-        return None
-    if text.lower() == NOBODY_CENSORED:
-        return NOBODY_CENSORED
-    try:
-        code = float(text)
-    except ValueError:
-        raise UsageError(
-            f"--censored-at: expected a number or NA, got '{text}' (NA: empty times mean never "
-            "adopted; none: everyone adopted)"
-        ) from None
-    try:
-        whole_option("--censored-at", code)
-    except CalibrationDataError as exc:
-        raise UsageError(str(exc)) from None
-    return code
-
-
-def _load(src: dict[str, Any]):
-    from sim.calibration import load_adoption_data
+def _files(src: dict[str, Any]) -> dict[str, Any]:
+    """The NODES and EDGES files as read (the packaged ones resolved)."""
     from sim.calibration.data import packaged_path
 
     nodes, edges = src["nodes"], src["edges"]
     if src["packaged"]:
         nodes = packaged_path(nodes)
         edges = packaged_path(edges) if edges == "medInnovations_edges.csv" else edges
+    return {"nodes": nodes, "edges": edges}
+
+
+def _load(src: dict[str, Any]):
+    from sim.calibration import load_adoption_data
+
+    files = _files(src)
     return load_adoption_data(
-        nodes,
-        edges,
+        files["nodes"],
+        files["edges"],
         src["id_col"],
         src["time_col"],
         src["censored_at"],
@@ -342,6 +330,8 @@ def _text(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """``ccsim calibrate``: load, fit, simulate, test, write, print a summary."""
     from sim.calibration import CalibrationDataError, calibrate, check_identifiable, save_result
+    from sim.calibration.plot import save_figures
+    from sim.calibration.record import provenance
     from sim.calibration.report import summary_text
     from sim.calibration.store import remove_outputs
 
@@ -374,32 +364,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         try:  # the previous calibration's own files go first: none of them outlives it
             remove_outputs(out)
-            written = save_result(res, data, out, src)
+            written = save_result(res, data, out, src, provenance(args, _files(src), out))
             if not args.no_figures:
-                written += _figures(res, out)
+                written += save_figures(res, out)
         except OSError as exc:
             where = exc.filename or out
             raise UsageError(f"--out {out}: cannot write {where} ({exc.strerror})") from None
     print(summary_text(res, data))
     print(f"results: {out}/ ({', '.join(p.name for p in written)})")
     return 0
-
-
-def _figures(res, out: Path) -> list[Path]:
-    from sim.calibration import plot as cp
-    from sim.calibration.store import FIGURES
-
-    prm = res.params
-    p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
-    title = f"fitted {res.fit.spec.contagion} model: {p_text}, q={prm.q:.3f}"
-    if res.fit.spec.never_adopters:
-        title += f", never-adopters={prm.pi:.2f}"
-    if prm.onset is not None and prm.onset.any():
-        title += ", onsets " + "/".join(str(int(d)) for d in prm.onset)
-    curves, null = FIGURES
-    paths = [cp.save(cp.curves_figure(res.curves, res.targets, title), out / curves)]
-    perm = res.permutation
-    if perm.get("testable", bool(perm)):
-        fig = cp.permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])
-        paths.append(cp.save(fig, out / null))
-    return paths

@@ -89,6 +89,36 @@ def _refuse_sweep(path: Path) -> None:
         )
 
 
+def _refuse_calibration(path: Path) -> None:
+    """A calibration folder (``calibration.json``, no ``manifest.json``) is not an experiment:
+    say so, and which command fits it again (:func:`sim.calibration.record.redo_command`)."""
+    if path.is_dir():
+        if (path / "manifest.json").exists() or not (path / "calibration.json").is_file():
+            return
+        folder, record_path = path, path / "calibration.json"
+    elif path.name == "calibration.json" and path.is_file():
+        folder, record_path = path.parent, path
+    else:
+        return
+    from sim.calibration.record import redo_command
+
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        record = None
+    if not isinstance(record, dict):
+        raise UsageError(f"{path}: holds an unreadable calibration.json and no manifest.json")
+    command = redo_command(record, folder)
+    how = (
+        f"run '{command}' to fit it again"
+        if command
+        else "run ccsim calibrate again with the data options in its calibration.json "
+        "('source') and the model ('model'); it was saved before commands were recorded"
+    )
+    what = "folder" if path.is_dir() else "record"
+    raise UsageError(f"{path}: is a calibration {what}, which rerun cannot re-create; {how}")
+
+
 def sweep_command(manifest: dict[str, Any], folder: Path) -> tuple[str, str]:
     """What made a sweep folder and the command line that runs it again into a new folder.
 
@@ -218,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
 
     folder = args.manifest if args.manifest.is_dir() else args.manifest.parent
     source = folder / "manifest.json" if args.manifest.is_dir() else args.manifest
+    _refuse_calibration(args.manifest)
     _refuse_sweep(source)
     manifest = read_manifest(args.manifest)
     _check_manifest(manifest, source)
