@@ -5,8 +5,8 @@
 with a tqdm progress bar and the plan's ``on_chunk`` calls. With ``jobs=1`` (or one chunk) the
 chunks run in order in this process with the caller's objects frozen for the garbage collector;
 otherwise joblib runs them on the plan's back end (``loky``, ``threading``, dask, ray...),
-unordered. Used by :mod:`sim.experiment` and :mod:`sim.diskrun`; re-exported by
-:mod:`sim.experiment`.
+unordered, its worker processes started with SIGINT ignored (:mod:`sim.worker_start`). Used
+by :mod:`sim.experiment` and :mod:`sim.diskrun`; re-exported by :mod:`sim.experiment`.
 """
 
 from __future__ import annotations
