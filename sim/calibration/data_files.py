@@ -10,6 +10,7 @@ Used by :mod:`sim.calibration.data`, which re-exports :class:`CalibrationDataErr
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "adoption_periods",
     "censoring_code_error",
     "check_ids",
+    "close_columns",
     "group_codes",
     "id_text",
     "parse_censoring_code",
@@ -36,10 +38,39 @@ class CalibrationDataError(ValueError):
     """A data file cannot be used; the message is one line for the user."""
 
 
+MAX_LISTED = 10
+"""Columns listed by name when one is missing; the rest are counted."""
+SEPARATORS = (";", "\t")
+"""Separators read besides commas (see :func:`read_csv`)."""
+
+
 def read_csv(path: Path | str, what: str, text_cols: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV; ``text_cols`` (ids, groups) are read as text, so ``001`` stays ``001``."""
+    """Read a CSV; ``text_cols`` (ids, groups) are read as text, so ``001`` stays ``001``.
+
+    A file separated by semicolons or tabs (its header row holds no comma but ``;`` or a tab,
+    so a comma read would give a single header cell; spreadsheet exports in many locales do
+    this) is read with that separator.
+    """
+    return _read(path, what, _separator(path), text_cols)
+
+
+def _separator(path: Path | str) -> str:
+    """``,`` unless the header row has no comma and holds ``;`` or a tab (see :func:`read_csv`)."""
     try:
-        df = pd.read_csv(path, low_memory=False, dtype={c: str for c in text_cols})
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return ","  # reported by the read itself
+    if "," not in header:
+        for sep in SEPARATORS:
+            if sep in header:
+                return sep
+    return ","
+
+
+def _read(path: Path | str, what: str, sep: str, text_cols: Sequence[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, sep=sep, low_memory=False, dtype={c: str for c in text_cols})
     except FileNotFoundError:
         raise CalibrationDataError(f"{what} file {path}: not found") from None
     except IsADirectoryError:
@@ -55,11 +86,34 @@ def read_csv(path: Path | str, what: str, text_cols: Sequence[str] = ()) -> pd.D
 
 
 def require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) -> None:
-    """Refuse ``df`` unless it has every column of ``cols``."""
+    """Refuse ``df`` unless it has every column of ``cols``: the message suggests close names
+    (:func:`close_columns`) and lists at most :data:`MAX_LISTED` columns."""
+    names = [str(c) for c in df.columns]
     for col in cols:
-        if col not in df.columns:
-            available = ", ".join(str(c) for c in df.columns)
-            raise CalibrationDataError(f"{path}: no column '{col}'; available: {available}")
+        if col in df.columns:
+            continue
+        close = close_columns(col, names)
+        hint = ""
+        if close:
+            quoted = [f"'{c}'" for c in close]
+            listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+            hint = f" (did you mean {listed}?)"
+        shown = ", ".join(names[:MAX_LISTED])
+        more = f", ... and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+        raise CalibrationDataError(f"{path}: no column '{col}'{hint}; available: {shown}{more}")
+
+
+def close_columns(col: str, names: Sequence[str], n: int = 3) -> list[str]:
+    """Columns of ``names`` close to ``col``: the same name in another case if there is one,
+    else the closest by :func:`difflib.get_close_matches` (case-insensitive, cutoff 0.6)."""
+    same = [c for c in names if c.lower() == col.lower()]
+    if same:
+        return same[:n]
+    lower: dict[str, list[str]] = {}
+    for c in names:
+        lower.setdefault(c.lower(), []).append(c)
+    near = difflib.get_close_matches(col.lower(), list(lower), n=n, cutoff=0.6)
+    return [c for key in near for c in lower[key]][:n]
 
 
 def id_text(values: pd.Series) -> pd.Series:
