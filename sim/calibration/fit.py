@@ -290,46 +290,65 @@ def _search_onset(design: _Design, out: Fit, sets: bool = True) -> None:
     out.onset, out.onset_lower, out.onset_upper = onset, lower, upper
 
 
-def compare_models(data: AdoptionData, spec: ModelSpec) -> pd.DataFrame:
+def compare_models(
+    data: AdoptionData, spec: ModelSpec, progress: bool | None = False
+) -> pd.DataFrame:
     """Fit the four variants shared/per-group ``p`` x with/without never-adopters.
 
     A variant the data cannot identify (:func:`sim.calibration.data.check_identifiable` with
     its ``per_group_p``, or an estimate at the optimiser's bound, :func:`at_bound`) is not
     ranked: its row has NaN ``nll``/``aic`` and says why in ``note``.
 
+    Args:
+        data: Observed data.
+        spec: The fitted model; the variants change only ``per_group_p`` and
+            ``never_adopters``.
+        progress: tqdm bar of the variant fits on stderr (``None`` = only on a terminal);
+            with ``spec.fit_onset`` each fit searches the onsets and may take a minute.
+
     Returns:
         One row per variant: ``per_group_p``, ``never_adopters``, ``k``, ``nll``, ``aic``,
         ``q``, ``pi``, ``p_mean`` (mean over groups) and ``note``, sorted by AIC (unranked last).
     """
+    from tqdm.auto import tqdm
+
+    variants = [(per_group, cure) for per_group in (False, True) for cure in (False, True)]
+    disable = None if progress is None else not progress
     rows = []
-    for per_group in (False, True):
-        for cure in (False, True):
-            variant = replace(spec, per_group_p=per_group, never_adopters=cure)
-            row: dict[str, object] = {"per_group_p": per_group, "never_adopters": cure}
-            try:
-                check_identifiable(data, per_group)
-            except CalibrationDataError as exc:
-                rows.append({**row, **_NOT_FITTED, "note": f"not identifiable: {exc}"})
-                continue
-            res = fit(data, variant)
-            prm = res.params(data.n_groups)
-            stuck = at_bound(res, data.n_groups)
-            if stuck:
-                rows.append({**row, **_NOT_FITTED, "note": f"not identifiable: {stuck}"})
-                continue
-            rows.append(
-                {
-                    **row,
-                    "k": res.k,
-                    "nll": res.nll,
-                    "aic": res.aic,
-                    "p_mean": float(prm.p.mean()),
-                    "q": prm.q,
-                    "pi": prm.pi,
-                    "note": "",
-                }
-            )
+    with tqdm(total=len(variants), desc="model comparison", unit="fit", disable=disable) as bar:
+        for per_group, cure in variants:
+            label = f"{'per-group' if per_group else 'shared'} p{' + pi' if cure else ''}"
+            bar.set_postfix_str(label)
+            rows.append(_variant_row(data, spec, per_group, cure))
+            bar.update(1)
     return pd.DataFrame(rows).sort_values("aic", kind="stable").reset_index(drop=True)
+
+
+def _variant_row(
+    data: AdoptionData, spec: ModelSpec, per_group: bool, cure: bool
+) -> dict[str, object]:
+    """One row of :func:`compare_models`."""
+    variant = replace(spec, per_group_p=per_group, never_adopters=cure)
+    row: dict[str, object] = {"per_group_p": per_group, "never_adopters": cure}
+    try:
+        check_identifiable(data, per_group)
+    except CalibrationDataError as exc:
+        return {**row, **_NOT_FITTED, "note": f"not identifiable: {exc}"}
+    res = fit(data, variant)
+    prm = res.params(data.n_groups)
+    stuck = at_bound(res, data.n_groups)
+    if stuck:
+        return {**row, **_NOT_FITTED, "note": f"not identifiable: {stuck}"}
+    return {
+        **row,
+        "k": res.k,
+        "nll": res.nll,
+        "aic": res.aic,
+        "p_mean": float(prm.p.mean()),
+        "q": prm.q,
+        "pi": prm.pi,
+        "note": "",
+    }
 
 
 _NOT_FITTED = {"k": 0, "nll": np.nan, "aic": np.nan, "p_mean": np.nan, "q": np.nan, "pi": np.nan}

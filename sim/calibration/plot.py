@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +26,11 @@ MAX_PANELS = 16
 
 
 def curves_figure(
-    curves: pd.DataFrame, targets: pd.DataFrame, title: str, dpi: int = 100
+    curves: pd.DataFrame,
+    targets: pd.DataFrame,
+    title: str,
+    dpi: int = 100,
+    flagged: Sequence[str] = (),
 ) -> Figure:
     """Observed cumulative share adopted (steps) against the simulated median and 95% band.
 
@@ -33,16 +38,17 @@ def curves_figure(
         curves: Long table from :func:`sim.calibration.process.curve_table` (``group, time,
             observed, sim_median, sim_low, sim_high``).
         targets: Per-group table from :func:`sim.calibration.curve_targets` (``group, n,
-            max_gap``); panels follow its order, largest ``MAX_PANELS`` groups if more.
+            max_gap``); panels follow its order. With more than ``MAX_PANELS`` groups the
+            figure shows the worst-fitting half (largest ``max_gap``) and the largest groups
+            of the rest (:func:`panels`), and the title says so.
         title: Figure title (e.g. the fitted parameters).
         dpi: Resolution.
+        flagged: Groups always shown (those the model does not reproduce).
 
     Returns:
         The figure; one panel per group, share adopted in [0, 1] against time.
     """
-    shown = (
-        targets.nlargest(MAX_PANELS, "n", keep="first") if len(targets) > MAX_PANELS else targets
-    )
+    shown, extra = panels(targets, flagged=flagged)
     k = len(shown)
     cols = min(4, k)
     rows = int(np.ceil(k / cols))
@@ -75,9 +81,41 @@ def curves_figure(
     for ax in axes[::cols]:
         ax.set_ylabel("share adopted")
     axes[0].legend(fontsize=7, loc="lower right")
-    extra = f" ({MAX_PANELS} largest of {len(targets)} groups)" if len(targets) > MAX_PANELS else ""
-    fig.suptitle(title + extra, fontsize=10)
+    fig.suptitle(title + (f"\n{extra}" if extra else ""), fontsize=10)
     return fig
+
+
+def panels(
+    targets: pd.DataFrame, limit: int = MAX_PANELS, flagged: Sequence[str] = ()
+) -> tuple[pd.DataFrame, str]:
+    """The groups ``curves.png`` shows, in ``targets`` order, and a note saying which.
+
+    Up to ``limit`` groups all are shown (note ``""``). Beyond that the worst-fitting are
+    always shown: the ``flagged`` groups (those the verdict says the model does not
+    reproduce, :mod:`sim.calibration.verdict`), then the largest ``max_gap``, at least
+    ``limit // 2`` of them; the remaining panels go to the largest other groups by ``n``.
+
+    Returns:
+        ``(rows of targets shown, note)``, e.g. note ``"16 of 25 groups: the 8 worst-fitting
+        (10, 21, ...) and the 8 largest others; all in curves.parquet"``.
+    """
+    if len(targets) <= limit:
+        return targets, ""
+    by_gap = targets.sort_values("max_gap", ascending=False, kind="stable")
+    marked = by_gap.group.astype(str).isin([str(g) for g in flagged])
+    ranked = pd.concat([by_gap[marked], by_gap[~marked]])
+    worst = ranked.head(min(max(limit // 2, int(marked.sum())), limit))
+    rest = targets.drop(index=worst.index)
+    largest = rest.sort_values("n", ascending=False, kind="stable").head(limit - len(worst))
+    shown = targets.loc[sorted([*worst.index, *largest.index], key=targets.index.get_loc)]
+    names = ", ".join(str(g) for g in worst.group)
+    how = "not reproduced, then largest max gap" if marked.any() else "largest max gap"
+    others = f" and the {len(largest)} largest others" if len(largest) else ""
+    note = (
+        f"{limit} of {len(targets)} groups: the {len(worst)} worst-fitting ({how}: {names})"
+        f"{others}; all in curves.parquet"
+    )
+    return shown, note
 
 
 def permutation_figure(null: np.ndarray, observed: float, p_value: float, dpi: int = 100) -> Figure:
@@ -108,7 +146,8 @@ def save(fig: Figure, path: Path) -> Path:
 
 def save_figures(res, out: Path) -> list[Path]:
     """``curves.png`` and (when the permutation test ran) ``permutation_null.png`` of a
-    calibration result in ``out``; returns the paths written."""
+    calibration result in ``out``; returns the paths written. Groups the verdict found not
+    reproduced (``res.band``, filled when the result was saved) are always among the panels."""
     from sim.calibration.store import FIGURES
 
     prm = res.params
@@ -119,7 +158,9 @@ def save_figures(res, out: Path) -> list[Path]:
     if prm.onset is not None and prm.onset.any():
         title += ", onsets " + "/".join(str(int(d)) for d in prm.onset)
     curves, null = FIGURES
-    paths = [save(curves_figure(res.curves, res.targets, title), out / curves)]
+    band = res.band
+    flagged = [] if band is None else [str(g) for g in band.group[band.not_reproduced]]
+    paths = [save(curves_figure(res.curves, res.targets, title, flagged=flagged), out / curves)]
     perm = res.permutation
     if perm.get("testable", bool(perm)):
         fig = permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import textwrap
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -327,6 +328,15 @@ def _text(value: Any) -> str:
     return "none" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
+def _compare(res: Any, data: Any, spec: Any) -> None:
+    """The 4-variant model comparison into ``res``, with a bar of its fits on a terminal."""
+    from sim.calibration.fit import compare_models
+
+    started = time.perf_counter()
+    res.comparison = compare_models(data, spec, progress=None)
+    res.timings_s["compare"] = time.perf_counter() - started
+
+
 def run(args: argparse.Namespace) -> int:
     """``ccsim calibrate``: load, fit, simulate, test, write, print a summary."""
     from sim.calibration import CalibrationDataError, calibrate, check_identifiable, save_result
@@ -356,10 +366,12 @@ def run(args: argparse.Namespace) -> int:
                 n_sims=args.sims,
                 n_perm=args.perms,
                 seed=args.seed,
-                compare=not args.no_compare,
+                compare=False,  # below, with a progress bar
                 progress=None,  # a bar of bootstrap refits on a terminal only
                 jobs=args.jobs,
             )
+            if not args.no_compare:
+                _compare(res, data, spec)
         except CalibrationDataError as exc:
             raise UsageError(str(exc)) from None
         try:  # the previous calibration's own files go first: none of them outlives it
