@@ -354,15 +354,9 @@ def load_scenario(
         if "name" not in _read_toml(path):
             data["name"] = path.stem
         source = str(path)
-    seen: dict[str, str] = {}
     for item in overrides:
         key, value = parse_override(item)
         if key.split(".")[0] == "extends":
             raise ScenarioError(f"--set '{item}': 'extends' cannot be overridden")
-        if key in seen:
-            raise ScenarioError(
-                f"--set '{item}': '{key}' is already set by --set '{seen[key]}'; give each key once"
-            )
-        seen[key] = item
         data = apply_override(data, key, value)
     return build_scenario(data, source, overrides)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_FAILED = 1  # ran, but some replications failed, or stopped part-way (can --resume)
 EXIT_USAGE = 2
@@ -122,3 +123,24 @@ class CommandParser(Parser):
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
+
+
+class AppendOverride(argparse.Action):
+    """``--set KEY=VALUE`` (repeatable): appends to the list, refusing a key given twice on one
+    command line (the later value would silently win). Lists built in Python may repeat keys:
+    :func:`sim.loader.load_scenario` applies them in order."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        items = list(getattr(namespace, self.dest, None) or [])
+        key = str(values).split("=", 1)[0].strip()
+        earlier = next((i for i in items if i.split("=", 1)[0].strip() == key), None)
+        if earlier is not None:
+            parser.error(f"--set '{values}': '{key}' is already set by --set '{earlier}'; "
+                         "give each key once")  # fmt: skip
+        setattr(namespace, self.dest, [*items, str(values)])

@@ -14,6 +14,7 @@ from typing import Any
 from sim.commands.backend_options import add_backend_options, open_backend
 from sim.commands.common import (
     EXIT_FAILED,
+    AppendOverride,
     UsageError,
     add_jobs_option,
     add_overwrite_resume_options,
@@ -100,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--set",
         dest="overrides",
-        action="append",
+        action=AppendOverride,
         default=[],
         metavar="KEY=VALUE",
         help="override a parameter, e.g. programme.tactics.hard=0.6 (repeatable; "
