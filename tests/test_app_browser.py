@@ -61,8 +61,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``ccsim app`` serving the built-in baseline on a free loopback port."""
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``ccsim app`` serving the built-in baseline on a free loopback port: (URL, its log)."""
     reason = _missing_browser()
     if reason is not None:
         if _ci():
@@ -90,7 +90,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.25)
         else:
             pytest.fail(f"ccsim app did not listen within {START_TIMEOUT_S} s:\n{log.read_text()}")
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", log
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -98,6 +98,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server: tuple[str, Path]) -> str:
+    """The URL of the module's ``ccsim app`` server."""
+    return app_server[0]
 
 
 def _set_slider(page: object, label: str, keys: list[str]) -> None:
@@ -178,3 +184,112 @@ def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
                 shutil.copyfile(shot, ROOT / keep)
         finally:
             browser.close()
+
+
+CLIPPED_JS = """() => [...document.querySelectorAll('.vue-grid-item')]
+  .filter(item => item.offsetParent !== null)
+  .map(item => {
+    const box = item.getBoundingClientRect();
+    const text = [...item.querySelectorAll('.ccsim-band-text, .ccsim-card > div, img')];
+    const below = text.filter(t => t.getBoundingClientRect().bottom > box.bottom + 1).length;
+    return {hidden: item.scrollHeight - item.clientHeight, below};
+  })"""
+BUBBLES_JS = """() => [...document.querySelectorAll(
+    '.v-navigation-drawer .v-slider__thumb-label, .v-navigation-drawer .v-label')]
+  .map(e => { const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom, e.classList.contains('v-label')]; })
+  .filter(r => r[2] > r[0])"""
+
+
+def _overlapping(boxes: list[list[float]]) -> list[tuple[int, int]]:
+    """Pairs of value bubbles that overlap each other or a slider's label."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes[i + 1 :], start=i + 1):
+            if a[4] and b[4]:
+                continue  # two labels
+            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                pairs.append((i, j))
+    return pairs
+
+
+def test_cards_fit_their_text_and_the_page_explains_itself(
+    app_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Trial defects: clipped cards, unnamed tabs, overlapping slider values, an empty band
+    axis, silent pending changes, unpaired bands unannounced, CDN noise in the terminal."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, log = app_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(url)
+            page.get_by_role("button", name="Step").wait_for(timeout=START_TIMEOUT_S * 1000)
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_text("Time: 0.0")).to_be_visible()
+            band = page.locator(".ccsim-band")
+            expect(band.locator(".ccsim-placeholder")).to_contain_text("No band yet")
+            expect(band.locator("img")).to_have_count(0)
+            tabs = page.evaluate(
+                "() => [...document.querySelectorAll('.v-tab')]"
+                ".map(t => getComputedStyle(t, '::after').content)"
+            )
+            assert tabs == ['"Charts"', '"Levers and lessons"']
+            assert _overlapping(page.evaluate(BUBBLES_JS)) == []
+
+            run = page.get_by_role("button", name="Run 20 replications")
+            run.click()
+            texts = page.locator(".ccsim-band-text")
+            expect(texts.first).to_contain_text("mean conflict during the programme 0.09")
+            _set_slider(page, "Conflict handling", ["Home"])
+            _set_slider(page, "Inclusion effort", ["Home"])
+            pending = page.locator(".ccsim-pending")
+            expect(pending.first).to_contain_text(
+                "Changes pending: conflict handling 0.5 → 0, inclusion effort 0.4 → 0"
+            )
+            page.get_by_role("button", name="Reset").click()
+            expect(pending).to_have_count(0)
+            run.click()
+            expect(texts).to_have_count(2, timeout=30_000)
+            expect(texts.first).to_contain_text(
+                "conflict handling 0, inclusion effort 0: gap at programme end 24%"
+            )
+            expect(texts.first).to_contain_text("peripheral lag 0.13")
+            expect(page.locator(".ccsim-pairing")).to_contain_text("Both bands use seed 0")
+            page.wait_for_function(
+                "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+            )
+            for width, height in ((1366, 768), (1024, 768), (1920, 1080)):
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(tmp_path / f"app_{width}x{height}.png"))
+                cards = page.evaluate(CLIPPED_JS)
+                assert len(cards) == 6 and all(c == {"hidden": 0, "below": 0} for c in cards), (
+                    width,
+                    cards,
+                )
+                narrowest = page.evaluate(
+                    "() => Math.min(...[...document.querySelectorAll("
+                    "'.ccsim-gap img, .ccsim-sites img, .ccsim-conflict img, .ccsim-band img')]"
+                    ".map(i => i.getBoundingClientRect().width))"
+                )
+                assert narrowest >= (500 if width < 1280 else 400), (width, narrowest)
+            expect(page.get_by_text("This website runs on")).to_have_count(0)
+
+            _set_slider(page, "Random seed", ["ArrowRight"])
+            expect(pending.first).to_contain_text("seed 0 → 1")
+            page.get_by_role("button", name="Reset").click()
+            expect(pending).to_have_count(0)  # the hints are gone: the button stops moving
+            run.click()
+            expect(texts.first).to_contain_text(
+                "conflict handling 0, inclusion effort 0, seed 1: gap", timeout=30_000
+            )
+            expect(page.locator(".ccsim-pairing")).to_contain_text(
+                "Not paired: the blue band uses seed 1, the grey band seed 0"
+            )
+        finally:
+            browser.close()
+    noise = [ln for ln in log.read_text().splitlines() if "Could not load URL" in ln]
+    assert noise == [] and "samesite" not in log.read_text().lower()

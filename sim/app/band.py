@@ -1,7 +1,8 @@
 """The app's band: the monthly true gap over several replications of one setting.
 
 :func:`run_band` runs :data:`BAND_REPS` replications (replication 0 is the app's live run) and
-returns a :class:`Band` of per-replication gaps and summary outcomes for the band chart.
+returns a :class:`Band` of per-replication gaps and summary outcomes (the same definitions as
+:func:`sim.metrics.run_metrics`) for the band chart and its text.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.metrics import time_to_close
+from sim.metrics import run_metrics, time_to_close
 from sim.model import CommunityModel
 from sim.scenario import Scenario
 
@@ -32,6 +33,11 @@ class Band:
         dropouts: programme sites that dropped out per replication.
         conflict: mean conflict over the programme per replication.
         programme_months: months of support (for the chart's phase line).
+        peripheral_lag: per replication, the share of its own gap a central site closed by
+            programme end minus a peripheral site's (``run_metrics``' ``peripheral_lag``).
+        marginalised: peripheral sites with belonging under 0.2 at the end, per replication.
+        seed: the root seed of the replications (bands of different seeds are not paired).
+        key: identity of the settings (:attr:`AppModel.settings_key`).
     """
 
     label: str
@@ -42,6 +48,9 @@ class Band:
     dropouts: np.ndarray
     conflict: np.ndarray
     programme_months: int
+    peripheral_lag: np.ndarray | None = None
+    marginalised: np.ndarray | None = None
+    seed: int = 0
     key: tuple[Any, ...] = ()
 
     def quantiles(self, qs: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> np.ndarray:
@@ -63,26 +72,30 @@ def run_band(
     """
     if reps < 1:
         raise ValueError(f"reps must be >= 1, got {reps}")
-    gaps, t50, gap_end, dropouts, conflict = [], [], [], [], []
+    gaps, t50, rows = [], [], []
     for rep in range(reps):
         model = CommunityModel(
             scenario=scenario, replication=rep, root_seed=seed, make_agents=False
         ).run()
-        d, start, end = model.recorder.data, model.programme_start, model.programme_end
-        gaps.append(d["gap_true"].copy())
-        t50.append(time_to_close(d["gap_true"][start:], 0.5)[0])
-        gap_end.append(float(d["gap_true"][end - 1]))
-        dropouts.append(int((model.sites.dropped & model.prog_mask).sum()))
-        conflict.append(float(np.mean(d["conflict"][start:end])))
+        gaps.append(model.recorder.data["gap_true"].copy())
+        t50.append(time_to_close(gaps[-1][model.programme_start :], 0.5)[0])
+        rows.append(run_metrics(model))
+
+    def column(name: str) -> np.ndarray:
+        return np.array([row[name] for row in rows])
+
     t = scenario.time
     return Band(
         label=label or scenario.name,
         months=np.arange(t.horizon) - t.baseline_months,
         gaps=np.array(gaps),
         t50=np.array(t50),
-        gap_end=np.array(gap_end),
-        dropouts=np.array(dropouts),
-        conflict=np.array(conflict),
+        gap_end=column("gap_programme_end"),
+        dropouts=column("dropouts"),
+        conflict=column("conflict_mean"),
         programme_months=t.programme_months,
+        peripheral_lag=column("peripheral_lag"),
+        marginalised=column("marginalised_sites"),
+        seed=seed,
         key=key,
     )

@@ -3,12 +3,14 @@
 :data:`LEVERS` lists each lever of the app (a keyword of :class:`sim.app.model.AppModel`, the
 dotted scenario key it sets, its input type and range, and the lesson it stands for).
 :func:`lever_values` reads the levers from a scenario, :func:`scenario_from_levers` writes them
-into one, :func:`slider_range` fits a slider around a base value and :func:`describe_settings`
-names the levers that differ from the base. Nothing here reads the environment or imports Solara.
+into one, :func:`slider_range` fits a slider around a base value, :func:`describe_settings`
+names the levers that differ from the base and :func:`pending_changes` the sidebar inputs that
+differ from the running model. Nothing here reads the environment or imports Solara.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +50,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "budget",
         "programme.budget_per_site_month",
-        "Budget per site-month",
+        "Budget (currency per site-month)",
         "SliderInt",
         "4: resource it properly",
         "Money reaching each active site every month: facilitation, protected clinician time, "
@@ -60,7 +62,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "hard",
         "programme.tactics.hard",
-        "Hard tactics",
+        "Hard tactics (intensity 0-1)",
         "SliderFloat",
         "8: hard and soft tactics",
         "Targets, mandates and performance management: fast compliance, but it provokes "
@@ -69,7 +71,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "soft",
         "programme.tactics.soft",
-        "Soft tactics",
+        "Soft tactics (intensity 0-1)",
         "SliderFloat",
         "8: hard and soft tactics",
         "Persuasion, relationships, peer norms and ownership: slower to start, works through "
@@ -78,7 +80,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "core_team_strength",
         "programme.core_team_strength",
-        "Core-team strength",
+        "Core-team strength (0-1)",
         "SliderFloat",
         "2: build a strong core team",
         "Credibility and expertise of the team leading the programme: it amplifies the push, "
@@ -109,7 +111,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "conflict_handling",
         "programme.community.conflict_handling",
-        "Conflict handling",
+        "Conflict handling (effort 0-1)",
         "SliderFloat",
         "7: conflict and marginalisation",
         "Effort spent surfacing and resolving disagreement between professions and sites.",
@@ -117,7 +119,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "inclusion_effort",
         "programme.community.inclusion_effort",
-        "Inclusion effort",
+        "Inclusion effort (0-1)",
         "SliderFloat",
         "7: conflict and marginalisation",
         "Effort to bring small, remote or low-status (peripheral) sites into the community.",
@@ -125,7 +127,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "customisation",
         "programme.customisation",
-        "Customisation",
+        "Customisation (0-1)",
         "SliderFloat",
         "10: context and customisation",
         "How far sites may adapt the practice to local context: better fit, but less fidelity "
@@ -223,12 +225,50 @@ def slider_range(lever: Lever, base_value: float) -> tuple[float, float]:
     return min(lo, base_value), max(hi, base_value)
 
 
-def describe_settings(levers: Mapping[str, Any], base: Mapping[str, Any]) -> str:
-    """Short text of the levers that differ from the base, e.g. ``hard 0.8, soft 0``."""
+DEFAULT_SEED = 0
+"""The app's default random seed (the seed every number in docs/workshop.md uses)."""
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe_settings(
+    levers: Mapping[str, Any], base: Mapping[str, Any], seed: int = DEFAULT_SEED
+) -> str:
+    """Short text of the levers that differ from the base, e.g. ``hard 0.8, soft 0``.
+
+    A seed other than :data:`DEFAULT_SEED` is named last (``base settings, seed 3``).
+    """
     parts = []
     for lever in LEVERS:
         value, ref = levers.get(lever.name), base.get(lever.name)
-        if value != ref:
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(f"{lever.name.replace('_', ' ')} {shown}")
-    return ", ".join(parts) if parts else "base settings"
+        if not _same(value, ref):
+            parts.append(f"{lever.name.replace('_', ' ')} {_shown(value)}")
+    text = ", ".join(parts) if parts else "base settings"
+    return text if seed == DEFAULT_SEED else f"{text}, seed {seed}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def pending_changes(chosen: Mapping[str, Any], levers: Mapping[str, Any], seed: int) -> list[str]:
+    """Inputs whose chosen value differs from the running model's, e.g. ``["hard 0.4 → 1"]``.
+
+    Args:
+        chosen: what the sidebar shows now (lever name or ``seed`` -> value); missing = unchanged.
+        levers: the running model's levers (:attr:`AppModel.levers`).
+        seed: the running model's seed.
+
+    Returns:
+        One ``name old → new`` item per changed input, in lever order, the seed last.
+    """
+    out = []
+    for name, now in [*levers.items(), ("seed", seed)]:
+        value = chosen.get(name, now)
+        if not _same(value, now):
+            out.append(f"{name.replace('_', ' ')} {_shown(now)} → {_shown(value)}")
+    return out

@@ -26,11 +26,13 @@ from typing import Any
 from sim.app.band import BAND_REPS, Band, run_band
 from sim.app.layout import MAX_CLINICIANS_DRAWN, MAX_SITES_DRAWN, NetworkLayout, network_layout
 from sim.app.levers import (
+    DEFAULT_SEED,
     LEVERS,
     LEVERS_BY_NAME,
     Lever,
     describe_settings,
     lever_values,
+    pending_changes,
     scenario_from_levers,
     slider_range,
 )
@@ -41,6 +43,7 @@ from sim.scenario import Scenario
 __all__ = [
     "BAND_REPS",
     "BASE_SCENARIO",
+    "DEFAULT_SEED",
     "ENV_OVERRIDES",
     "ENV_SCENARIO",
     "LEVERS",
@@ -56,6 +59,7 @@ __all__ = [
     "lever_values",
     "model_params",
     "network_layout",
+    "pending_changes",
     "run_band",
     "scenario_from_levers",
     "slider_range",
@@ -88,7 +92,7 @@ BASE_SCENARIO: Scenario = base_scenario_from_env()
 """The module-level base scenario every :class:`AppModel` starts from (see module docstring)."""
 
 
-def model_params(base: Scenario | None = None, seed: int = 0) -> dict[str, Any]:
+def model_params(base: Scenario | None = None, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     """Mesa ``model_params`` for SolaraViz: one input per lever, starting at the base values."""
     base = BASE_SCENARIO if base is None else base
     current = lever_values(base)
@@ -159,7 +163,7 @@ class AppModel(CommunityModel):
         events_per_year: float | None = None,
         recruitment: str | None = None,
         n_sites: int | None = None,
-        seed: int = 0,
+        seed: int = DEFAULT_SEED,
         base: Scenario | None = None,
     ) -> None:
         self.base_scenario = BASE_SCENARIO if base is None else base

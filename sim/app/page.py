@@ -6,12 +6,16 @@ the new levers), then Step or ▶, and watch the gap, the sites, conflict and be
 community network; the band button runs 20 replications of the current settings so learners
 see variability, not one lucky run. Each learner's browser session gets its own model.
 
-The model, levers and figures live in :mod:`sim.app.model` and :mod:`sim.app.views`; this
-module only arranges them with Solara.
+Each sidebar input is bound to a per-session reactive value (:data:`INPUTS`), so the page can
+say when the sidebar differs from the running model ("changes pending: press Reset"). The
+model, levers and figures live in :mod:`sim.app.model`, :mod:`sim.app.views` and
+:mod:`sim.app.text`, the CSS in :mod:`sim.app.style`; this module only arranges them with Solara.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -28,60 +32,144 @@ from sim.app.model import (
     describe_settings,
     lever_values,
     model_params,
+    pending_changes,
     run_band,
 )
-from sim.app.views import (
+from sim.app.style import CSS, TAB_NAMES
+from sim.app.text import (
     BAND_CAPTION,
+    BAND_PLACEHOLDER,
     CONFLICT_CAPTION,
     GAP_CAPTION,
     NETWORK_CAPTION,
     SITES_CAPTION,
-    band_figure,
     band_text,
+    clock_note,
+    pairing_text,
+    pending_text,
+    settings_text,
+    status_text,
+    to_html,
+)
+from sim.app.views import (
+    BAND_COLOURS,
+    band_figure,
     conflict_figure,
     gap_figure,
     network_figure,
-    settings_text,
     sites_figure,
-    status_text,
 )
 
 RUN_BAND_LABEL = f"Run {BAND_REPS} replications"
-CSS = """
-.vue-grid-item { overflow-y: auto; }
-.v-slider__thumb-label-container { display: block !important; }
-.v-slider__thumb-label {
-  transform: translateY(-14%) translateX(-50%) rotate(45deg) scale(0.8) !important;
+DEFAULT_PARAMS: dict[str, Any] = model_params(BASE_SCENARIO)
+INPUTS: dict[str, solara.Reactive[Any]] = {
+    name: solara.reactive(spec["value"])
+    for name, spec in DEFAULT_PARAMS.items()
+    if isinstance(spec, dict)
 }
-"""
+"""The value each sidebar input shows, per browser session (Solara keeps a module-level
+reactive value per session); Mesa's sliders and selects are bound to them."""
+
+
+def _quiet_offline_server() -> None:
+    """Silence Solara's SameSite cookie warning, printed for every page served over plain http
+    on 127.0.0.1 (Solara falls back to ``lax`` cookies, which is right for a local app).
+
+    The other offline noise, failed KaTeX fetches, is avoided rather than filtered: the page
+    renders its text as HTML (:func:`sim.app.text.to_html`), never through ``solara.Markdown``,
+    which loads KaTeX from a CDN.
+    """
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
+
+_quiet_offline_server()
+
+
+def page_params() -> dict[str, Any]:
+    """Mesa ``model_params`` with each input's value bound to its :data:`INPUTS` reactive."""
+    params = dict(DEFAULT_PARAMS)
+    for name, value in INPUTS.items():
+        params[name] = {**params[name], "value": value}
+    return params
+
+
+def chosen_inputs() -> dict[str, Any]:
+    """What the sidebar shows now (lever name or ``seed`` -> value) in this session."""
+    return {name: value.value for name, value in INPUTS.items()}
+
+
+class SessionModel(AppModel):
+    """The page's :class:`AppModel`: Mesa's Reset may pass an input's reactive value itself
+    (for inputs not moved since the page loaded); its current value is used."""
+
+    def __init__(self, **levers: Any) -> None:
+        plain = {k: v.value if isinstance(v, solara.Reactive) else v for k, v in levers.items()}
+        super().__init__(**plain)
+
+
+# Mesa inspects the signature to check model_params and to build Reset's keyword arguments
+SessionModel.__init__.__signature__ = inspect.signature(AppModel.__init__)  # type: ignore[attr-defined]
+
+
+def _html(text: str, classes: list[str] | None = None, style: str | None = None) -> Any:
+    return solara.HTML(tag="div", unsafe_innerHTML=text, classes=classes or [], style=style)
 
 
 def _chart(draw: Callable[[AppModel], Any], caption: str, name: str) -> Callable[[AppModel], Any]:
     """A page component: the figure ``draw(model)`` above its plain-language caption."""
 
     def component(model: AppModel) -> Any:
-        with solara.Column(classes=[f"ccsim-{name}"], style={"padding": "6px"}) as column:
+        with solara.Column(classes=["ccsim-card", f"ccsim-{name}"], style={"padding": "6px"}) as c:
             solara.FigureMatplotlib(draw(model), format="png")
-            solara.Markdown(caption, style={"font-size": "0.85rem"})
-        return column
+            _html(to_html(caption), style="font-size: 0.85rem")
+        return c
 
     component.__name__ = f"{name.title()}Chart"
     return component
 
 
+def _pending_alert(model: AppModel) -> None:
+    """The 'changes pending: press Reset' hint, when the sidebar differs from the model."""
+    hint = pending_text(pending_changes(chosen_inputs(), model.levers, model.root_seed))
+    if hint:
+        solara.Warning(hint, dense=True, classes=["ccsim-pending"])
+
+
 def status_panel(model: AppModel) -> Any:
     """What the model shows now, in words, and how to use the page."""
     base = lever_values(model.base_scenario)
-    with solara.Column(classes=["ccsim-status"], style={"padding": "8px"}) as column:
-        solara.Markdown(f"### {model.base_scenario.name}: {describe_settings(model.levers, base)}")
+    with solara.Column(classes=["ccsim-card", "ccsim-status"], style={"padding": "8px"}) as c:
+        title = describe_settings(model.levers, base, model.root_seed)
+        _html(f"<h3>{to_html(model.base_scenario.name)}: {to_html(title)}</h3>")
+        _pending_alert(model)
         solara.Text(status_text(model), classes=["ccsim-status-line"])
         solara.Text(settings_text(model), style={"font-size": "0.8rem", "color": "#555"})
-        solara.Markdown(
+        note = clock_note(model)
+        if note:
+            solara.Text(note, classes=["ccsim-clock"], style={"font-size": "0.8rem"})
+        how = (
             "**How to use:** move a lever in the sidebar, press **Reset** to rebuild the "
-            "community with it, then **Step** (one month) or **▶** (play). The tab *Page 1* "
-            "explains every lever and the lesson it stands for."
+            "community with it, then **Step** (one month) or **▶** (play; it runs to the end of "
+            f"follow-up, month {model.horizon - model.programme_start}: press ❚❚ to pause). "
+            f"The tab *{TAB_NAMES[1]}* explains every lever and the lesson it stands for."
         )
-    return column
+        _html(to_html(how))
+    return c
+
+
+def _band_texts(current: Band | None, previous: Band | None) -> None:
+    """The bands' sentences side by side, each edged in its band's colour."""
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+        for band, colour in ((current, BAND_COLOURS[0]), (previous, BAND_COLOURS[1])):
+            if band is not None:
+                solara.Text(
+                    band_text(band),
+                    classes=["ccsim-band-text"],
+                    style={"border-left": f"4px solid {colour}"},
+                )
+    note = pairing_text(current, previous)
+    if note:
+        solara.Text(note, classes=["ccsim-pairing"], style={"font-size": "0.85rem"})
 
 
 @solara.component
@@ -98,7 +186,7 @@ def BandPanel(model: AppModel) -> Any:  # noqa: N802 - Solara components are Cam
             model.scn,
             seed=model.root_seed,
             reps=BAND_REPS,
-            label=describe_settings(model.levers, base),
+            label=describe_settings(model.levers, base, model.root_seed),
             key=model.settings_key,
         )
 
@@ -108,35 +196,44 @@ def BandPanel(model: AppModel) -> Any:  # noqa: N802 - Solara components are Cam
 
         set_bands(update)
 
-    with solara.Column(classes=["ccsim-band"], style={"padding": "6px"}) as column:
+    live = current is not None and model.settings_key == current.key
+    drawn = [id(current), id(previous), id(model), model.month if live else -1]
+    figure = solara.use_memo(lambda: band_figure(current, previous, model), drawn)
+    with solara.Column(classes=["ccsim-card", "ccsim-band"], style={"padding": "6px"}) as c:
+        _pending_alert(model)
         solara.Button(RUN_BAND_LABEL, on_click=run, color="primary", outlined=True)
-        solara.FigureMatplotlib(band_figure(current, previous, model), format="png")
-        for band in (current, previous):
-            if band is not None:
-                solara.Text(band_text(band), classes=["ccsim-band-text"])
-        solara.Markdown(BAND_CAPTION)
-    return column
+        _band_texts(current, previous)
+        if figure is None:
+            _html(to_html(BAND_PLACEHOLDER), classes=["ccsim-placeholder"])
+        else:
+            solara.FigureMatplotlib(figure, dependencies=drawn, format="png")
+        _html(to_html(BAND_CAPTION), style="font-size: 0.85rem")
+    return c
 
 
 def lever_guide(model: AppModel) -> Any:
     """Page 1: every lever, what it means, and the lesson it represents."""
-    rows = "\n".join(
-        f"| {lever.label} | {lever.meaning} | {lever.lesson} | {model.levers[lever.name]} |"
+    rows = "".join(
+        f"<tr><td>{to_html(lever.label)}</td><td>{to_html(lever.meaning)}</td>"
+        f"<td>{to_html(lever.lesson)}</td><td>{to_html(str(model.levers[lever.name]))}</td></tr>"
         for lever in LEVERS
     )
-    text = (
-        "### The levers and the ten lessons\n\n"
+    intro = (
         "Each slider or select in the sidebar is one lever of the programme design, from the "
         "Health Foundation's *Closing the Gap through Clinical Communities*. Changes take "
         "effect when you press **Reset**. The random seed picks one possible community; the "
-        f"{BAND_REPS}-run band shows how much chance alone moves the result.\n\n"
-        "| lever | what it means | lesson | now |\n|---|---|---|---|\n"
-        f"{rows}\n\n"
-        f"Base scenario: **{model.base_scenario.name}**: {model.base_scenario.description}"
+        f"{BAND_REPS}-run band shows how much chance alone moves the result."
     )
-    with solara.Column(classes=["ccsim-guide"], style={"padding": "8px"}) as column:
-        solara.Markdown(text)
-    return column
+    scn = model.base_scenario
+    text = (
+        "<h3>The levers and the ten lessons</h3>"
+        f"<p>{to_html(intro)}</p><table><thead><tr><th>lever</th><th>what it means</th>"
+        f"<th>lesson</th><th>now</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p>Base scenario: <strong>{to_html(scn.name)}</strong>: {to_html(scn.description)}</p>"
+    )
+    with solara.Column(classes=["ccsim-card", "ccsim-guide"], style={"padding": "8px"}) as c:
+        _html(text)
+    return c
 
 
 COMPONENTS: list[tuple[Callable[[AppModel], Any], int]] = [
@@ -150,16 +247,23 @@ COMPONENTS: list[tuple[Callable[[AppModel], Any], int]] = [
 ]
 
 
+def _reset_inputs() -> None:
+    for name, value in INPUTS.items():
+        value.set(DEFAULT_PARAMS[name]["value"])
+
+
 @solara.component
 def Page() -> Any:  # noqa: N802 - the name solara run looks for
     """The app page (``solara run sim.app.page`` serves it); one model per browser session."""
-    model = solara.use_memo(AppModel, [])
+    model = solara.use_memo(SessionModel, [])
+    params = solara.use_memo(page_params, [])
+    solara.use_effect(_reset_inputs, [])  # a new page starts from the base settings
     with solara.Column() as main:
         solara.Style(CSS)
         SolaraViz(
             model,
             components=COMPONENTS,
-            model_params=model_params(BASE_SCENARIO),
+            model_params=params,
             name=f"ccsim workshop: {BASE_SCENARIO.name}",
         )
     return main

@@ -1,9 +1,11 @@
-"""Figures and plain-language text of the workshop app (matplotlib only, no Solara).
+"""Figures of the workshop app (matplotlib only, no Solara).
 
 Each ``*_figure`` function draws the current state of an :class:`sim.app.model.AppModel` (or a
 :class:`sim.app.model.Band`) into a new :class:`matplotlib.figure.Figure`; :mod:`sim.app` shows
 them in the browser. Keeping them free of Solara lets tests and notebooks call them directly.
-Months on every x axis count from the programme start (negative = baseline).
+Months on every x axis count from the programme start (baseline months are 0 and below), the
+clock of the status line (:func:`sim.app.text.month_now`). The plain-language text (captions,
+status line, band summaries) lives in :mod:`sim.app.text` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ from matplotlib.patches import Circle
 
 from sim import state as st
 from sim.app.model import MAX_CLINICIANS_DRAWN
+from sim.app.text import (
+    BAND_CAPTION,
+    CONFLICT_CAPTION,
+    GAP_CAPTION,
+    NETWORK_CAPTION,
+    SITES_CAPTION,
+    band_text,
+    month_now,
+    settings_text,
+    status_text,
+)
 
 if TYPE_CHECKING:
     from sim.app.model import AppModel, Band
@@ -33,37 +46,21 @@ ADOPTION_COLOURS = {  # by adoption state (sim.state codes)
 }
 BAND_COLOURS = ("#1f4e79", "#9a9a9a")  # current settings, previous settings
 
-GAP_CAPTION = (
-    "**The gap** between what the evidence says and the care patients get. 100% = nothing "
-    "closed yet, 0% = every site does what the evidence says. The solid line is the truth; the "
-    "dashed line is what sites report. When data are used to judge sites, reports drift above "
-    "the truth (gaming: lesson 9). The shaded part is the programme; after it, support stops "
-    "and the gap may reopen (sustainment)."
-)
-SITES_CAPTION = (
-    "**Adherence by site**: each line is one site. Orange lines are peripheral sites (small, "
-    "remote or low-status). Without inclusion effort they get less attention and gain less "
-    "from events, so they lag: the sites on the margin (lesson 7). Dotted lines are sites that "
-    "dropped out."
-)
-CONFLICT_CAPTION = (
-    "**Conflict and belonging** across the community. Hard tactics raise conflict where people "
-    "resist and belong little (lesson 8); conflict handling resolves it (lesson 7); community "
-    "events build belonging (lesson 6). Falling engagement makes sites drop out."
-)
-NETWORK_CAPTION = (
-    "**The community**: each small ring is a site's clinicians, coloured by adoption state "
-    "(grey not adopted, amber compliant: adopted under pressure, green internalised: owns the "
-    "practice). Lines are the clinicians' working ties; spokes to the core team (centre) thicken "
-    "as cross-site ties grow. Peripheral sites sit on the outer rim; a red cross marks a site "
-    "that dropped out."
-)
-BAND_CAPTION = (
-    "**Twenty runs, not one.** Chance matters: which clinicians leave, which sites are ready. "
-    "The button runs 20 replications of the current settings. The line is the median, the dark "
-    "band holds the middle half of the runs, the light band 18 of 20. Change a lever, press "
-    "Reset, run again: the grey band is the previous settings, paired by seed."
-)
+__all__ = [
+    "BAND_CAPTION",
+    "CONFLICT_CAPTION",
+    "GAP_CAPTION",
+    "NETWORK_CAPTION",
+    "SITES_CAPTION",
+    "band_figure",
+    "band_text",
+    "conflict_figure",
+    "gap_figure",
+    "network_figure",
+    "settings_text",
+    "sites_figure",
+    "status_text",
+]
 
 
 def _months(model: AppModel) -> np.ndarray:
@@ -76,35 +73,56 @@ def _new_figure(width: float = WIDTH, height: float = HEIGHT) -> Figure:
     return fig
 
 
+def _month_label(baseline_months: int) -> str:
+    text = "months since programme start"
+    return text + " (0 and below: baseline)" if baseline_months > 0 else text
+
+
 def _time_axis(ax: Axes, model: AppModel) -> None:
     """Full-horizon x axis in months since programme start, the programme shaded."""
     months = _months(model)
     ax.axvspan(0, model.programme_end - model.programme_start, color="#eef3f8", zorder=0)
     ax.set_xlim(months[0], months[-1] + 1)
-    ax.set_xlabel("months since programme start")
+    ax.set_xlabel(_month_label(model.programme_start))
     ax.grid(alpha=0.3)
 
 
 def gap_figure(model: AppModel) -> Figure:
-    """True and reported gap so far (solid and dashed), on the full horizon."""
+    """True gap so far (solid) and reported gap while data are collected (dashed)."""
     fig = _new_figure()
     ax = fig.add_subplot()
     _time_axis(ax, model)
     n, months, d = model.month, _months(model), model.recorder.data
     ax.plot(months[:n] + 1, 100 * d["gap_true"][:n], color=TRUE_COLOUR, lw=2.2, label="true gap")
+    collected = min(n, model.programme_end)  # no data are reported after support ends
     ax.plot(
-        months[:n] + 1,
-        100 * d["gap_reported"][:n],
+        months[:collected] + 1,
+        100 * d["gap_reported"][:collected],
         color=REPORTED_COLOUR,
         lw=1.6,
         ls="--",
-        label="reported gap",
+        label="reported gap (while data collected)",
     )
     ax.set_ylim(0, 110)
     ax.set_ylabel("gap left (%)")
-    ax.set_title(f"The gap, month {n}", loc="left", fontsize=11)
-    ax.legend(loc="upper right", frameon=False)
+    ax.set_title(f"The gap, month {month_now(model)}", loc="left", fontsize=11)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
     return fig
+
+
+def _sites_title(model: AppModel) -> str:
+    """``Adherence by site, month 24: central mean 82%, peripheral mean 77%``."""
+    n, series = model.month, model.recorder.site_series
+    title = f"Adherence by site, month {month_now(model)}"
+    if n == 0 or series is None:
+        return title
+    prog, periph = model.prog_mask, model.sites.peripheral
+    means = [
+        f"{name} mean {100 * series[n - 1, group].mean():.0f}%"
+        for name, group in (("central", prog & ~periph), ("peripheral", prog & periph))
+        if group.any()
+    ]
+    return f"{title}: {', '.join(means)}" if means else title
 
 
 def sites_figure(model: AppModel) -> Figure:
@@ -132,7 +150,7 @@ def sites_figure(model: AppModel) -> Figure:
     ax.axhline(100 * c.baseline_adherence, color="grey", lw=0.8, ls=":")
     ax.set_ylim(0, 100)
     ax.set_ylabel("adherence (%)")
-    ax.set_title("Adherence by site", loc="left", fontsize=11)
+    ax.set_title(_sites_title(model), loc="left", fontsize=10)
     ax.legend(
         handles=[
             Line2D([], [], color=CENTRAL_COLOUR, label="central site"),
@@ -144,6 +162,18 @@ def sites_figure(model: AppModel) -> Figure:
         fontsize=8,
     )
     return fig
+
+
+def _conflict_title(model: AppModel) -> str:
+    """``Conflict 0.13, belonging 0.38 (peripheral sites 0.34), month 24``."""
+    n, d = model.month, model.recorder.data
+    if n == 0:
+        return f"Conflict and belonging, month {month_now(model)}"
+    title = f"Conflict {d['conflict'][n - 1]:.2f}, belonging {d['belonging'][n - 1]:.2f}"
+    periph = model.prog_mask & model.sites.peripheral
+    if periph.any():
+        title += f" (peripheral sites {model.sites.belonging[periph].mean():.2f})"
+    return f"{title}, month {month_now(model)}"
 
 
 def conflict_figure(model: AppModel) -> Figure:
@@ -158,7 +188,7 @@ def conflict_figure(model: AppModel) -> Figure:
     ax.plot(x, d["engagement"][:n], color="#6c757d", lw=1.3, ls="--", label="engagement")
     ax.set_ylim(0, 1)
     ax.set_ylabel("mean over sites (0-1)")
-    ax.set_title("Conflict and belonging", loc="left", fontsize=11)
+    ax.set_title(_conflict_title(model), loc="left", fontsize=10)
     ax.legend(loc="upper right", frameon=False, fontsize=8)
     return fig
 
@@ -216,7 +246,7 @@ def network_figure(model: AppModel) -> Figure:
     shown = f"{layout.sites.size} of {layout.n_programme_sites} sites"
     if layout.sampled:
         shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
-    ax.set_title(f"The community, month {model.month}\n({shown})", loc="left", fontsize=10)
+    ax.set_title(f"The community, month {month_now(model)}\n({shown})", loc="left", fontsize=10)
     ax.legend(
         handles=[
             Line2D([], [], ls="", marker="o", color=colour, label=label)
@@ -233,16 +263,23 @@ def network_figure(model: AppModel) -> Figure:
     return fig
 
 
-def band_figure(current: Band | None, previous: Band | None, live: AppModel | None) -> Figure:
-    """Median and 50% / 90% bands of the true gap for the current (and previous) settings."""
+def band_figure(
+    current: Band | None, previous: Band | None, live: AppModel | None
+) -> Figure | None:
+    """Median and 50% / 90% bands of the true gap for the current (and previous) settings.
+
+    Returns None before the first band (the page shows a placeholder message instead). The
+    live run is drawn in black when it has the current band's settings (it is replication 0).
+    """
+    drawn = [b for b in (current, previous) if b is not None]
+    if not drawn:
+        return None
     fig = _new_figure()
     ax = fig.add_subplot()
     ax.grid(alpha=0.3)
-    drawn = [b for b in (current, previous) if b is not None]
-    if drawn:
-        ref = drawn[0]
-        ax.axvspan(0, ref.programme_months, color="#eef3f8", zorder=0)
-        ax.set_xlim(ref.months[0], ref.months[-1] + 1)
+    ref = drawn[0]
+    ax.axvspan(0, ref.programme_months, color="#eef3f8", zorder=0)
+    ax.set_xlim(ref.months[0], ref.months[-1] + 1)
     for band, colour in ((previous, BAND_COLOURS[1]), (current, BAND_COLOURS[0])):
         if band is None:
             continue
@@ -255,82 +292,9 @@ def band_figure(current: Band | None, previous: Band | None, live: AppModel | No
         n = live.month
         x = np.arange(live.horizon)[:n] - live.programme_start + 1
         ax.plot(x, 100 * live.recorder.data["gap_true"][:n], color="black", lw=1, label="live run")
-    if not drawn:
-        ax.text(
-            0.5,
-            0.5,
-            "Press 'Run 20 replications'",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            color="grey",
-        )
-    else:
-        ax.legend(loc="upper right", frameon=False, fontsize=8)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
     ax.set_ylim(0, 110)
-    ax.set_xlabel("months since programme start")
+    ax.set_xlabel(_month_label(-int(ref.months[0])))
     ax.set_ylabel("true gap left (%)")
-    ax.set_title("Variability: 20 replications", loc="left", fontsize=11)
+    ax.set_title(f"Variability: {ref.gaps.shape[0]} replications", loc="left", fontsize=11)
     return fig
-
-
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def settings_text(model: AppModel) -> str:
-    """The levers of the running model in one line, e.g. ``budget 1500 · hard 0.4 · ...``."""
-    parts = []
-    for name, value in model.levers.items():
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
-        parts.append(f"{name.replace('_', ' ')} {shown}")
-    return "This run: " + " · ".join(parts) + f" · seed {model.root_seed}"
-
-
-def status_text(model: AppModel) -> str:
-    """One line of plain-language numbers for the current month (also read by the browser test).
-
-    Example: ``Month 3 of 48 (programme) · true gap 78% · reported gap 74% · 20 of 20 sites
-    active, 0 dropped out · adopters: 21% compliant, 3% internalised``.
-    """
-    n = model.month
-    s, prog = model.sites, model.prog_mask
-    last = n - 1  # the month just simulated
-    if last < model.programme_start:
-        phase = "baseline"
-    elif last < model.programme_end:
-        phase = "programme"
-    else:
-        phase = "follow-up"
-    total = int(prog.sum())
-    if n == 0:
-        return (
-            f"Month 0 of {model.horizon} · {total} sites, {model.clinicians.site.size} "
-            "clinicians · press Step or ▶ to start"
-        )
-    d = model.recorder.data
-    return (
-        f"Month {n} of {model.horizon} ({phase}) · true gap {_pct(d['gap_true'][n - 1])} · "
-        f"reported gap {_pct(d['gap_reported'][n - 1])} · "
-        f"{int((s.active & prog).sum())} of {total} sites active, "
-        f"{int((s.dropped & prog).sum())} dropped out · adopters: "
-        f"{_pct(d['share_compliant'][n - 1])} compliant, "
-        f"{_pct(d['share_internalised'][n - 1])} internalised"
-    )
-
-
-def band_text(band: Band) -> str:
-    """Plain-language summary of a band: gap at programme end, T50, drop-outs."""
-    lo, med, hi = np.quantile(band.gap_end, [0.05, 0.5, 0.95])
-    reached = np.isfinite(band.t50)
-    t50 = (
-        f"half the gap closed after a median of {np.median(band.t50[reached]):.0f} months "
-        f"({reached.sum()} of {band.t50.size} runs got there)"
-        if reached.any()
-        else f"half the gap never closed in {band.t50.size} runs"
-    )
-    return (
-        f"{band.label}: gap at programme end {_pct(med)} (90% of runs between "
-        f"{_pct(lo)} and {_pct(hi)}); {t50}; drop-outs per run {np.median(band.dropouts):.0f} "
-        f"(max {band.dropouts.max()})."
-    )

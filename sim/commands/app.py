@@ -112,13 +112,17 @@ def solara_command(host: str, port_number: int, open_browser: bool) -> list[str]
 
 
 def app_environment(scenario: str | None, overrides: Sequence[str]) -> dict[str, str]:
-    """Environment for the server: the base scenario (absolute path) and its overrides."""
+    """Environment for the server: the base scenario (absolute path) and its overrides, no
+    telemetry and no Solara badge (each can still be set in the environment)."""
     env = dict(os.environ)
     env.pop("CCSIM_APP_SCENARIO", None)
     if scenario is not None:
         env["CCSIM_APP_SCENARIO"] = str(resolve_path(scenario).resolve())
     env["CCSIM_APP_SET"] = json.dumps(list(overrides))
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    # Solara's "This website runs on Solara" badge is fixed over the page's bottom right
+    # corner, where it hides chart captions on a projector or a small screen
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     return env
 
 
