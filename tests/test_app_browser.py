@@ -151,6 +151,11 @@ def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
             _set_slider(page, "Hard tactics", ["End"])
             _set_slider(page, "Soft tactics", ["Home"])
             _set_slider(page, "Number of sites", ["ArrowRight"] * 10)
+            # the hint shows once the server has every move (a Reset sent sooner can overtake
+            # slider updates that the browser still holds back while the server is busy)
+            expect(page.locator(".ccsim-pending").first).to_contain_text(
+                "hard 0.4 → 1, soft 0.6 → 0, n sites 20 → 30", timeout=20_000
+            )
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_text("Time: 0.0")).to_be_visible()
             expect(status).to_contain_text("30 sites")
