@@ -11,7 +11,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
-from sim.commands.common import UsageError
+from sim.commands.common import AppendOverride, UsageError
 from sim.loader import load_scenario, resolve_path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     app.add_argument(
         "--set",
-        action="append",
+        action=AppendOverride,
         default=[],
         metavar="KEY=VALUE",
         help="override a scenario value before the app starts (repeatable)",
