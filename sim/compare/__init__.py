@@ -184,16 +184,37 @@ def run_comparison(
         sim.results.OutputError, sim.results.RunError, sim.checkpoint.Interrupted: as
             :func:`sim.experiment.run_experiment` (an interrupted comparison can resume).
     """
-    from sim.compare.survival import km_table
+    ordered = _checked_order(designs, reps, baseline)
+    windows = {d.name: window_months(d) for d in ordered}
+    run = (reps, root_seed, jobs, on_error)
+    exp, timings = _simulate(
+        ordered, run, out_dir, independent, progress, command, resume, overwrite, on_chunk
+    )
+    return _assemble(exp, ordered, windows, independent, run, timings)
 
+
+def _checked_order(designs: Sequence[Design], reps: int, baseline: str | None) -> list[Design]:
+    """The designs, baseline first, after checking there are two of them and ``reps >= 2``."""
     if len(designs) < 2:
         raise ValueError("a comparison needs at least two designs")
     if reps < 2:
         raise ValueError(f"reps must be >= 2 for a paired CI, got {reps}")
-    ordered = _order(designs, baseline)
-    names = [d.name for d in ordered]
-    windows = {d.name: window_months(d) for d in ordered}
-    tau = float(min(windows.values()))
+    return _order(designs, baseline)
+
+
+def _simulate(
+    ordered: list[Design],
+    run: tuple[int, int, int, str],
+    out_dir: Path | None,
+    independent: bool,
+    progress: bool,
+    command: Sequence[str],
+    resume: bool,
+    overwrite: bool,
+    on_chunk: Callable[[int], None] | None,
+) -> tuple[ExperimentResult, dict[str, float]]:
+    """Run the experiment and time it; ``run``: reps, root seed, jobs, on_error."""
+    reps, root_seed, jobs, on_error = run
     started = time.perf_counter()
     exp = run_experiment(
         recorded_order(ordered, out_dir) if resume else ordered,
@@ -209,7 +230,22 @@ def run_comparison(
         overwrite=overwrite,
         on_error=on_error,
     )
-    timings = {"simulation": time.perf_counter() - started}
+    return exp, {"simulation": time.perf_counter() - started}
+
+
+def _assemble(
+    exp: ExperimentResult,
+    ordered: list[Design],
+    windows: dict[str, int],
+    independent: bool,
+    run: tuple[int, int, int, str],
+    timings: dict[str, float],
+) -> Comparison:
+    """The paired statistics of the experiment (and of the CRN re-run), in a :class:`Comparison`."""
+    from sim.compare.survival import km_table
+
+    names = [d.name for d in ordered]
+    tau = float(min(windows.values()))
     started = time.perf_counter()
     outcomes = outcome_table(exp.runs, window_auc(exp, tau), tau)
     table = compare_outcomes(outcomes, names[0], names, tau)
@@ -217,7 +253,7 @@ def run_comparison(
     crn_failures: list[dict[str, Any]] = []
     if independent:
         started = time.perf_counter()
-        crn, crn_failures = _crn_rerun(ordered, outcomes, (reps, root_seed, jobs, on_error), tau)
+        crn, crn_failures = _crn_rerun(ordered, outcomes, run, tau)
         table = add_crn_effect(table, crn)
         timings["crn_rerun"] = time.perf_counter() - started
     survival = km_table(exp.runs, windows)
@@ -233,7 +269,7 @@ def run_comparison(
         not independent,
         notes=design_notes(ordered, windows, tau),
         wall_time_s=timings,
-        cautions=[c for c in [few_pairs_caution(reps)] if c] + failure_notes(exp, crn_failures),
+        cautions=[c for c in [few_pairs_caution(run[0])] if c] + failure_notes(exp, crn_failures),
         crn_failures=crn_failures,
     )
 
