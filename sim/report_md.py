@@ -163,8 +163,30 @@ def write_summary_md(
     meta = design_meta(manifest)
     designs = design_order(runs)
     parts = [f"# ccsim results: {', '.join(designs)}\n"]
+    parts.extend(_md_designs(manifest, designs))
+    parts.extend(_md_run_facts(manifest))
 
-    parts.append("## Designs\n")
+    parts.append("## Summary (median and 90% interval across replications)\n")
+    parts.append(_md_summary(runs, meta))
+
+    pub = _md_published(runs, meta)
+    if pub:
+        parts.append("## Simulated vs published\n")
+        parts.append(pub)
+    parts.extend(_md_figures(out_dir, figures))
+
+    parts.append("## How to read this\n")
+    horizons = [m["horizon"] for m in meta.values() if m.get("horizon") is not None]
+    h = f"{max(horizons):g}" if horizons else "H"
+    parts.append(READING_GUIDE.format(h=h) + "\n")
+    path = out_dir / "summary.md"
+    atomic_write_bytes(path, "\n".join(parts).encode("utf-8"))
+    return path
+
+
+def _md_designs(manifest: Mapping[str, Any], designs: Sequence[str]) -> list[str]:
+    """The "Designs" section: one line per design, then the ``--set`` overrides."""
+    parts = ["## Designs\n"]
     for d in manifest.get("designs", []):
         scn = d.get("scenario") or {}
         name = str(d.get("name"))
@@ -192,8 +214,11 @@ def write_summary_md(
             + ", ".join(f"`{item}`" for item in sets)
         )
     parts.append("")
+    return parts
 
-    parts.append("## Run\n")
+
+def _md_run_facts(manifest: Mapping[str, Any]) -> list[str]:
+    """The "Run" section: replications, seed, CRN, wall time and provenance from the manifest."""
     facts = [
         ("replications per design", manifest.get("replications")),
         ("root seed", manifest.get("root_seed")),
@@ -205,36 +230,24 @@ def write_summary_md(
         ("ccsim version", (manifest.get("versions") or {}).get("ccsim")),
         ("complete", manifest.get("complete")),
     ]
-    parts.extend(f"- {k}: {v}" for k, v in facts if v is not None)
-    parts.append("")
+    return ["## Run\n", *(f"- {k}: {v}" for k, v in facts if v is not None), ""]
 
-    parts.append("## Summary (median and 90% interval across replications)\n")
-    parts.append(_md_summary(runs, meta))
 
-    pub = _md_published(runs, meta)
-    if pub:
-        parts.append("## Simulated vs published\n")
-        parts.append(pub)
-
+def _md_figures(out_dir: Path, figures: Sequence[Path] | None) -> list[str]:
+    """The "Figures" section (links relative to ``out_dir``); [] when there are no figures."""
     if figures is None:
         order = ("gap_curve", "time_to_close", "site_trajectories")  # sim.plots.FIGURE_NAMES
         figures = sorted(
             (out_dir / "figures").glob("*.png"),
             key=lambda f: (order.index(f.stem) if f.stem in order else len(order), f.name),
         )
-    if figures:
-        parts.append("## Figures\n")
-        for f in figures:
-            rel = _relative(Path(f), out_dir)
-            parts.append(f"![{Path(f).stem.replace('_', ' ')}]({rel})\n")
-
-    parts.append("## How to read this\n")
-    horizons = [m["horizon"] for m in meta.values() if m.get("horizon") is not None]
-    h = f"{max(horizons):g}" if horizons else "H"
-    parts.append(READING_GUIDE.format(h=h) + "\n")
-    path = out_dir / "summary.md"
-    atomic_write_bytes(path, "\n".join(parts).encode("utf-8"))
-    return path
+    if not figures:
+        return []
+    parts = ["## Figures\n"]
+    for f in figures:
+        rel = _relative(Path(f), out_dir)
+        parts.append(f"![{Path(f).stem.replace('_', ' ')}]({rel})\n")
+    return parts
 
 
 def _relative(path: Path, base: Path) -> str:
