@@ -238,6 +238,24 @@ def run_sweep(
     """
     out_dir = Path(out_dir)
     design = make_design(spec)
+    chunking = _ready_folder(spec, design, out_dir, chunk_points, command)
+    data = base_data(spec)
+    todo, saved, total = _todo(out_dir, len(design), spec.replications, chunking)
+    _write_parts(
+        spec, data, design, todo, chunking, out_dir, (saved, total), jobs, backend, progress
+    )
+    finish_folder(out_dir, command)
+    return out_dir
+
+
+def _ready_folder(
+    spec: SweepSpec,
+    design: np.ndarray,
+    out_dir: Path,
+    chunk_points: int | None,
+    command: dict[str, Any] | None,
+) -> tuple[int, int]:
+    """Check ``out_dir`` and write the sweep's design and manifest; the chunking to use."""
     n_points, reps = len(design), spec.replications
     chunking = (
         chunk_points or default_chunk_points(n_points, reps),
@@ -245,14 +263,37 @@ def run_sweep(
     )
     refuse_foreign(out_dir)
     check_writable(out_dir)
-    chunking = prepare_folder(spec, design, out_dir, chunking, command, chunk_points is not None)
-    data = base_data(spec)
+    return prepare_folder(spec, design, out_dir, chunking, command, chunk_points is not None)
+
+
+def _todo(
+    out_dir: Path, n_points: int, reps: int, chunking: tuple[int, int]
+) -> tuple[list[Unit], int, int]:
+    """The parts not yet saved, the runs saved and the runs in all (stale exports removed)."""
     units = _units(n_points, reps, chunking)
     todo = [u for u in units if not _unit_path(out_dir, u, reps, chunking).exists()]
     total = n_points * reps
     saved = total - sum(_unit_runs(u, n_points, reps, chunking) for u in todo)
     if todo:  # a CSV export of the parts saved so far would no longer describe the sweep
         remove_outputs(out_dir, ())
+    return todo, saved, total
+
+
+def _write_parts(
+    spec: SweepSpec,
+    data: dict[str, Any],
+    design: np.ndarray,
+    todo: list[Unit],
+    chunking: tuple[int, int],
+    out_dir: Path,
+    counts: tuple[int, int],
+    jobs: int,
+    backend: str,
+    progress: bool,
+) -> None:
+    """Run the parts in ``todo`` and write each as it arrives; ``counts``: runs saved, total."""
+    saved, total = counts
+    reps = spec.replications
     bar = tqdm(
         total=total, initial=saved, unit="run", disable=not progress, desc=f"sweep {spec.name}"
     )
@@ -284,8 +325,6 @@ def run_sweep(
         ) from exc
     finally:
         bar.close()
-    finish_folder(out_dir, command)
-    return out_dir
 
 
 class SweepInterrupted(Interrupted):
