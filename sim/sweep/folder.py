@@ -217,30 +217,50 @@ def prepare_folder(
             ``--chunk-points``, or parts without a manifest.
         OutputError: the files cannot be written.
     """
-    manifest_path = out_dir / "manifest.json"
     fingerprint = spec.fingerprint()
     if folder_kind(out_dir) == "sweep":
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if old.get("fingerprint") != fingerprint:
-            raise SweepError(
-                f"{out_dir}: holds results of a different sweep (another file, method or "
-                "settings); use another --out, or --overwrite to replace them"
-            )
-        # manifests written before points were split in parts have no chunk_reps: whole points
-        saved = (old.get("chunk_points"), old.get("chunk_reps", spec.replications))
-        if explicit and saved[0] != chunking[0]:
-            raise SweepError(
-                f"{out_dir}: holds this sweep saved with --chunk-points {saved[0]}; use "
-                f"--chunk-points {saved[0]} (or leave it out) to finish it, or --overwrite"
-            )
-        if not all(isinstance(v, int) and v >= 1 for v in saved):
-            raise SweepError(f"{manifest_path}: chunk_points / chunk_reps must be whole numbers")
-        return saved[0], saved[1]
+        return _resumed_chunking(spec, out_dir, fingerprint, chunking, explicit)
     if has_parts(out_dir):
         raise SweepError(
             f"{out_dir}: holds sweep parts (runs/part-*.parquet) but no manifest.json; use "
             "another --out, or --overwrite to replace them"
         )
+    _write_new_folder(spec, design, out_dir, chunking, command, fingerprint)
+    return chunking
+
+
+def _resumed_chunking(
+    spec: SweepSpec, out_dir: Path, fingerprint: str, chunking: tuple[int, int], explicit: bool
+) -> tuple[int, int]:
+    """The chunking of the same sweep recorded in ``out_dir``, after checking it may resume."""
+    manifest_path = out_dir / "manifest.json"
+    old = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if old.get("fingerprint") != fingerprint:
+        raise SweepError(
+            f"{out_dir}: holds results of a different sweep (another file, method or "
+            "settings); use another --out, or --overwrite to replace them"
+        )
+    # manifests written before points were split in parts have no chunk_reps: whole points
+    saved = (old.get("chunk_points"), old.get("chunk_reps", spec.replications))
+    if explicit and saved[0] != chunking[0]:
+        raise SweepError(
+            f"{out_dir}: holds this sweep saved with --chunk-points {saved[0]}; use "
+            f"--chunk-points {saved[0]} (or leave it out) to finish it, or --overwrite"
+        )
+    if not all(isinstance(v, int) and v >= 1 for v in saved):
+        raise SweepError(f"{manifest_path}: chunk_points / chunk_reps must be whole numbers")
+    return saved[0], saved[1]
+
+
+def _write_new_folder(
+    spec: SweepSpec,
+    design: np.ndarray,
+    out_dir: Path,
+    chunking: tuple[int, int],
+    command: dict[str, Any] | None,
+    fingerprint: str,
+) -> None:
+    """Write ``design.parquet`` and an incomplete ``manifest.json`` for a new sweep."""
     # the values that were run: integer keys rounded, text levels as text (not the raw sample)
     frame = pd.DataFrame([point_values(spec.parameters, row) for row in design], columns=spec.names)
     frame.insert(0, "point", np.arange(len(design)))
@@ -258,10 +278,9 @@ def prepare_folder(
     }
     try:
         write_parquet(frame, out_dir / "design.parquet")
-        write_json(manifest, manifest_path)
+        write_json(manifest, out_dir / "manifest.json")
     except OSError as exc:
         raise OutputError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from exc
-    return chunking
 
 
 def finish_folder(out_dir: Path, command: dict[str, Any] | None) -> None:
