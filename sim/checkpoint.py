@@ -195,51 +195,67 @@ def check_folder(
             another number of replications (without ``resume`` or ``overwrite``).
     """
     path = Path(out) / "manifest.json"
+    previous = _previous_manifest(path)
+    if resume:
+        _check_resumable(out, previous, manifest)
+        return previous
+    if path.exists() and not overwrite:
+        _check_startable(out, previous, manifest)
+    return None
+
+
+def _previous_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at ``path``, or ``None`` if there is none or it cannot be read."""
     previous: dict[str, Any] | None = None
     if path.exists():
         try:
             previous = read_manifest(path)
         except OutputError:
             previous = None
-    if resume:
-        if previous is None:
-            raise OutputError(
-                f"--out {out}: nothing to resume (no readable manifest.json); run without --resume"
-            )
-        diff = difference(previous, manifest, resume=True)
-        if diff:
-            raise OutputError(
-                f"--out {out}: cannot resume: {diff}; use --overwrite to start again, or "
-                "another --out"
-            )
-        return previous
-    if path.exists() and not overwrite:
-        diff = "unreadable manifest.json" if previous is None else None
-        diff = diff or difference(previous or {}, manifest, resume=False)
-        if diff:
-            raise OutputError(
-                f"--out {out}: holds results of a different experiment ({diff}); use "
-                "--overwrite or another --out"
-            )
-        done_reps = None if previous is None else previous.get("replications")
-        if (
-            previous is not None
-            and previous.get("complete")
-            and done_reps != manifest.get("replications")
-        ):
-            raise OutputError(
-                f"--out {out}: holds a finished run of this experiment with {done_reps} "
-                f"replications per design (not {manifest.get('replications')}); add --resume "
-                f"--reps {done_reps} to reuse it, --overwrite to replace it, or use another --out"
-            )
-        if previous is not None and not previous.get("complete", False):
-            total = len(previous.get("designs", [])) * int(previous.get("replications", 0))
-            raise OutputError(
-                f"--out {out}: holds an unfinished run of this experiment "
-                f"({finished_count(out)} of {total} replications done); add --resume to finish "
-                "it, or --overwrite to start again"
-            )
-    return None
+    return previous
+
+
+def _check_resumable(out: Path, previous: dict[str, Any] | None, manifest: dict[str, Any]) -> None:
+    """Refuse ``--resume`` with no readable manifest, or one of a different experiment."""
+    if previous is None:
+        raise OutputError(
+            f"--out {out}: nothing to resume (no readable manifest.json); run without --resume"
+        )
+    diff = difference(previous, manifest, resume=True)
+    if diff:
+        raise OutputError(
+            f"--out {out}: cannot resume: {diff}; use --overwrite to start again, or another --out"
+        )
+
+
+def _check_startable(out: Path, previous: dict[str, Any] | None, manifest: dict[str, Any]) -> None:
+    """Refuse (without ``--resume`` / ``--overwrite``) a folder holding another experiment, an
+    unfinished run, or a finished run with another number of replications."""
+    diff = "unreadable manifest.json" if previous is None else None
+    diff = diff or difference(previous or {}, manifest, resume=False)
+    if diff:
+        raise OutputError(
+            f"--out {out}: holds results of a different experiment ({diff}); use "
+            "--overwrite or another --out"
+        )
+    done_reps = None if previous is None else previous.get("replications")
+    if (
+        previous is not None
+        and previous.get("complete")
+        and done_reps != manifest.get("replications")
+    ):
+        raise OutputError(
+            f"--out {out}: holds a finished run of this experiment with {done_reps} "
+            f"replications per design (not {manifest.get('replications')}); add --resume "
+            f"--reps {done_reps} to reuse it, --overwrite to replace it, or use another --out"
+        )
+    if previous is not None and not previous.get("complete", False):
+        total = len(previous.get("designs", [])) * int(previous.get("replications", 0))
+        raise OutputError(
+            f"--out {out}: holds an unfinished run of this experiment "
+            f"({finished_count(out)} of {total} replications done); add --resume to finish "
+            "it, or --overwrite to start again"
+        )
 
 
 _TABLE_FILES = ("runs.parquet", "sites.parquet", "site_series.parquet")
