@@ -243,7 +243,6 @@ def run(args: argparse.Namespace) -> int:
         OutputError: the manifest is missing or not a ccsim manifest; ``--out`` is unusable.
         UsageError: ``--replication`` outside the recorded run; a ``--design`` not in it.
     """
-    from sim.checkpoint import RERUN_WRITES, refuse_user_files
     from sim.experiment import run_experiment
 
     folder = args.manifest if args.manifest.is_dir() else args.manifest.parent
@@ -253,37 +252,8 @@ def run(args: argparse.Namespace) -> int:
     manifest = read_manifest(args.manifest)
     _check_manifest(manifest, source)
     designs = _designs(manifest, source, args.design)
-    reps, first = int(manifest["replications"]), int(manifest.get("first_replication", 0))
-    if args.replication is None and not manifest.get("complete", False):
-        total = reps * len(designs)
-        done = finished_count(folder) or sum(
-            int(v) for v in (manifest.get("completed_replications") or {}).values()
-        )
-        raise UsageError(
-            f"{source}: the run is unfinished ({done} of {total} replications done); finish it "
-            f"with 'ccsim run --out {folder} --resume', then rerun it (or rerun one completed "
-            "replication with --replication K)"
-        )
-    if args.design is not None and args.replication is None:
-        raise UsageError("--design needs --replication")
-    if args.resume and args.overwrite:
-        raise UsageError("--resume and --overwrite exclude each other")
-    if args.replication is not None:
-        if not first <= args.replication < first + reps:
-            raise UsageError(
-                f"--replication {args.replication}: the run has replications {first} to "
-                f"{first + reps - 1}"
-            )
-        reps, first = 1, args.replication
-    suffix = "-rerun" if args.replication is None else f"-rerun-r{args.replication}"
-    out = args.out if args.out is not None else folder.parent / f"{folder.resolve().name}{suffix}"
-    if out.resolve() == folder.resolve():
-        raise UsageError(
-            f"--out {out}: is the folder being re-run; the re-run would replace the results it "
-            f"is compared with; use another --out (default: {folder.name}{suffix} beside it)"
-        )
-    if not args.overwrite and not args.resume:
-        refuse_user_files(out, RERUN_WRITES)
+    reps, first = _replications(args, manifest, len(designs), folder, source)
+    out = _out_folder(args, folder)
     original = folder / "runs.parquet"
     # read before running: nothing the re-run writes can then change what it is compared with
     old = pd.read_parquet(original) if original.is_file() else None
@@ -308,10 +278,67 @@ def run(args: argparse.Namespace) -> int:
     if old is None:
         print(f"no {original} to compare with (the original run did not complete)")
         return 0
+    return _report(old, result.runs, original, manifest, designs, (first, reps))
+
+
+def _replications(
+    args: argparse.Namespace, manifest: dict[str, Any], n_designs: int, folder: Path, source: Path
+) -> tuple[int, int]:
+    """The number and first of the replications to re-run, after checking the options."""
+    reps, first = int(manifest["replications"]), int(manifest.get("first_replication", 0))
+    if args.replication is None and not manifest.get("complete", False):
+        total = reps * n_designs
+        done = finished_count(folder) or sum(
+            int(v) for v in (manifest.get("completed_replications") or {}).values()
+        )
+        raise UsageError(
+            f"{source}: the run is unfinished ({done} of {total} replications done); finish it "
+            f"with 'ccsim run --out {folder} --resume', then rerun it (or rerun one completed "
+            "replication with --replication K)"
+        )
+    if args.design is not None and args.replication is None:
+        raise UsageError("--design needs --replication")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    if args.replication is not None:
+        if not first <= args.replication < first + reps:
+            raise UsageError(
+                f"--replication {args.replication}: the run has replications {first} to "
+                f"{first + reps - 1}"
+            )
+        reps, first = 1, args.replication
+    return reps, first
+
+
+def _out_folder(args: argparse.Namespace, folder: Path) -> Path:
+    """The re-run's folder (``--out`` or beside the original), checked it may be written."""
+    from sim.checkpoint import RERUN_WRITES, refuse_user_files
+
+    suffix = "-rerun" if args.replication is None else f"-rerun-r{args.replication}"
+    out = args.out if args.out is not None else folder.parent / f"{folder.resolve().name}{suffix}"
+    if out.resolve() == folder.resolve():
+        raise UsageError(
+            f"--out {out}: is the folder being re-run; the re-run would replace the results it "
+            f"is compared with; use another --out (default: {folder.name}{suffix} beside it)"
+        )
+    if not args.overwrite and not args.resume:
+        refuse_user_files(out, RERUN_WRITES)
+    return out
+
+
+def _report(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    original: Path,
+    manifest: dict[str, Any],
+    designs: list,
+    span: tuple[int, int],
+) -> int:
+    """Print how the re-run's runs compare with the original's; the exit code."""
+    first, reps = span
     old = old[old["design"].isin([d.name for d in designs])]
     old = old[old["replication"].between(first, first + reps - 1)]
     index = {d["name"]: d["design_index"] for d in manifest["designs"]}
-    new = result.runs
     if "design" in new and "design_index" in old:  # --design renumbers the one design it keeps
         new = new.assign(design_index=new["design"].map(index).astype(old["design_index"].dtype))
     diffs = compare_runs(old, new)
