@@ -93,15 +93,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:  # SIGINT or SIGTERM during a run: the manifest says incomplete
         message = str(exc)
         if message == f"interrupted by {signal.Signals(exc.signum).name}":  # no finer handler
-            message += (
-                "; what had finished is kept, the rest was not done: run the same command "
-                "again (add --resume for run, compare and rerun)"
-            )
+            if args.command in RESUMABLE:
+                message += (
+                    "; what had finished is kept, the rest was not done: add --resume to the "
+                    "same command to finish"
+                )
+            else:  # calibrate, validate, export...: results are written at the end, whole
+                message += "; it did not finish and left no half-written files: run it again"
         print(f"ccsim {args.command}: {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:  # outside the main thread, where no handler can be installed
         print(f"ccsim {args.command}: interrupted; run the same command again", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+RESUMABLE = ("run", "compare", "rerun")
+"""Commands that keep finished chunks when interrupted and finish them with ``--resume``."""
 
 
 if __name__ == "__main__":

@@ -353,9 +353,13 @@ def _number(value: float) -> str:
 
 def format_interval(metric: str, low: float, high: float, horizon: float | None = None) -> str:
     """An interval as ``low to high`` in the metric's format (``to``: values may be negative);
-    ``not reached`` when both ends are censored."""
+    ``not reached`` when both ends are censored. Counts (sites, events) are whole numbers, so an
+    interpolated end is widened to the whole numbers around it (``0 to 0.1`` reads ``0 to 1``)."""
     if math.isinf(low) and math.isinf(high) and low > 0:
         return "not reached"
+    if metric in METRICS and METRICS[metric].kind == "count":
+        low = math.floor(low) if math.isfinite(low) else low
+        high = math.ceil(high) if math.isfinite(high) else high
     return f"{format_value(metric, low, horizon)} to {format_value(metric, high, horizon)}"
 
 

@@ -337,6 +337,6 @@ def test_sigterm_during_a_command_without_chunks_is_one_line_with_advice(tmp_pat
     assert proc.returncode == 143, err
     lines = [line for line in err.splitlines() if "bootstrap refits" not in line]
     assert lines == [
-        "ccsim calibrate: interrupted by SIGTERM; what had finished is kept, the rest was not "
-        "done: run the same command again (add --resume for run, compare and rerun)"
+        "ccsim calibrate: interrupted by SIGTERM; it did not finish and left no half-written "
+        "files: run it again"
     ], err

@@ -67,3 +67,33 @@ def test_sweep_accepts_resume_as_run_and_compare_do(
     assert code == 0, err
     code, _, err = ccsim(capsys, "sweep", path, "--out", out, "--resume", "--overwrite")
     assert code == 2 and "not allowed with argument" in err
+
+
+def test_a_long_run_of_empty_periods_is_flagged_with_the_likely_code() -> None:
+    """Never-adopters coded 99 with adoptions up to month 10 made periods 11-98 observed and
+    empty, with no word; so did 99 read as an adoption time (--censored-at none)."""
+    import numpy as np
+
+    from sim.calibration.data import from_arrays
+    from sim.calibration.report import empty_periods_warning
+
+    times = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 99, 99])
+    coded = from_arrays(np.zeros(13, int), np.where(times == 99, 99, times), 98)
+    assert empty_periods_warning(coded) == (
+        "no one adopts in periods 11-98 of 98 (times 11-98): if the never-adopted code only "
+        "marks people who did not adopt, give the end of observation instead (--censored-at 11)"
+    )
+    as_time = from_arrays(np.zeros(13, int), times, 99)
+    assert empty_periods_warning(as_time).endswith(
+        "if time 99 is a code for 'never adopted', use --censored-at 99"
+    )
+    # an ordinary tail (the last adoption 4 periods before the end of 17) says nothing
+    assert empty_periods_warning(from_arrays(np.zeros(5, int), [1, 3, 8, 13, 18], 17)) == ""
+
+
+def test_count_intervals_are_whole_numbers() -> None:
+    from sim.report import format_interval
+
+    assert format_interval("dropouts", 0.0, 0.1) == "0 to 1"  # was "0 to 0.1" sites
+    assert format_interval("dropouts", 1.5, 3.2) == "1 to 4"
+    assert format_interval("t50_months", 1.25, 3.3) == "1.2 to 3.3"  # not a count: unchanged

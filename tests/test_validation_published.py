@@ -106,3 +106,10 @@ def test_medical_innovation_figure_is_written(tmp_path) -> None:
     assert path.stat().st_size > 20_000  # a four-panel PNG, not an empty canvas
     assert total == 4 * 17  # four towns, 17 monthly survey periods
     assert 0 <= inside <= total
+
+
+def test_a_report_made_with_few_replications_says_so_in_its_header() -> None:
+    from sim.validation.report import FEW_REPS, few_reps_note
+
+    assert "20 replications per design is below 100" in few_reps_note(20)
+    assert few_reps_note(FEW_REPS) == "" and few_reps_note(200) == ""

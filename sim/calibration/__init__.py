@@ -354,7 +354,8 @@ def medinnov_check(path: Path | str | None = None) -> list[dict[str, Any]]:
         )
         rows.append(
             _row(
-                "exposure at adoption vs within-town permutation null",
+                "exposure at adoption vs within-town permutation null (value: observed; "
+                "interval: the null's 95% range)",
                 f"observed 0.455, null 0.402 (0.32-0.48), p 0.08 (data README); "
                 f"here p = {perm['p_mean']:.3f}",
                 perm["observed_mean"], lo, hi, ok,

@@ -29,7 +29,11 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
         data: The data it was fitted to.
     """
     check = fit_check(res, data)
-    lines = [_data_line(data), *_estimate_lines(res), *_comparison_lines(res)]
+    lines = [_data_line(data)]
+    empty = empty_periods_warning(data)
+    if empty:
+        lines.append(f"warning: {empty}")
+    lines += [*_estimate_lines(res), *_comparison_lines(res)]
     if check["aic_preference"]:
         lines.append(f"note: {check['aic_preference']}")
     lines += _target_lines(res, check)
@@ -56,6 +60,51 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
         )
     lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
     return "\n".join(lines)
+
+
+EMPTY_RUN = 12
+"""Periods without any adoption, in a row, that make :func:`empty_periods_warning` speak (when
+they are also at least half of the observed periods)."""
+
+
+def empty_periods_warning(data: AdoptionData) -> str:
+    """A warning when a long run of observed periods has no adoption at all (``""`` if not).
+
+    Such a run usually means a code was taken for a time: a never-adopted code far above the
+    real times (``99`` with adoptions up to 10) makes periods 11-98 observed and empty, and a
+    code read as an adoption time (``--censored-at none``) leaves the same hole before it.
+    Fires for a run of at least :data:`EMPTY_RUN` periods that is also at least half of all
+    observed periods.
+    """
+    t = data.n_periods
+    counts = np.bincount(data.period[data.adopted], minlength=t + 1)[1 : t + 1]
+    best, start, run_start = 0, 0, None
+    for i, c in enumerate(np.append(counts, 1)):  # the sentinel closes a run at the end
+        if c == 0 and run_start is None:
+            run_start = i
+        elif c > 0 and run_start is not None:
+            if i - run_start > best:
+                best, start = i - run_start, run_start
+            run_start = None
+    if best < max(EMPTY_RUN, t / 2):
+        return ""
+    first, last = start + 1, start + best  # periods, 1-based
+    to_time = data.start - 1  # period k is time k + to_time
+
+    def at(k: int) -> str:
+        return f"{k + to_time:g}"
+
+    if last == t:
+        hint = (
+            f"if the never-adopted code only marks people who did not adopt, give the end of "
+            f"observation instead (--censored-at {at(first)})"
+        )
+    else:
+        hint = (
+            f"if time {at(last + 1)} is a code for 'never adopted', use --censored-at "
+            f"{at(last + 1)}"
+        )
+    return f"no one adopts in periods {first}-{last} of {t} (times {at(first)}-{at(last)}): {hint}"
 
 
 def _data_line(data: AdoptionData) -> str:

@@ -13,6 +13,7 @@ the variant the AIC prefers. Used by :mod:`sim.calibration.report` (terminal sum
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -120,7 +121,8 @@ def fit_warnings(band: pd.DataFrame) -> tuple[str | None, str | None]:
         leave = "leaves" if len(chance) == 1 else "leave"
         note = (
             f"{what} {names} {leave} the band in {counts} of {periods} periods, as at least "
-            f"{chance.chance.min():.0%} of the model's own simulated curves do (within chance)"
+            f"{math.floor(100 * chance.chance.min())}% of the model's own simulated curves do "
+            "(within chance)"
         )
     return warning, note
 

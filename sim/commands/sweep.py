@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--outcome {', '.join(outcomes)}: {exc}") from exc
 
     ran, text = run_and_report(args, spec, out, command_record(args, "sweep"), report)
-    print(text)
+    print("\n".join(line for line in text.splitlines() if not line.startswith("![")))
     figures = "" if args.no_figures else ", figures/"
     print(
         f"results: {out}/ (runs/part-*.parquet, design.parquet, sweep.md{figures}); "

@@ -225,6 +225,13 @@ def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> 
     parts += [f"- {line}" for line in lines(cmp)]
     parts += ["", "## Each design's own values (mean over the paired replications)\n"]
     parts.append(_own_values_table(cmp))
+    parts.append(
+        f"T50 and T90 are restricted means (a run that never got there counts as {cmp.tau:g} "
+        "months), so they can differ from the plain mean of `t50_months` in `runs.parquet`; "
+        "gap, Gini and conflict are points of 100; sustainment is the gap closed 12 months "
+        "after support ends as points of 100 of the gap closed at its end (over 100: it kept "
+        "closing).\n"
+    )
     parts += ["", f"## Paired differences (design - {cmp.baseline})\n"]
     header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)", "n"]
     parts.append(markdown_table(header, _table_rows(cmp), "llrrrr"))
