@@ -243,7 +243,7 @@ def network_figure(model: AppModel) -> Figure:
     lim = 1.0 + layout.site_radius * 1.6
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    shown = f"{layout.sites.size} of {layout.n_programme_sites} sites"
+    shown = f"{layout.sites.size} of {layout.n_programme_sites} programme sites drawn"
     if layout.sampled:
         shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
     ax.set_title(f"The community, month {month_now(model)}\n({shown})", loc="left", fontsize=10)
