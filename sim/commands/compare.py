@@ -143,36 +143,12 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
-    from sim.checkpoint import COMPARE_WRITES, refuse_user_files
-    from sim.compare import few_pairs_caution, recorded_order, run_comparison
-    from sim.compare.report import format_terminal, write_comparison
-    from sim.experiment import Design, check_out_dir
+    from sim.compare import few_pairs_caution, run_comparison
 
     started = time.perf_counter()
-    if len(args.scenarios) < 2:
-        raise UsageError("give at least two scenarios to compare")
-    designs = [Design((s := load_scenario(ref)).name, s) for ref in args.scenarios]
-    names = [d.name for d in designs]
-    if len(set(names)) != len(names):
-        raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
-    base = _baseline_name(args.baseline, list(args.scenarios), names) or names[0]
-    designs.sort(key=lambda d: d.name != base)  # baseline first: design 0 (see run_comparison)
+    designs, names, base = _designs(args)
     out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
-    st = _settings(args, out)
-    if st["reps"] < 2:
-        raise UsageError("--reps must be >= 2 for a paired CI")
-    if not args.overwrite and not args.resume:
-        skip = "figures/" if args.no_figures else "\0"
-        refuse_user_files(out, [w for w in COMPARE_WRITES if not w.startswith(skip)])
-    check_out_dir(  # refuse an unusable --out before anything runs
-        recorded_order(designs, out) if args.resume else designs,
-        st["reps"],
-        out,
-        st["seed"],
-        not st["independent"],
-        resume=args.resume,
-        overwrite=args.overwrite,
-    )
+    st = _checked_settings(args, designs, out)
     caution = few_pairs_caution(st["reps"])
     if caution:
         print(f"ccsim compare: warning: {caution}", file=sys.stderr)
@@ -190,20 +166,66 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         on_error="raise" if getattr(args, "debug", False) else "record",
     )
+    _write_and_print(cmp, out, args.no_figures, started)
+    if cmp.failures or cmp.crn_failures:
+        report_failures(cmp, out, dict(zip(names, args.scenarios, strict=True)))
+        return EXIT_FAILED
+    return 0
+
+
+def _designs(args: argparse.Namespace) -> tuple[list[Any], list[str], str]:
+    """The designs (baseline first), their names as given, and the baseline's name."""
+    from sim.experiment import Design
+
+    if len(args.scenarios) < 2:
+        raise UsageError("give at least two scenarios to compare")
+    designs = [Design((s := load_scenario(ref)).name, s) for ref in args.scenarios]
+    names = [d.name for d in designs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
+    base = _baseline_name(args.baseline, list(args.scenarios), names) or names[0]
+    designs.sort(key=lambda d: d.name != base)  # baseline first: design 0 (see run_comparison)
+    return designs, names, base
+
+
+def _checked_settings(args: argparse.Namespace, designs: list[Any], out: Path) -> dict[str, Any]:
+    """The run settings (:func:`_settings`), after refusing bad ``--reps`` or an unusable --out."""
+    from sim.checkpoint import COMPARE_WRITES, refuse_user_files
+    from sim.compare import recorded_order
+    from sim.experiment import check_out_dir
+
+    st = _settings(args, out)
+    if st["reps"] < 2:
+        raise UsageError("--reps must be >= 2 for a paired CI")
+    if not args.overwrite and not args.resume:
+        skip = "figures/" if args.no_figures else "\0"
+        refuse_user_files(out, [w for w in COMPARE_WRITES if not w.startswith(skip)])
+    check_out_dir(  # refuse an unusable --out before anything runs
+        recorded_order(designs, out) if args.resume else designs,
+        st["reps"],
+        out,
+        st["seed"],
+        not st["independent"],
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
+    return st
+
+
+def _write_and_print(cmp: Any, out: Path, no_figures: bool, started: float) -> None:
+    """Write the results folder, then print the comparison and where and how long it took."""
+    from sim.compare.report import format_terminal, write_comparison
+
     t0 = time.perf_counter()
-    write_comparison(cmp, out, figures=not args.no_figures)
+    write_comparison(cmp, out, figures=not no_figures)
     cmp.wall_time_s["figures_and_report"] = time.perf_counter() - t0
     print(format_terminal(cmp))
     total = time.perf_counter() - started
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in cmp.wall_time_s.items())
     print(
         f"\nresults: {out}/ (comparison.md, comparison.parquet, survival.parquet, runs.parquet"
-        f"{', figures/' if not args.no_figures else ''}); {total:.1f} s ({timing})"
+        f"{', figures/' if not no_figures else ''}); {total:.1f} s ({timing})"
     )
-    if cmp.failures or cmp.crn_failures:
-        report_failures(cmp, out, dict(zip(names, args.scenarios, strict=True)))
-        return EXIT_FAILED
-    return 0
 
 
 def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
