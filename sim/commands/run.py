@@ -29,6 +29,31 @@ DEFAULT_REPS = 100
 DEFAULT_SEED = 20091
 
 
+_EPILOG = textwrap.dedent(
+    """\
+    examples:
+      ccsim run                                  built-in baseline, 100 replications
+      ccsim run scenarios/keystone.toml --reps 200
+      ccsim run keystone hard_only --reps 50     library names work too
+      ccsim run baseline --set programme.tactics.hard=0.8 --set sites.n_sites=40
+
+      ccsim run keystone --reps 5000 --resume    finish a run that was interrupted
+      ccsim run keystone --reps 1 --replication 17 --seed 20091   one replication alone
+
+    A SCENARIO is a TOML file or a name listed by 'ccsim scenarios'. Replication k uses
+    SeedSequence(seed, spawn_key=(0, k)) in every design (common random numbers), so
+    its numbers do not depend on --jobs or on --reps.
+
+    Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and --resume
+    finishes the run (the final runs.parquet equals that of an uninterrupted run); it
+    refuses a run started by other model code (manifest.json records its fingerprint). A
+    replication that raises is listed on stderr and in manifest.json with the command
+    that reproduces it; the rest of the run completes (exit code 1).
+    """
+)
+"""Examples and notes shown under ``ccsim run --help``."""
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``ccsim run``."""
     run = sub.add_parser(
@@ -38,29 +63,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "monthly series, per-site finals, manifest.json, figures/ and summary.md. Several "
         "scenarios run as paired designs under common random numbers.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=textwrap.dedent(
-            """\
-            examples:
-              ccsim run                                  built-in baseline, 100 replications
-              ccsim run scenarios/keystone.toml --reps 200
-              ccsim run keystone hard_only --reps 50     library names work too
-              ccsim run baseline --set programme.tactics.hard=0.8 --set sites.n_sites=40
-
-              ccsim run keystone --reps 5000 --resume    finish a run that was interrupted
-              ccsim run keystone --reps 1 --replication 17 --seed 20091   one replication alone
-
-            A SCENARIO is a TOML file or a name listed by 'ccsim scenarios'. Replication k uses
-            SeedSequence(seed, spawn_key=(0, k)) in every design (common random numbers), so
-            its numbers do not depend on --jobs or on --reps.
-
-            Results are written chunk by chunk; Ctrl-C or SIGTERM stops cleanly, and --resume
-            finishes the run (the final runs.parquet equals that of an uninterrupted run); it
-            refuses a run started by other model code (manifest.json records its fingerprint). A
-            replication that raises is listed on stderr and in manifest.json with the command
-            that reproduces it; the rest of the run completes (exit code 1).
-            """
-        ),
+        epilog=_EPILOG,
     )
+    _add_run_options(run)
+    _add_output_options(run)
+
+
+def _add_run_options(run: argparse.ArgumentParser) -> None:
+    """What to run: scenarios, replications, workers and back end, seed."""
     run.add_argument(
         "scenarios",
         nargs="*",
@@ -91,6 +101,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help=f"root seed (default: {DEFAULT_SEED}; with --resume: as recorded)",
     )
+
+
+def _add_output_options(run: argparse.ArgumentParser) -> None:
+    """Where and how: --out, --set, streams, overwrite/resume, figures, quiet."""
     run.add_argument(
         "--out",
         type=out_folder,
@@ -273,32 +287,10 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
-    from sim.checkpoint import RUN_WRITES, refuse_user_files
-    from sim.experiment import Design, check_out_dir, run_experiment
+    from sim.experiment import run_experiment
 
-    refs: list[str | None] = list(args.scenarios) or [None]
-    designs = []
-    for ref in refs:
-        scn = load_scenario(ref, args.overrides)
-        designs.append(Design(scn.name, scn))
-    names = [d.name for d in designs]
-    if len(set(names)) != len(names):
-        raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
-    st = _settings(args, designs)
+    st = _checked_settings(args, _designs(args))
     out = st["out"]
-    if not args.overwrite and not args.resume:
-        skip = "figures/" if st["no_figures"] else "\0"
-        refuse_user_files(out, [w for w in RUN_WRITES if not w.startswith(skip)])
-    check_out_dir(  # an unusable --out costs nothing: checked before any back end starts
-        st["designs"],
-        st["reps"],
-        out,
-        st["seed"],
-        st["crn"],
-        first_replication=st["first"],
-        resume=args.resume,
-        overwrite=args.overwrite,
-    )
     with open_backend(args) as backend:  # loky here, or a dask / ray cluster
         result = run_experiment(
             st["designs"],
@@ -317,15 +309,58 @@ def run(args: argparse.Namespace) -> int:
             backend=backend.name,
         )
     _write_report(result, out, st["no_figures"])
-    from sim import report_text
-
-    if not args.quiet:
-        print(report_text.format_terminal(result))
-    print(
-        f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json"
-        f"{', figures/' if not st['no_figures'] else ''}, summary.md)"
-    )
+    _print_results(result, out, args.quiet, st["no_figures"])
     if result.failures:
         report_failures(result.failures, {**result.manifest, "_path": out / "manifest.json"}, out)
         return EXIT_FAILED
     return 0
+
+
+def _designs(args: argparse.Namespace) -> list:
+    """The scenarios given (default: the built-in baseline) as designs, names checked unique."""
+    from sim.experiment import Design
+
+    refs: list[str | None] = list(args.scenarios) or [None]
+    designs = []
+    for ref in refs:
+        scn = load_scenario(ref, args.overrides)
+        designs.append(Design(scn.name, scn))
+    names = [d.name for d in designs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
+    return designs
+
+
+def _checked_settings(args: argparse.Namespace, designs: list) -> dict[str, Any]:
+    """The run settings (:func:`_settings`), after refusing an unusable ``--out``."""
+    from sim.checkpoint import RUN_WRITES, refuse_user_files
+    from sim.experiment import check_out_dir
+
+    st = _settings(args, designs)
+    out = st["out"]
+    if not args.overwrite and not args.resume:
+        skip = "figures/" if st["no_figures"] else "\0"
+        refuse_user_files(out, [w for w in RUN_WRITES if not w.startswith(skip)])
+    check_out_dir(  # an unusable --out costs nothing: checked before any back end starts
+        st["designs"],
+        st["reps"],
+        out,
+        st["seed"],
+        st["crn"],
+        first_replication=st["first"],
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
+    return st
+
+
+def _print_results(result: Any, out: Path, quiet: bool, no_figures: bool) -> None:
+    """The summary table (unless ``quiet``) and the line naming the files written."""
+    from sim import report_text
+
+    if not quiet:
+        print(report_text.format_terminal(result))
+    print(
+        f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json"
+        f"{', figures/' if not no_figures else ''}, summary.md)"
+    )
