@@ -97,3 +97,24 @@ def test_count_intervals_are_whole_numbers() -> None:
     assert format_interval("dropouts", 0.0, 0.1) == "0 to 1"  # was "0 to 0.1" sites
     assert format_interval("dropouts", 1.5, 3.2) == "1 to 4"
     assert format_interval("t50_months", 1.25, 3.3) == "1.2 to 3.3"  # not a count: unchanged
+
+
+def test_sweep_md_keeps_earlier_outcomes_as_sensitivity_md_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A second `ccsim sweep --outcome B` on a finished sweep used to replace sweep.md, so
+    the section for the first outcome disappeared."""
+    from tests.test_sweep_lock import SWEEP
+
+    path = tmp_path / "levers.toml"
+    path.write_text(SWEEP.replace("'", '"').replace('outcomes = ["gap_auc"]', ""))
+    out = tmp_path / "out"
+    base = ["sweep", path, "--out", out, "--jobs", "1", "--quiet"]
+    assert ccsim(capsys, *base, "--outcome", "gap_auc")[0] == 0
+    code, stdout, err = ccsim(capsys, *base, "--outcome", "conflict_mean")
+    assert code == 0, err
+    report = (out / "sweep.md").read_text(encoding="utf-8")
+    titles = [line for line in report.splitlines() if line.startswith("# Sweep")]
+    assert len(titles) == 2 and "conflict" in titles[0].lower()  # the one asked for first
+    assert "gap" in titles[1].lower()
+    assert stdout.count("# Sweep") == 1  # the terminal shows what was asked for

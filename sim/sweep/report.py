@@ -59,13 +59,34 @@ def summarise_sweep(
     spec: SweepSpec, out_dir: Path, outcome: str | Sequence[str], figures: bool = True
 ) -> str:
     """Write ``sweep.md`` and the figures (heatmap of the first two parameters, partial
-    dependence of each) for one outcome or several (one section each); return the report."""
+    dependence of each) for one outcome or several (one section each); return the report of
+    the outcomes asked for.
+
+    ``sweep.md`` keeps a section for every outcome reported in the folder so far (those with a
+    ``figures/partial_dependence_<outcome>.png``), after the ones asked for, as
+    ``sensitivity.md`` does: a second command with another ``--outcome`` adds to the report
+    instead of replacing it.
+    """
     outcomes = [outcome] if isinstance(outcome, str) else list(dict.fromkeys(outcome))
-    cols = [*spec.names, *(outcome_column(o) for o in outcomes)]
+    kept = spec.outcomes  # None: the sweep keeps every run metric
+    earlier = [
+        o
+        for o in reported_outcomes(out_dir)
+        if o not in outcomes and (kept is None or outcome_column(o) in kept)
+    ]
+    cols = [*spec.names, *(outcome_column(o) for o in [*outcomes, *earlier])]
     runs = read_sweep(out_dir, columns=list(dict.fromkeys(cols)))
-    body = "\n---\n\n".join(_sweep_section(spec, runs, o, out_dir, figures) for o in outcomes)
+    sections = [_sweep_section(spec, runs, o, out_dir, figures) for o in [*outcomes, *earlier]]
+    body = "\n---\n\n".join(sections)
     atomic_write_bytes(Path(out_dir) / "sweep.md", body.encode("utf-8"))
-    return body
+    return "\n---\n\n".join(sections[: len(outcomes)])
+
+
+def reported_outcomes(out_dir: Path) -> list[str]:
+    """Outcomes an earlier ``ccsim sweep`` reported in ``out_dir`` (a partial-dependence
+    figure each), sorted."""
+    prefix = "partial_dependence_"
+    return sorted(p.stem[len(prefix) :] for p in (Path(out_dir) / "figures").glob(f"{prefix}*.png"))
 
 
 def _sweep_section(
