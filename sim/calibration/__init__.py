@@ -208,17 +208,8 @@ def calibrate(
     t0 = time.perf_counter()
     comparison = compare_models(data, spec) if compare else None
     clock["compare"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
     params = result.params(data.n_groups)
-    sim = group_curves(
-        simulate_periods(data, params, spec, n_sims, stream(seed, STREAM_SIMULATION)), data
-    )
-    clock["simulate"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    if data.network is None:  # full mixing: every permutation gives the same exposures
-        n_perm = 0
-    perm = permutation_test(data, n_perm, stream(seed, STREAM_PERMUTATION)) if n_perm else {}
-    clock["permutation"] = time.perf_counter() - t0
+    sim, perm, n_perm = _simulate_and_permute(data, params, spec, n_sims, n_perm, seed, clock)
     seeds = {
         "root": seed,
         "simulation": {"spawn_key": [STREAM_SIMULATION], "n_sims": n_sims},
@@ -229,6 +220,31 @@ def calibrate(
         result, params, peer, comparison, curve_table(sim, data), curve_targets(sim, data),
         perm, seeds, dict(describe(data)), clock, draws,
     )  # fmt: skip
+
+
+def _simulate_and_permute(
+    data: AdoptionData,
+    params: Params,
+    spec: ModelSpec,
+    n_sims: int,
+    n_perm: int,
+    seed: int,
+    clock: dict[str, float],
+) -> tuple[np.ndarray, dict[str, Any], int]:
+    """Forward simulations of the fit (curves ``(S, T, G)``) and the permutation test (none
+    without a network: full mixing gives every permutation the same exposures); times go into
+    ``clock``. Returns ``(curves, permutation result, permutation draws made)``."""
+    t0 = time.perf_counter()
+    sim = group_curves(
+        simulate_periods(data, params, spec, n_sims, stream(seed, STREAM_SIMULATION)), data
+    )
+    clock["simulate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if data.network is None:
+        n_perm = 0
+    perm = permutation_test(data, n_perm, stream(seed, STREAM_PERMUTATION)) if n_perm else {}
+    clock["permutation"] = time.perf_counter() - t0
+    return sim, perm, n_perm
 
 
 def check_estimates(result: Fit, n_groups: int) -> None:
