@@ -17,7 +17,7 @@ from sim.commands.common import (
     replications,
     seed,
 )
-from sim.commands.run import out_folder
+from sim.commands.run import out_folder, print_failures
 from sim.loader import load_scenario
 from sim.results import OutputError, read_manifest
 
@@ -248,7 +248,7 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
             file=sys.stderr,
         )
         order = [refs[str(d["name"])] for d in manifest["designs"]]  # design_index order
-        _print_failures(failed, {**manifest, "cli": {"scenarios": order}})
+        print_failures(failed, {**manifest, "cli": {"scenarios": order}})
     if failed := cmp.crn_failures:
         print(
             f"ccsim compare: {len(failed)} replication(s) of the CRN re-run failed (--independent "
@@ -257,16 +257,4 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
             file=sys.stderr,
         )
         order = [refs[name] for name in cmp.designs[1:]]  # the re-run's design_index order
-        _print_failures(failed, {"cli": {"scenarios": order}, "root_seed": seed_, "crn": True})
-
-
-def _print_failures(failures: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
-    """Each failure's line and its ``reproduce:`` command (as ``ccsim run`` prints them)."""
-    from sim.commands.run import reproduce_command
-    from sim.experiment import describe_failure
-
-    for f in failures[:20]:
-        print(f"  {describe_failure(f)}", file=sys.stderr)
-        print(f"    reproduce: {reproduce_command(f, manifest)}", file=sys.stderr)
-    if len(failures) > 20:
-        print(f"  ... and {len(failures) - 20} more", file=sys.stderr)
+        print_failures(failed, {"cli": {"scenarios": order}, "root_seed": seed_, "crn": True})

@@ -235,19 +235,24 @@ def reproduce_command(failure: dict[str, Any], manifest: dict[str, Any]) -> str:
 
 def report_failures(failures: list[dict[str, Any]], manifest: dict[str, Any], out: Path) -> None:
     """Print each failed replication (design, replication, seeds, error) and how to reproduce it."""
-    from sim.experiment import describe_failure
-
-    n = len(failures)
     print(
-        f"ccsim run: {n} replication(s) failed; the rest of the run is complete and the failures "
-        f"are listed in {out / 'manifest.json'} (failed_replications):",
+        f"ccsim run: {len(failures)} replication(s) failed; the rest of the run is complete and "
+        f"the failures are listed in {out / 'manifest.json'} (failed_replications):",
         file=sys.stderr,
     )
+    print_failures(failures, manifest)
+
+
+def print_failures(failures: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+    """Each failure's line and its ``reproduce:`` command on stderr (the first 20, then a
+    count); shared by ``ccsim run`` and ``ccsim compare``."""
+    from sim.experiment import describe_failure
+
     for f in failures[:20]:
         print(f"  {describe_failure(f)}", file=sys.stderr)
         print(f"    reproduce: {reproduce_command(f, manifest)}", file=sys.stderr)
-    if n > 20:
-        print(f"  ... and {n - 20} more", file=sys.stderr)
+    if len(failures) > 20:
+        print(f"  ... and {len(failures) - 20} more", file=sys.stderr)
 
 
 def _write_report(result: Any, out: Path, no_figures: bool) -> None:
