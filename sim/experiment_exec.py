@@ -4,7 +4,8 @@
 :func:`sim.replicate.run_chunk_unit` call each), yielding every finished chunk as it arrives,
 with a tqdm progress bar and the plan's ``on_chunk`` calls. With ``jobs=1`` (or one chunk) the
 chunks run in order in this process with the caller's objects frozen for the garbage collector;
-otherwise joblib runs them on the plan's back end (``loky``, ``threading``, dask, ray...),
+on the default ``loky`` back end this process and ``jobs - 1`` loky workers share them
+(:mod:`sim.shared_pool`); on the others joblib runs them (``threading``, dask, ray...),
 unordered, its worker processes started with SIGINT ignored (:mod:`sim.worker_start`). Used
 by :mod:`sim.experiment` and :mod:`sim.diskrun`; re-exported by :mod:`sim.experiment`.
 """
@@ -22,6 +23,7 @@ from tqdm.auto import tqdm
 
 from sim.experiment_plan import Plan
 from sim.replicate import caller_objects_frozen, run_chunk_unit
+from sim.shared_pool import run_shared
 from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = ["IN_PROCESS_BACKENDS", "iterate"]
@@ -43,6 +45,10 @@ def _execute(
                 yield run_chunk_unit(*a, on_error=plan.on_error)
         return
     n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
+    if plan.backend == "loky":  # local processes: this one works too while the workers start
+        own = {"on_error": plan.on_error}
+        yield from run_shared(run_chunk_unit, args, n_jobs, own, {**own, "worker": True})
+        return
     parallel = Parallel(n_jobs=n_jobs, backend=plan.backend, return_as="generator_unordered")
     worker = plan.backend not in IN_PROCESS_BACKENDS  # own worker processes: freeze their gc
     with sigint_ignored_by_new_workers():  # the call dispatches the first chunks, starts workers

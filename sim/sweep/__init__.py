@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import warnings
 from collections.abc import Iterator, Sequence
@@ -58,6 +59,7 @@ from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
+from sim.shared_pool import run_shared
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
 from sim.sweep.spec import (
     DESIGNS,
@@ -351,20 +353,20 @@ def _execute(
 ) -> Iterator[tuple[Unit, pd.DataFrame]]:
     params, reps = args[0], args[1]
     step, per = chunking
+    calls = [(data, params, design[s : s + step], s, r, min(per, reps - r), args) for s, r in todo]
     if jobs == 1 or len(todo) <= 1:
-        for s, r in todo:
-            yield _run_unit(data, params, design[s : s + step], s, r, min(per, reps - r), args)
+        for call in calls:
+            yield _run_unit(*call)
+        return
+    if backend == "loky":  # local processes: this one works too while the workers start
+        processes = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(calls))
+        yield from run_shared(_run_unit, calls, processes)
         return
     parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
     with warnings.catch_warnings():  # stopping early cancels queued parts on purpose
         warnings.filterwarnings("ignore", "tasks which were still being processed")
         with sigint_ignored_by_new_workers():  # the call dispatches parts, starts workers
-            results = parallel(
-                delayed(_run_unit)(
-                    data, params, design[s : s + step], s, r, min(per, reps - r), args
-                )
-                for s, r in todo
-            )
+            results = parallel(delayed(_run_unit)(*call) for call in calls)
         yield from results
 
 

@@ -1,0 +1,125 @@
+"""Running chunks on local worker processes with the command's own process working too.
+
+With ``--jobs N`` on the default (``loky``) back end, :func:`run_shared` starts ``N - 1`` loky
+worker processes and runs chunks in the calling process as well, so ``N`` processes compute
+(experiments: :mod:`sim.experiment_exec`; sweeps: :mod:`sim.sweep`).
+The caller's process is already warm: it starts on the first chunk at once, while a fresh
+worker spends ~1 s importing numpy, pandas, Mesa and the model before its first chunk
+(measured: ``python -X importtime -c "import sim.replicate"``, docs/performance.md). With
+joblib's ``Parallel`` every one of the ``N`` processes paid that start, and the caller sat idle;
+on 2 cores a 400-replication ``baseline`` run took ~5.5 s from a cold start against ~4.6 s with
+the caller working (same chunks, same results).
+
+Scheduling: each worker holds one chunk at a time, taken from the front of the list; a
+finished chunk's callback (in loky's manager thread) hands that worker the next one at once,
+while the caller takes its chunks from the back, so the two meet in the middle and, with no
+chunk queued behind a running one, finish within one chunk of each other. Chunks are
+deterministic (their seeds depend only on design, replication and root seed), so which process
+runs a chunk never changes its results: ``runs.parquet`` is byte-identical to a sequential run
+(tests/test_backends.py).
+
+Stopping: an exception in the caller (SIGINT or SIGTERM raise
+:class:`sim.checkpoint.Interrupted` in the main thread, whether it is computing a chunk or
+waiting for the pool), a chunk that raises, or closing the generator early, all end in
+``shutdown(kill_workers=True)``: queued chunks are dropped and the workers are killed, as
+joblib does when it aborts. Worker processes are started with SIGINT ignored
+(:mod:`sim.worker_start`).
+
+Library: loky's reusable executor (the process pool joblib itself uses, vendored in joblib as
+``joblib.externals.loky``), so no new dependency.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from joblib.externals.loky import get_reusable_executor
+
+from sim.replicate import caller_objects_frozen
+from sim.worker_start import sigint_ignored_by_new_workers
+
+__all__ = ["IDLE_WORKER_TIMEOUT_S", "run_shared"]
+
+IDLE_WORKER_TIMEOUT_S = 300
+"""Seconds an idle worker stays alive for the next run of the session (joblib's default)."""
+
+
+def run_shared(
+    fn: Callable[..., Any],
+    calls: Sequence[tuple[Any, ...]],
+    processes: int,
+    own: dict[str, Any] | None = None,
+    worker: dict[str, Any] | None = None,
+) -> Iterator[Any]:
+    """Run ``fn(*call)`` for every call on ``processes`` processes (this one and
+    ``processes - 1`` loky workers); yield each result as it finishes (in no fixed order).
+
+    Args:
+        fn: a module-level (picklable) function, e.g. :func:`sim.replicate.run_chunk_unit`.
+        calls: positional arguments, one tuple per chunk.
+        processes: processes that compute, >= 2 (this one included).
+        own, worker: keyword arguments added to the calls run here / on a worker (e.g.
+            ``worker=True`` for :func:`~sim.replicate.run_chunk_unit`).
+
+    Raises:
+        ValueError: ``processes`` < 2.
+        Whatever a chunk raises, loky's ``TerminatedWorkerError`` if a worker dies, and
+        :class:`sim.checkpoint.Interrupted` on SIGINT/SIGTERM; the workers are killed first.
+    """
+    if processes < 2:
+        raise ValueError(f"run_shared needs at least 2 processes, got {processes}")
+    own, worker = own or {}, worker or {}
+    todo = deque(calls)
+    running: set[cf.Future] = set()
+    lock = threading.RLock()  # guards `running` and `stopping`; the deque's pops are atomic
+    stopping: list[bool] = []
+
+    def submit_next(_done: cf.Future | None = None) -> None:
+        """Give the pool the chunk at the front of the list (also each finished chunk's
+        callback, run in loky's manager thread, so a worker never waits for this process)."""
+        with lock:
+            if stopping or not todo:
+                return
+            future = pool.submit(fn, *todo.popleft(), **worker)
+            running.add(future)
+        future.add_done_callback(submit_next)
+
+    with sigint_ignored_by_new_workers():  # creating the pool and the first submits start workers
+        pool = get_reusable_executor(max_workers=processes - 1, timeout=IDLE_WORKER_TIMEOUT_S)
+        for _ in range(processes - 1):
+            submit_next()
+    finished = False
+    try:
+        with caller_objects_frozen():
+            while True:
+                with lock:
+                    done = {f for f in running if f.done()}
+                    running.difference_update(done)
+                    waiting = set(running)
+                for future in done:
+                    yield future.result()
+                call = _pop_last(todo)
+                if call is not None:  # this process's share: the last chunk nobody has taken
+                    yield fn(*call, **own)
+                elif waiting:
+                    cf.wait(waiting, return_when=cf.FIRST_COMPLETED)
+                elif not done:
+                    break
+        finished = True
+    finally:
+        with lock:
+            stopping.append(True)
+        if not finished:  # interrupted, a chunk raised, or the caller stopped early
+            pool.shutdown(wait=True, kill_workers=True)
+
+
+def _pop_last(todo: deque) -> tuple[Any, ...] | None:
+    """The last call of ``todo`` (removed), or None when it is empty (atomic: one ``pop``)."""
+    try:
+        return todo.pop()
+    except IndexError:
+        return None
