@@ -25,8 +25,9 @@ waiting for the pool), a chunk that raises, or closing the generator early, all 
 joblib does when it aborts. Worker processes are started with SIGINT ignored
 (:mod:`sim.worker_start`).
 
-Library: loky's reusable executor (the process pool joblib itself uses, vendored in joblib as
-``joblib.externals.loky``), so no new dependency.
+Library: loky's process pool (the one joblib itself uses, vendored in joblib as
+``joblib.externals.loky``), so no new dependency; kept for the session's next run as joblib
+keeps its own.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
 from sim.replicate import caller_objects_frozen
 from sim.worker_start import sigint_ignored_by_new_workers
@@ -88,8 +89,8 @@ def run_shared(
             running.add(future)
         future.add_done_callback(submit_next)
 
-    with sigint_ignored_by_new_workers():  # creating the pool and the first submits start workers
-        pool = get_reusable_executor(max_workers=processes - 1, timeout=IDLE_WORKER_TIMEOUT_S)
+    with sigint_ignored_by_new_workers():  # the first submits start the workers
+        pool = _pool(processes - 1)
         for _ in range(processes - 1):
             submit_next()
     finished = False
@@ -114,7 +115,24 @@ def run_shared(
         with lock:
             stopping.append(True)
         if not finished:  # interrupted, a chunk raised, or the caller stopped early
+            _POOLS.pop(processes - 1, None)
             pool.shutdown(wait=True, kill_workers=True)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+"""This process's pools by worker count, kept for the session's next run (their idle workers
+exit after :data:`IDLE_WORKER_TIMEOUT_S` and are started again when needed)."""
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A loky pool of ``workers`` processes, reused between runs of this session.
+
+    Not loky's global reusable executor: joblib's ``Parallel`` (calibration's bootstrap) swaps
+    that one for its own kind, which a plain pool cannot stand in for.
+    """
+    if workers not in _POOLS:
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
+    return _POOLS[workers]
 
 
 def _pop_last(todo: deque) -> tuple[Any, ...] | None:

@@ -51,22 +51,25 @@ def seed(text: str) -> int:
 
 
 def jobs(text: str) -> int:
-    """``--jobs``: worker processes, >= 1, or -1 for all cores."""
+    """``--jobs``: processes, >= 1, or -1 for all cores."""
     value = whole_number(text)
     if value == 0 or value < -1:
         raise argparse.ArgumentTypeError(f"must be >= 1 or -1 (all cores), got {value}")
     return value
 
 
-def add_jobs_option(p: argparse.ArgumentParser, purpose: str = "") -> None:
-    """``--jobs J`` (default: all cores of this machine); ``purpose`` ends the help text
-    (e.g. ``" for the bootstrap refits"``)."""
+def add_jobs_option(
+    p: argparse.ArgumentParser,
+    purpose: str = " running replications (this one and J-1 workers on the default back end)",
+) -> None:
+    """``--jobs J`` (default: all cores of this machine); ``purpose`` ends the first part of
+    the help text (e.g. ``" for the bootstrap refits"``)."""
     p.add_argument(
         "--jobs",
         type=jobs,
         default=os.cpu_count() or 1,
         metavar="J",
-        help=f"worker processes{purpose}; -1 = all cores (default: %(default)s)",
+        help=f"processes{purpose}; -1 = all cores (default: %(default)s)",
     )
 
 

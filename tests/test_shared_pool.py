@@ -1,0 +1,59 @@
+"""sim.shared_pool: the command's own process and loky workers share the chunks.
+
+The functions run here are the standard library's (picklable by reference in any worker), so
+each test checks scheduling, not the model: every call runs exactly once, the caller computes
+some and a worker others, stopping early kills the workers, and joblib's own loky pool still
+works afterwards in the same process (it shares loky's global executor, which this pool must
+not take over).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import time
+
+import pytest
+from joblib import Parallel, delayed
+
+from sim import shared_pool
+from sim.shared_pool import run_shared
+
+
+def test_every_call_runs_once_in_the_caller_or_a_worker() -> None:
+    calls = [(i, 1000) for i in range(40)]
+    results = sorted(run_shared(operator.add, calls, processes=2))
+    assert results == [1000 + i for i in range(40)]
+    pids = set(run_shared(os.getpid, [()] * 12, processes=2))
+    # the caller always takes the list's last call first and a worker always gets the first
+    assert os.getpid() in pids and len(pids) == 2
+
+
+def test_stopping_early_kills_the_workers_and_the_next_run_starts_afresh() -> None:
+    gen = run_shared(time.sleep, [(0.3,)] * 20, processes=2)
+    next(gen)
+    t0 = time.perf_counter()
+    gen.close()  # what an exception in the caller's loop does (closing() in iterate)
+    # killed, not waited for: 19 x 0.3 s of sleeps are left
+    assert time.perf_counter() - t0 < 3.0
+    assert 1 not in shared_pool._POOLS  # the killed pool is not offered to the next run
+    assert sorted(run_shared(abs, [(-3,), (-1,), (-2,)], processes=2)) == [1, 2, 3]
+
+
+def test_joblib_loky_still_works_after_a_shared_run() -> None:
+    """Calibration's bootstrap uses joblib's Parallel after a run in the same process; with
+    loky's global reusable executor taken by a plain pool, joblib raised AttributeError."""
+    assert sorted(run_shared(abs, [(-1,), (-2,), (-3,)], processes=2)) == [1, 2, 3]
+    out = Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4))
+    assert out == [0, 1, 2, 3]
+
+
+def test_a_call_that_raises_reaches_the_caller() -> None:
+    with pytest.raises(ZeroDivisionError):
+        list(run_shared(operator.truediv, [(1, 0)] + [(1, 1)] * 5, processes=2))
+    assert list(run_shared(abs, [(-5,)] * 3, processes=2)) == [5, 5, 5]
+
+
+def test_fewer_than_two_processes_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 2 processes"):
+        list(run_shared(abs, [(-1,)], processes=1))
