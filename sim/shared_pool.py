@@ -76,7 +76,7 @@ def run_shared(
     own, worker = own or {}, worker or {}
     todo = deque(calls)
     running: set[cf.Future] = set()
-    lock = threading.RLock()  # guards `running` and `stopping`; the deque's pops are atomic
+    lock = threading.RLock()  # guards todo, running, stopping (callbacks run in loky's thread)
     stopping: list[bool] = []
 
     def submit_next(_done: cf.Future | None = None) -> None:
@@ -85,7 +85,12 @@ def run_shared(
         with lock:
             if stopping or not todo:
                 return
-            future = pool.submit(fn, *todo.popleft(), **worker)
+            call = todo.popleft()
+            try:
+                future = pool.submit(fn, *call, **worker)
+            except RuntimeError:  # a broken or shut-down pool: the failed chunk's error says why
+                todo.appendleft(call)
+                return
             running.add(future)
         future.add_done_callback(submit_next)
 
@@ -93,6 +98,11 @@ def run_shared(
         pool = _pool(processes - 1)
         for _ in range(processes - 1):
             submit_next()
+        if todo and not running:  # the kept pool broke while idle (a worker was killed)
+            _POOLS.pop(processes - 1, None)
+            pool = _pool(processes - 1)
+            for _ in range(processes - 1):
+                submit_next()
     finished = False
     try:
         with caller_objects_frozen():
@@ -103,7 +113,8 @@ def run_shared(
                     waiting = set(running)
                 for future in done:
                     yield future.result()
-                call = _pop_last(todo)
+                with lock:
+                    call = todo.pop() if todo else None
                 if call is not None:  # this process's share: the last chunk nobody has taken
                     yield fn(*call, **own)
                 elif waiting:
@@ -117,6 +128,22 @@ def run_shared(
         if not finished:  # interrupted, a chunk raised, or the caller stopped early
             _POOLS.pop(processes - 1, None)
             pool.shutdown(wait=True, kill_workers=True)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+"""This process's pools by worker count, kept for the session's next run (their idle workers
+exit after :data:`IDLE_WORKER_TIMEOUT_S` and are started again when needed)."""
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A loky pool of ``workers`` processes, reused between runs of this session.
+
+    Not loky's global reusable executor: joblib's ``Parallel`` (calibration's bootstrap) swaps
+    that one for its own kind, which a plain pool cannot stand in for.
+    """
+    if workers not in _POOLS:
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
+    return _POOLS[workers]
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}

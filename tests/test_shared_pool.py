@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import time
 
 import pytest
@@ -46,6 +47,16 @@ def test_joblib_loky_still_works_after_a_shared_run() -> None:
     assert sorted(run_shared(abs, [(-1,), (-2,), (-3,)], processes=2)) == [1, 2, 3]
     out = Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4))
     assert out == [0, 1, 2, 3]
+
+
+def test_a_kept_pool_whose_worker_was_killed_is_replaced() -> None:
+    """A worker killed while idle between runs (OOM killer, a user's kill) breaks the kept pool;
+    the next run must start a new one, not quietly run everything in the caller."""
+    worker_pids = set(run_shared(os.getpid, [()] * 4, processes=2)) - {os.getpid()}
+    os.kill(worker_pids.pop(), signal.SIGKILL)
+    time.sleep(0.5)  # let loky notice
+    pids = set(run_shared(os.getpid, [()] * 4, processes=2))
+    assert len(pids - {os.getpid()}) == 1
 
 
 def test_a_call_that_raises_reaches_the_caller() -> None:
