@@ -73,61 +73,89 @@ def run_shared(
     """
     if processes < 2:
         raise ValueError(f"run_shared needs at least 2 processes, got {processes}")
-    own, worker = own or {}, worker or {}
-    todo = deque(calls)
-    running: set[cf.Future] = set()
-    lock = threading.RLock()  # guards todo, running, stopping (callbacks run in loky's thread)
-    stopping: list[bool] = []
-
-    def submit_next(_done: cf.Future | None = None) -> None:
-        """Give the pool the chunk at the front of the list (also each finished chunk's
-        callback, run in loky's manager thread, so a worker never waits for this process)."""
-        with lock:
-            if stopping or not todo:
-                return
-            call = todo.popleft()
-            try:
-                future = pool.submit(fn, *call, **worker)
-            except RuntimeError:  # a broken or shut-down pool: the failed chunk's error says why
-                todo.appendleft(call)
-                return
-            running.add(future)
-        future.add_done_callback(submit_next)
-
+    workers = processes - 1
     with sigint_ignored_by_new_workers():  # the first submits start the workers
-        pool = _pool(processes - 1)
-        for _ in range(processes - 1):
-            submit_next()
-        if todo and not running:  # the kept pool broke while idle (a worker was killed)
-            _POOLS.pop(processes - 1, None)
-            pool = _pool(processes - 1)
-            for _ in range(processes - 1):
-                submit_next()
+        feed = _Feed(_pool(workers), fn, calls, worker or {})
+        feed.start(workers)
+        if feed.todo and not feed.running:  # the kept pool broke while idle (a worker was killed)
+            _POOLS.pop(workers, None)
+            feed.pool = _pool(workers)
+            feed.start(workers)
     finished = False
     try:
         with caller_objects_frozen():
             while True:
-                with lock:
-                    done = {f for f in running if f.done()}
-                    running.difference_update(done)
-                    waiting = set(running)
+                done, waiting = feed.collect()
                 for future in done:
                     yield future.result()
-                with lock:
-                    call = todo.pop() if todo else None
+                call = feed.take_last()
                 if call is not None:  # this process's share: the last chunk nobody has taken
-                    yield fn(*call, **own)
+                    yield fn(*call, **(own or {}))
                 elif waiting:
                     cf.wait(waiting, return_when=cf.FIRST_COMPLETED)
                 elif not done:
                     break
         finished = True
     finally:
-        with lock:
-            stopping.append(True)
+        feed.stop()
         if not finished:  # interrupted, a chunk raised, or the caller stopped early
-            _POOLS.pop(processes - 1, None)
-            pool.shutdown(wait=True, kill_workers=True)
+            _POOLS.pop(workers, None)
+            feed.pool.shutdown(wait=True, kill_workers=True)
+
+
+class _Feed:
+    """The chunks not yet taken and the pool's running futures, shared by this process's loop
+    and the callbacks loky runs in its manager thread (one lock guards both)."""
+
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[Any, ...]],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.pool, self.fn, self.kwargs = pool, fn, kwargs
+        self.todo = deque(calls)
+        self.running: set[cf.Future] = set()
+        self.stopping = False
+        self.lock = threading.RLock()
+
+    def start(self, workers: int) -> None:
+        """One chunk for each worker; each finished chunk then brings the next."""
+        for _ in range(workers):
+            self.submit_next()
+
+    def submit_next(self, _done: cf.Future | None = None) -> None:
+        """Give the pool the chunk at the front of the list (also each finished chunk's
+        callback, run in loky's manager thread, so a worker never waits for this process)."""
+        with self.lock:
+            if self.stopping or not self.todo:
+                return
+            call = self.todo.popleft()
+            try:
+                future = self.pool.submit(self.fn, *call, **self.kwargs)
+            except RuntimeError:  # a broken or shut-down pool: the failed chunk's error says why
+                self.todo.appendleft(call)
+                return
+            self.running.add(future)
+        future.add_done_callback(self.submit_next)
+
+    def collect(self) -> tuple[set[cf.Future], set[cf.Future]]:
+        """The pool's finished futures (removed) and those still running."""
+        with self.lock:
+            done = {f for f in self.running if f.done()}
+            self.running.difference_update(done)
+            return done, set(self.running)
+
+    def take_last(self) -> tuple[Any, ...] | None:
+        """The last chunk of the list (removed), or None when every chunk is taken."""
+        with self.lock:
+            return self.todo.pop() if self.todo else None
+
+    def stop(self) -> None:
+        """No more submissions, from here or from the callbacks."""
+        with self.lock:
+            self.stopping = True
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
@@ -144,27 +172,3 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _POOLS:
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
     return _POOLS[workers]
-
-
-_POOLS: dict[int, ProcessPoolExecutor] = {}
-"""This process's pools by worker count, kept for the session's next run (their idle workers
-exit after :data:`IDLE_WORKER_TIMEOUT_S` and are started again when needed)."""
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """A loky pool of ``workers`` processes, reused between runs of this session.
-
-    Not loky's global reusable executor: joblib's ``Parallel`` (calibration's bootstrap) swaps
-    that one for its own kind, which a plain pool cannot stand in for.
-    """
-    if workers not in _POOLS:
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
-    return _POOLS[workers]
-
-
-def _pop_last(todo: deque) -> tuple[Any, ...] | None:
-    """The last call of ``todo`` (removed), or None when it is empty (atomic: one ``pop``)."""
-    try:
-        return todo.pop()
-    except IndexError:
-        return None
