@@ -39,12 +39,12 @@ def _execute(
         (plan.designs[d].scenario, plan.designs[d].name, d, lo, hi, plan.root_seed, plan.crn)
         for d, lo, hi in todo
     ]
-    if plan.jobs == 1 or len(todo) <= 1:
+    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
+    if n_jobs <= 1:  # --jobs 1, one chunk, or --jobs -1 on a one-core machine
         with caller_objects_frozen():
             for a in args:
                 yield run_chunk_unit(*a, on_error=plan.on_error)
         return
-    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
     if plan.backend == "loky":  # local processes: this one works too while the workers start
         own = {"on_error": plan.on_error}
         yield from run_shared(run_chunk_unit, args, n_jobs, own, {**own, "worker": True})

@@ -18,6 +18,10 @@ deterministic (their seeds depend only on design, replication and root seed), so
 runs a chunk never changes its results: ``runs.parquet`` is byte-identical to a sequential run
 (tests/test_backends.py).
 
+A chunk a worker has finished is handed on when this process next looks, i.e. between its own
+chunks: so a stop (below) can drop up to one finished chunk per worker, which ``--resume``
+simply runs again.
+
 Stopping: an exception in the caller (SIGINT or SIGTERM raise
 :class:`sim.checkpoint.Interrupted` in the main thread, whether it is computing a chunk or
 waiting for the pool), a chunk that raises, or closing the generator early, all end in
@@ -74,15 +78,15 @@ def run_shared(
     if processes < 2:
         raise ValueError(f"run_shared needs at least 2 processes, got {processes}")
     workers = processes - 1
-    with sigint_ignored_by_new_workers():  # the first submits start the workers
-        feed = _Feed(_pool(workers), fn, calls, worker or {})
-        feed.start(workers)
-        if feed.todo and not feed.running:  # the kept pool broke while idle (a worker was killed)
-            _POOLS.pop(workers, None)
-            feed.pool = _pool(workers)
-            feed.start(workers)
+    feed = _Feed(_pool(workers), fn, calls, worker or {})
     finished = False
     try:
+        with sigint_ignored_by_new_workers():  # the first submits start the workers
+            feed.start(workers)
+            if feed.todo and not feed.running:  # the kept pool broke while idle (worker killed)
+                _POOLS.pop(workers, None)
+                feed.pool = _pool(workers)
+                feed.start(workers)
         with caller_objects_frozen():
             while True:
                 done, waiting = feed.collect()

@@ -148,6 +148,30 @@ def test_signal_stops_a_100000_rep_run_cleanly(tmp_path: Path, sig: str, target:
     assert_nothing_half_written(out)
 
 
+def test_a_killed_worker_is_one_error_line_and_the_run_resumes(tmp_path: Path) -> None:
+    """SIGKILL to the loky worker (the OOM killer's way): one error line, no traceback (the
+    pool's callbacks used to log loky's error from its thread), finished chunks kept."""
+    out = tmp_path / "out"
+    args = ["run", *sets(SMALL), "--reps", "150", "--out", str(out), "--quiet", "--no-figures"]
+    proc = ccsim(*args, "--jobs", "2")
+    wait_for(lambda: len(markers(out)) >= 1 and bool(_children(proc.pid)), proc)
+    time.sleep(0.5)  # the worker is computing chunks by now
+    workers = [c for c in _children(proc.pid) if "popen_loky" in _cmdline(c)]
+    assert workers, _children(proc.pid)
+    os.kill(int(workers[0]), signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.splitlines() == [err.strip()] and "Traceback" not in err, err
+    assert "worker process died" in err
+    assert main([*args, "--jobs", "2", "--resume"]) == 0
+    assert manifest(out)["completed_replications"] == {"baseline": 150}
+
+
+def _cmdline(pid: str) -> str:
+    path = Path(f"/proc/{pid}/cmdline")
+    return path.read_bytes().decode(errors="replace") if path.exists() else ""
+
+
 def _children(pid: int) -> list[str]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return path.read_text().split() if path.exists() else []

@@ -68,3 +68,14 @@ def test_a_call_that_raises_reaches_the_caller() -> None:
 def test_fewer_than_two_processes_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 2 processes"):
         list(run_shared(abs, [(-1,)], processes=1))
+
+
+def test_all_cores_on_a_one_core_machine_runs_in_this_process(monkeypatch) -> None:
+    """--jobs -1 where os.cpu_count() is 1 (small containers): no pool, no error."""
+    from sim.experiment import Design, run_experiment
+    from sim.loader import load_scenario
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    scn = load_scenario(None, ["sites.n_sites=3", "time.programme_months=6"])
+    res = run_experiment([Design("baseline", scn)], 60, root_seed=3, jobs=-1, progress=False)
+    assert sorted(res.runs["replication"]) == list(range(60))

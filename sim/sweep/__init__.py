@@ -354,12 +354,12 @@ def _execute(
     params, reps = args[0], args[1]
     step, per = chunking
     calls = [(data, params, design[s : s + step], s, r, min(per, reps - r), args) for s, r in todo]
-    if jobs == 1 or len(todo) <= 1:
+    processes = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(calls))
+    if processes <= 1:  # --jobs 1, one part, or --jobs -1 on a one-core machine
         for call in calls:
             yield _run_unit(*call)
         return
     if backend == "loky":  # local processes: this one works too while the workers start
-        processes = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(calls))
         yield from run_shared(_run_unit, calls, processes)
         return
     parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
