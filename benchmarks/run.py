@@ -525,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         par = parallel_efficiency(args.parallel_reps, 3)
         report["parallel"] = par
         report["parallel_machine"] = mach
+        report["parallel_created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        report["parallel_git"] = _git_commit()
         report["targets"] = verdicts(report["sizes"], par)
         print(parallel_line(par))
         print("\ntargets:\n")
@@ -582,11 +584,12 @@ def main(argv: list[str] | None = None) -> int:
         print(target_table(report["targets"], mach))
         out = args.out or HERE / "latest.json"
     mach.setdefault("loadavg_end", [round(x, 2) for x in os.getloadavg()])
-    report["wall_s"] = round(time.perf_counter() - started, 1)
+    wall = round(time.perf_counter() - started, 1)
+    report["parallel_wall_s" if args.parallel_only else "wall_s"] = wall
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(
         f"\nload average {mach['loadavg']} -> {mach['loadavg_end']}; "
-        f"{report['wall_s']:.0f} s in all; wrote {out}"
+        f"{wall:.0f} s in all; wrote {out}"
     )
     return 0
 

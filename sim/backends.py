@@ -7,7 +7,8 @@ workers it offers), then tears down whatever it started::
     with joblib_backend("dask", scheduler="tcp://10.0.0.5:8786") as be:
         run_experiment(designs, reps=10_000, jobs=be.workers, backend=be.name, out_dir=out)
 
-* ``loky`` (default), ``threading``, ``multiprocessing``, ``sequential``: joblib's own.
+* ``loky`` (default): this process plus ``jobs - 1`` loky workers (:mod:`sim.shared_pool`).
+* ``threading``, ``multiprocessing``, ``sequential``: joblib's own.
 * ``dask``: joblib's dask back end on a ``dask.distributed`` client. With ``scheduler`` it
   connects to a running cluster (``tcp://host:8786``; one started by ``dask scheduler`` /
   ``dask worker``, by dask-jobqueue on SLURM, ...) and leaves it running afterwards; without,

@@ -142,7 +142,8 @@ def run_experiment(
         designs: the designs; names must be unique.
         reps: replications per design, in [1, 10 000 000].
         root_seed: root of every seed (>= 0).
-        jobs: worker processes (>= 1; -1 = all cores).
+        jobs: processes that compute (on loky: this one and ``jobs - 1`` workers,
+            :mod:`sim.shared_pool`; >= 1, -1 = all cores).
         out_dir: results folder; ``None`` keeps everything in memory only.
         crn: common random numbers across designs (paired); False = independent streams.
         progress: show a tqdm progress bar (replications done / total).

@@ -224,7 +224,7 @@ def _md_run_facts(manifest: Mapping[str, Any]) -> list[str]:
         ("root seed", manifest.get("root_seed")),
         ("common random numbers", manifest.get("crn")),
         ("wall time", _wall_time(manifest.get("wall_time_s"))),
-        ("workers", manifest.get("jobs")),
+        ("processes (--jobs)", manifest.get("jobs")),
         ("created", manifest.get("created")),
         ("git commit", (manifest.get("git") or {}).get("commit")),
         ("ccsim version", (manifest.get("versions") or {}).get("ccsim")),

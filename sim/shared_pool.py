@@ -7,8 +7,8 @@ The caller's process is already warm: it starts on the first chunk at once, whil
 worker spends ~1 s importing numpy, pandas, Mesa and the model before its first chunk
 (measured: ``python -X importtime -c "import sim.replicate"``, docs/performance.md). With
 joblib's ``Parallel`` every one of the ``N`` processes paid that start, and the caller sat idle;
-on 2 cores a 400-replication ``baseline`` run took ~5.5 s from a cold start against ~4.6 s with
-the caller working (same chunks, same results).
+on 2 cores a 400-replication ``baseline`` run from a fresh process took 5.69 s against 5.17 s
+with the caller working (medians of 5; same chunks, same results; docs/performance.md).
 
 Scheduling: each worker holds one chunk at a time, taken from the front of the list; a
 finished chunk's callback (in loky's manager thread) hands that worker the next one at once,

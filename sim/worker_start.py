@@ -6,8 +6,8 @@ included. A worker hit while it is still importing numpy, joblib or the model pr
 command's own one-line message. Workers started while SIGINT is *ignored* keep ignoring it: an
 ignored disposition survives ``fork`` + ``exec`` (handled ones are reset, and a blocked mask is
 not kept by joblib's process start) and Python does not replace it at start-up. The command
-itself still gets later signals, stops the run (joblib terminates its workers) and prints its
-one line.
+itself still gets later signals, stops the run (ccsim or joblib terminates its workers) and
+prints its one line.
 """
 
 from __future__ import annotations

@@ -130,7 +130,11 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument(
         "--boot", type=positive_int, default=200, metavar="N", help="bootstrap refits (200)"
     )
-    add_jobs_option(cal, " (workers) for the bootstrap refits (results do not depend on it)")
+    add_jobs_option(
+        cal,
+        " (joblib workers; this one only collects) for the bootstrap refits (results do not "
+        "depend on it)",
+    )
     cal.add_argument(
         "--sims", type=positive_int, default=200, metavar="N", help="forward simulations (200)"
     )

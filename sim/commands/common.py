@@ -60,7 +60,7 @@ def jobs(text: str) -> int:
 
 def add_jobs_option(
     p: argparse.ArgumentParser,
-    purpose: str = " running replications (this one and J-1 workers on the default back end)",
+    purpose: str = " running replications (this one and J-1 worker processes)",
 ) -> None:
     """``--jobs J`` (default: all cores of this machine); ``purpose`` ends the first part of
     the help text (e.g. ``" for the bootstrap refits"``)."""

@@ -161,7 +161,7 @@ def run_comparison(
         reps: replications per design (>= 2 for a CI).
         baseline: name of the baseline design (default: the first).
         root_seed: root seed (>= 0).
-        jobs: worker processes (>= 1, or -1 for all cores).
+        jobs: processes that compute (this one and ``jobs - 1`` workers; >= 1, -1 = all cores).
         out_dir: results folder for :func:`sim.experiment.run_experiment` (``None``: memory).
         independent: independent random streams instead of CRN.
         progress: show progress bars.

@@ -86,7 +86,7 @@ __all__ = [
 ]
 
 RUNS_PER_CHUNK = 200  # a part holds at most this many runs (points x replications) ...
-MIN_CHUNKS = 16  # ... and parts are no larger than 1/16 of the points, so workers share the load
+MIN_CHUNKS = 16  # ... and parts are no larger than 1/16 of the points, so processes share the load
 
 Unit = tuple[int, int]
 """One part of a sweep: (first point, first replication)."""
@@ -170,7 +170,7 @@ def run_sweep_chunk(
 def default_chunk_points(n_points: int, replications: int) -> int:
     """Points per part: the smaller of ``RUNS_PER_CHUNK // replications`` and
     ``n_points / MIN_CHUNKS`` (rounded up), and at least 1. So a sweep is split into at most
-    :data:`MIN_CHUNKS` parts of about equal size (workers share the load), more when a part
+    :data:`MIN_CHUNKS` parts of about equal size (processes share the load), more when a part
     would hold over :data:`RUNS_PER_CHUNK` runs; one point per part at the least. Depends only
     on the sweep, so resume finds the same parts."""
     by_runs = max(1, RUNS_PER_CHUNK // replications)
@@ -222,7 +222,8 @@ def run_sweep(
     Args:
         spec: the sweep.
         out_dir: results folder (created; the user's own files in it are left alone).
-        jobs: worker processes (>= 1, or -1 for all cores).
+        jobs: processes that compute (on loky: this one and ``jobs - 1`` workers; >= 1, -1 =
+            all cores).
         chunk_points: points per part (default: :func:`default_chunk_points`).
         progress: tqdm progress bar of runs.
         backend: joblib back end.
