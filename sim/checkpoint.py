@@ -18,7 +18,7 @@ folder (``run``, ``compare``, ``sweep``, ``rerun``) gets the same guarantees:
 * SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted` in the main thread, so the runner can mark
   the manifest incomplete before the process exits with ``128 + signal number``;
 * a replication that raises becomes a failure record (design, replication, seeds, error) instead
-  of stopping the run.
+  of stopping the run (:mod:`sim.failures`; its helpers are re-exported here).
 """
 
 from __future__ import annotations
@@ -26,14 +26,35 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sim.failures import TRACEBACK_LINES, describe_failure, failure_record
 from sim.results import PART_KINDS, OutputError, read_manifest, remove_outputs
 from sim.series import SERIES_COLUMNS
+
+__all__ = [
+    "COMPARE_WRITES",
+    "RERUN_WRITES",
+    "RUN_STATE",
+    "RUN_WRITES",
+    "TRACEBACK_LINES",
+    "Interrupted",
+    "check_folder",
+    "clear_folder",
+    "describe_failure",
+    "difference",
+    "estimate_bytes",
+    "failure_record",
+    "finished_count",
+    "finished_units",
+    "identity",
+    "marker_path",
+    "refuse_user_files",
+    "stop_signals",
+]
 
 RUN_STATE: tuple[str, ...] = (
     *(f"{kind}/part-*.parquet" for kind in PART_KINDS),
@@ -43,8 +64,6 @@ RUN_STATE: tuple[str, ...] = (
     "site_series.parquet",
 )
 """Chunk parts, markers and consolidated tables: what a fresh run must not find in its folder."""
-TRACEBACK_LINES = 30
-"""Last lines of a failed replication's traceback kept in the manifest."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -369,42 +388,3 @@ def estimate_bytes(horizons: Sequence[int], n_sites: Sequence[int], reps: Sequen
         sites = 2 * n * 25 * per_value  # the parts, and the consolidated copy at the end
         total += r * (series + sites + 2 * 60 * 8)
     return total + 5e6
-
-
-# ------------------------------------------------------------------ failures
-
-
-def failure_record(
-    exc: BaseException,
-    design: str,
-    design_index: int,
-    replication: int,
-    root_seed: int,
-    design_key: int,
-    seed: int,
-) -> dict[str, Any]:
-    """What the manifest records about a replication that raised ``exc``.
-
-    ``error`` is one line (exception type and the first line of its message); ``traceback`` keeps
-    the last :data:`TRACEBACK_LINES` lines of the traceback.
-    """
-    lines = "".join(traceback.format_exception(exc)).rstrip().splitlines()
-    message = (str(exc).strip().splitlines() or [""])[0]
-    return {
-        "design": design,
-        "design_index": design_index,
-        "replication": replication,
-        "root_seed": root_seed,
-        "design_key": design_key,
-        "seed": seed,
-        "error": f"{type(exc).__name__}: {message}".rstrip(": "),
-        "traceback": lines[-TRACEBACK_LINES:],
-    }
-
-
-def describe_failure(rec: dict[str, Any]) -> str:
-    """One line for a failure record: design, replication, seeds and the error."""
-    return (
-        f"design '{rec['design']}' replication {rec['replication']} failed (root seed "
-        f"{rec['root_seed']}, design key {rec['design_key']}, seed {rec['seed']}): {rec['error']}"
-    )

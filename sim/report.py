@@ -259,33 +259,35 @@ def published_comparison(
     rows = []
     for name in designs:
         frame = runs[runs["design"] == name]
-        for metric, target in published.items():
-            if metric not in runs.columns:
-                continue
-            x, _ = _values(frame, metric)
-            lo, med, hi = (quantile(x, q) for q in PUBLISHED_QUANTILES)
-            low, high = _bound(target.get("low")), _bound(target.get("high"))
-            if (math.isnan(low) and math.isnan(high)) or math.isnan(med):
-                inside: Any = pd.NA
-            else:
-                inside = bool((math.isnan(low) or med >= low) and (math.isnan(high) or med <= high))
-            rows.append(
-                {
-                    "design": name,
-                    "metric": metric,
-                    "label": metric_label(metric),
-                    "published": float(target["value"]),
-                    "published_low": low,
-                    "published_high": high,
-                    "source": str(target.get("source") or ""),
-                    "n": int(x.size),
-                    "sim_median": med,
-                    "sim_low": lo,
-                    "sim_high": hi,
-                    "inside": inside,
-                }
-            )
+        rows += [_published_row(frame, name, m, t) for m, t in published.items() if m in frame]
     return pd.DataFrame(rows, columns=columns).astype({"n": "int64", "inside": "boolean"})
+
+
+def _published_row(
+    frame: pd.DataFrame, name: str, metric: str, target: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One row of :func:`published_comparison`: design ``name``'s runs against ``target``."""
+    x, _ = _values(frame, metric)
+    lo, med, hi = (quantile(x, q) for q in PUBLISHED_QUANTILES)
+    low, high = _bound(target.get("low")), _bound(target.get("high"))
+    if (math.isnan(low) and math.isnan(high)) or math.isnan(med):
+        inside: Any = pd.NA
+    else:
+        inside = bool((math.isnan(low) or med >= low) and (math.isnan(high) or med <= high))
+    return {
+        "design": name,
+        "metric": metric,
+        "label": metric_label(metric),
+        "published": float(target["value"]),
+        "published_low": low,
+        "published_high": high,
+        "source": str(target.get("source") or ""),
+        "n": int(x.size),
+        "sim_median": med,
+        "sim_low": lo,
+        "sim_high": hi,
+        "inside": inside,
+    }
 
 
 def _bound(value: Any) -> float:

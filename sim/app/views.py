@@ -196,12 +196,32 @@ def conflict_figure(model: AppModel) -> Figure:
 def network_figure(model: AppModel) -> Figure:
     """Sites and clinicians at their precomputed positions, coloured by adoption state."""
     layout = model.layout
-    s = model.sites
     fig = _new_figure(4.6, 4.0)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.88)
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
+    _draw_links(ax, model)
+    xy = layout.clinician_xy
+    state = model.clinicians.adoption[layout.clinicians]
+    colours = np.array([ADOPTION_COLOURS[int(a)] for a in state]) if state.size else "grey"
+    ax.scatter(xy[:, 0], xy[:, 1], s=9, c=colours, edgecolors="none", zorder=3)
+    _draw_sites(ax, model)
+    lim = 1.0 + layout.site_radius * 1.6
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    shown = f"{layout.sites.size} of {layout.n_programme_sites} programme sites drawn"
+    if layout.sampled:
+        shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
+    ax.set_title(f"The community, month {month_now(model)}\n({shown})", loc="left", fontsize=10)
+    _adoption_legend(ax)
+    return fig
+
+
+def _draw_links(ax: Axes, model: AppModel) -> None:
+    """Spokes from the core team to each site (width = tie strength) and clinician ties."""
+    layout = model.layout
+    s = model.sites
     ties = s.tie_strength[layout.sites] * s.joined[layout.sites]
     spokes = [((0.0, 0.0), (x, y)) for x, y in layout.site_xy]
     ax.add_collection(
@@ -211,9 +231,12 @@ def network_figure(model: AppModel) -> Figure:
     if layout.edges.size:
         segs = np.stack([xy[layout.edges[:, 0]], xy[layout.edges[:, 1]]], axis=1)
         ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=0.4, zorder=2))
-    state = model.clinicians.adoption[layout.clinicians]
-    colours = np.array([ADOPTION_COLOURS[int(a)] for a in state]) if state.size else "grey"
-    ax.scatter(xy[:, 0], xy[:, 1], s=9, c=colours, edgecolors="none", zorder=3)
+
+
+def _draw_sites(ax: Axes, model: AppModel) -> None:
+    """Site rings (dotted before joining), crosses on dropped sites, and the core team star."""
+    layout = model.layout
+    s = model.sites
     periph = s.peripheral[layout.sites]
     rings = [Circle((x, y), 1.3 * layout.site_radius) for x, y in layout.site_xy]
     ax.add_collection(
@@ -240,13 +263,10 @@ def network_figure(model: AppModel) -> Figure:
         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
         zorder=5,
     )
-    lim = 1.0 + layout.site_radius * 1.6
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    shown = f"{layout.sites.size} of {layout.n_programme_sites} programme sites drawn"
-    if layout.sampled:
-        shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
-    ax.set_title(f"The community, month {month_now(model)}\n({shown})", loc="left", fontsize=10)
+
+
+def _adoption_legend(ax: Axes) -> None:
+    """Legend of the clinicians' adoption colours, below the network."""
     ax.legend(
         handles=[
             Line2D([], [], ls="", marker="o", color=colour, label=label)
@@ -260,7 +280,6 @@ def network_figure(model: AppModel) -> Figure:
         frameon=False,
         fontsize=8,
     )
-    return fig
 
 
 def band_figure(

@@ -56,6 +56,11 @@ def _interval(x: np.ndarray) -> tuple[float, float, float]:
 
 def keystone_rows(runs: pd.DataFrame, scenario_published: dict) -> list[Row]:
     """Pattern 9 rows from Keystone runs (one row per published IRR, plus the rate skew)."""
+    return [*_keystone_irr_rows(runs, scenario_published), *_keystone_site_rows(runs)]
+
+
+def _keystone_irr_rows(runs: pd.DataFrame, scenario_published: dict) -> list[Row]:
+    """One row per published Keystone IRR (0-3, 16-18 and 34-36 months)."""
     rows = []
     for key in ("irr_0_3", "irr_16_18", "irr_34_36"):
         pub = scenario_published[key]
@@ -72,6 +77,12 @@ def keystone_rows(runs: pd.DataFrame, scenario_published: dict) -> list[Row]:
                 bool(pub["low"] <= med <= pub["high"]),
             )
         )
+    return rows
+
+
+def _keystone_site_rows(runs: pd.DataFrame) -> list[Row]:
+    """Keystone site-rate rows: baseline skew, median ICU at 0, mean rate at 16-18 months."""
+    rows = []
     ratio = runs["site_rate_mean_baseline"] / runs["site_rate_median_baseline"]
     med, lo, hi = _interval(ratio.to_numpy(float))
     published = 7.7 / 2.7
