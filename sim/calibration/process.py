@@ -347,24 +347,11 @@ def permutation_test(
             else "only 1 adopter has a usable tie (at least 2 are needed)"
         )
         return {"testable": False, "reason": reason, "n_adopters_with_contacts": int(n_obs[0])}
-    groups = [np.flatnonzero(data.group == k) for k in range(data.n_groups)]
-    means, rs = [], []
-    for start in range(0, n_draws, chunk):
-        b = min(chunk, n_draws - start)
-        per = np.tile(data.period, (b, 1))
-        for idx in groups:
-            per[:, idx] = rng.permuted(per[:, idx], axis=1)
-        m, r, _ = _stats(data, per)
-        means.append(m)
-        rs.append(r)
-    null_mean, null_r = np.concatenate(means), np.concatenate(rs)
+    null_mean, null_r = _null_draws(data, n_draws, rng, chunk)
     p_mean = _upper_p(null_mean, float(obs_mean[0]))
     if np.isnan(p_mean):
-        return {
-            "testable": False,
-            "reason": "no permutation gives an adopter a usable tie",
-            "n_adopters_with_contacts": int(n_obs[0]),
-        }
+        reason = "no permutation gives an adopter a usable tie"
+        return {"testable": False, "reason": reason, "n_adopters_with_contacts": int(n_obs[0])}
     out = {
         "testable": True,
         "observed_mean": float(obs_mean[0]),
@@ -383,6 +370,24 @@ def permutation_test(
         out["r_testable"] = False
         out["r_reason"] = "no permutation defines it"
     return out
+
+
+def _null_draws(
+    data: AdoptionData, n_draws: int, rng: np.random.Generator, chunk: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Null mean exposure and r, each shape ``(B,)`` (``B = n_draws``): adoption periods
+    shuffled within each group, ``chunk`` draws at a time."""
+    groups = [np.flatnonzero(data.group == k) for k in range(data.n_groups)]
+    means, rs = [], []
+    for start in range(0, n_draws, chunk):
+        b = min(chunk, n_draws - start)
+        per = np.tile(data.period, (b, 1))
+        for idx in groups:
+            per[:, idx] = rng.permuted(per[:, idx], axis=1)
+        m, r, _ = _stats(data, per)
+        means.append(m)
+        rs.append(r)
+    return np.concatenate(means), np.concatenate(rs)
 
 
 def _upper_p(null: np.ndarray, observed: float) -> float:

@@ -63,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _data_args(cal)
     _model_args(cal)
+    _run_args(cal)
 
 
 def _data_args(cal: argparse.ArgumentParser) -> None:
@@ -121,6 +122,10 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
             metavar="X",
             help=f"threshold {name} (default: the scenario schema's)",
         )
+
+
+def _run_args(cal: argparse.ArgumentParser) -> None:
+    """Intervals, simulations, permutations, seed and outputs (after the model options)."""
     cal.add_argument(
         "--intervals",
         choices=("profile", "bootstrap", "none"),
