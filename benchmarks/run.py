@@ -226,31 +226,56 @@ def parallel_ceiling() -> float:
     )
 
 
-def parallel_efficiency(reps: int, repeats: int) -> dict:
-    """Wall time of ``reps`` baseline replications at ``jobs=1`` and ``jobs=2``, and efficiency.
-
-    ``jobs=2`` is this process and one loky worker (:mod:`sim.shared_pool`). ``cold`` includes
-    starting the worker (the first parallel run of a session); ``warm`` reuses it (the pool
-    keeps its workers between runs).
-    """
+def _experiment(jobs: int, reps: int, i: int) -> None:
+    """``reps`` baseline replications through ``run_experiment`` into a temporary folder."""
     from sim.experiment import Design, run_experiment
     from sim.loader import load_scenario
 
     designs = [Design("baseline", load_scenario(None))]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"j{jobs}-{i}"
+        run_experiment(
+            designs, reps=reps, root_seed=ROOT_SEED, jobs=jobs, out_dir=out, progress=False
+        )
 
-    def once(jobs: int, i: int) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / f"j{jobs}-{i}"
-            run_experiment(
-                designs, reps=reps, root_seed=ROOT_SEED, jobs=jobs, out_dir=out, progress=False
-            )
 
-    ceiling_before = parallel_ceiling()
-    t1, t1_all, _ = _median_time(lambda i: once(1, i), repeats)
+def cold_run(reps: int) -> float:
+    """In this (fresh) interpreter: one ``jobs=1`` run to warm it, then the timed first
+    ``jobs=2`` run, which starts the worker (seconds)."""
+    _experiment(1, reps, 0)
     t0 = time.perf_counter()
-    once(2, 0)
-    cold = time.perf_counter() - t0
-    t2, t2_all, _ = _median_time(lambda i: once(2, i + 1), repeats)
+    _experiment(2, reps, 1)
+    return time.perf_counter() - t0
+
+
+def _cold_child(reps: int) -> float:
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(reps)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"cold parallel run failed:\n{proc.stderr[-3000:]}")
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def parallel_efficiency(reps: int, repeats: int) -> dict:
+    """Wall time of ``reps`` baseline replications at ``jobs=1`` and ``jobs=2``, and efficiency.
+
+    ``jobs=2`` is this process and one loky worker (:mod:`sim.shared_pool`). ``cold`` includes
+    starting the worker (the first parallel run of a session): the median of ``repeats`` such
+    runs, one here and the others in fresh interpreters (:func:`cold_run`), each after a
+    ``jobs=1`` run has warmed that interpreter as T1's runs are; ``warm`` reuses the worker (the
+    pool keeps its workers between runs).
+    """
+    ceiling_before = parallel_ceiling()
+    t1, t1_all, _ = _median_time(lambda i: _experiment(1, reps, i), repeats)
+    t0 = time.perf_counter()
+    _experiment(2, reps, 0)
+    colds = [time.perf_counter() - t0] + [_cold_child(reps) for _ in range(repeats - 1)]
+    cold = statistics.median(colds)
+    t2, t2_all, _ = _median_time(lambda i: _experiment(2, reps, i + 1), repeats)
     ceiling = (ceiling_before + parallel_ceiling()) / 2
     return {
         "machine_ceiling": ceiling,
@@ -258,6 +283,7 @@ def parallel_efficiency(reps: int, repeats: int) -> dict:
         "t1_s": t1,
         "t1_s_all": t1_all,
         "t2_cold_s": cold,
+        "t2_cold_s_all": colds,
         "t2_s": t2,
         "t2_s_all": t2_all,
         "efficiency": t1 / (2 * t2),
@@ -501,7 +527,11 @@ def main(argv: list[str] | None = None) -> int:
         "--report", action="store_true", help="print the tables of the saved JSON files only"
     )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--cold-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.cold_child:
+        print(cold_run(args.cold_child))
+        return 0
     if args.child is not None:
         spec = json.loads(args.child)
         res = measure_size(spec["name"], spec["overrides"], spec["repeats"], spec["extras"])
