@@ -147,3 +147,15 @@ class AppendOverride(argparse.Action):
             parser.error(f"--set '{values}': '{key}' is already set by --set '{earlier}'; "
                          "give each key once")  # fmt: skip
         setattr(namespace, self.dest, [*items, str(values)])
+
+
+def prestarted_workers(args: argparse.Namespace, designs: int, reps: int) -> None:
+    """On the default back end with more than one process and chunk, start the run's workers
+    before the command's own heavy imports (:func:`sim.shared_pool.prestart`); ``designs`` x
+    ``reps`` estimates the chunks (25 replications each)."""
+    if getattr(args, "backend", "loky") != "loky":
+        return
+    from sim.shared_pool import prestart
+
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    prestart(min(jobs, designs * -(-reps // 25)))

@@ -14,6 +14,7 @@ from sim.commands.common import (
     UsageError,
     add_jobs_option,
     add_overwrite_resume_options,
+    prestarted_workers,
     replications,
     seed,
 )
@@ -143,6 +144,17 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
+    prestarted_workers(args, len(args.scenarios), args.reps or DEFAULT_REPS)
+    try:
+        return _run(args)
+    except BaseException:  # stopped before or during the run: no waiting for idle workers
+        from sim.shared_pool import discard_pools
+
+        discard_pools()
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     from sim.compare import few_pairs_caution, run_comparison
 
     started = time.perf_counter()

@@ -19,6 +19,7 @@ from sim.commands.common import (
     add_jobs_option,
     add_overwrite_resume_options,
     non_negative_int,
+    prestarted_workers,
     replications,
     seed,
 )
@@ -292,6 +293,17 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
+    prestarted_workers(args, max(1, len(args.scenarios)), args.reps or DEFAULT_REPS)
+    try:
+        return _run(args)
+    except BaseException:  # stopped before or during the run: no waiting for idle workers
+        from sim.shared_pool import discard_pools
+
+        discard_pools()
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     from sim.experiment import run_experiment
 
     st = _checked_settings(args, _designs(args))
