@@ -155,10 +155,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    designs, names, base = _designs(args)  # before the heavy imports: bad input fails at once
     from sim.compare import few_pairs_caution, run_comparison
 
-    started = time.perf_counter()
-    designs, names, base = _designs(args)
     out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
     st = _checked_settings(args, designs, out)
     caution = few_pairs_caution(st["reps"])
@@ -187,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _designs(args: argparse.Namespace) -> tuple[list[Any], list[str], str]:
     """The designs (baseline first), their names as given, and the baseline's name."""
-    from sim.experiment import Design
+    from sim.experiment_plan import Design  # light: no Mesa yet, so bad input fails fast
 
     if len(args.scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")

@@ -172,7 +172,7 @@ def _check_manifest(manifest: dict[str, Any], source: Path) -> None:
 
 def _designs(manifest: dict[str, Any], source: Path, only: str | None) -> list:
     """The manifest's designs (validated by today's schema), optionally just one of them."""
-    from sim.experiment import Design
+    from sim.experiment_plan import Design  # light: no Mesa yet, so bad input fails fast
 
     designs = [
         Design(str(d["name"]), build_scenario(d["scenario"], f"{source}: design '{d['name']}'"))

@@ -158,7 +158,7 @@ def _default_out(names: list[str], overrides: list[str] = ()) -> Path:
 
 def _recorded_designs(manifest: dict[str, Any], out: Path) -> list:
     """The designs of a manifest, validated against today's schema."""
-    from sim.experiment import Design
+    from sim.experiment_plan import Design  # light: no Mesa yet, so bad input fails fast
 
     designs = []
     for d in manifest["designs"]:
@@ -304,9 +304,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    designs = _designs(args)  # before the heavy imports: a bad scenario is refused at once
     from sim.experiment import run_experiment
 
-    st = _checked_settings(args, _designs(args))
+    st = _checked_settings(args, designs)
     out = st["out"]
     with open_backend(args) as backend:  # loky here, or a dask / ray cluster
         result = run_experiment(
@@ -335,7 +336,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _designs(args: argparse.Namespace) -> list:
     """The scenarios given (default: the built-in baseline) as designs, names checked unique."""
-    from sim.experiment import Design
+    from sim.experiment_plan import Design  # light: no Mesa yet, so bad input fails fast
 
     refs: list[str | None] = list(args.scenarios) or [None]
     designs = []
