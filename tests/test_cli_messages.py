@@ -113,3 +113,22 @@ def test_distributed_docs_install_from_the_clone() -> None:
     assert "pip install 'ccsim[" not in text
     assert "python3 -m pip install -e '.[dask]'" in text
     assert "python3 -m pip install -e '.[ray]'" in text
+
+
+def test_ctrl_c_before_anything_is_saved_does_not_advise_resume(monkeypatch, tmp_path, capsys):
+    """Interrupted while loading (before the results folder exists): `--resume` would find
+    nothing to resume, so the message says to run the command again."""
+    from sim.checkpoint import Interrupted
+    from sim.cli import main
+    from sim.commands import run as run_cmd
+
+    def interrupted(_args):
+        raise Interrupted(2)  # SIGINT
+
+    monkeypatch.setattr(run_cmd, "_designs", interrupted)
+    code = main(["run", "--jobs", "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err.strip() == (
+        "ccsim run: interrupted by SIGINT before anything was saved; run the same command again"
+    )

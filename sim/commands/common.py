@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 EXIT_FAILED = 1  # ran, but some replications failed, or stopped part-way (can --resume)
@@ -69,7 +71,7 @@ def add_jobs_option(
         type=jobs,
         default=os.cpu_count() or 1,
         metavar="J",
-        help=f"processes{purpose}; -1 = all cores (default: %(default)s)",
+        help=f"processes{purpose}; -1 = all cores (default: all cores, %(default)s here)",
     )
 
 
@@ -159,3 +161,22 @@ def prestarted_workers(args: argparse.Namespace, designs: int, reps: int) -> Non
 
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     prestart(min(jobs, designs * -(-reps // 25)))
+
+
+@contextmanager
+def nothing_saved_yet() -> Iterator[None]:
+    """A command's steps before its run writes anything (loading scenarios, importing the
+    runner, checking ``--out``): SIGINT/SIGTERM here says that nothing was saved, instead of
+    the generic advice to add ``--resume`` (there is nothing to resume yet).
+
+    Raises:
+        sim.checkpoint.Interrupted: with that message, for the signal that arrived.
+    """
+    from sim.checkpoint import Interrupted
+
+    try:
+        yield
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        message = f"interrupted by {name} before anything was saved; run the same command again"
+        raise Interrupted(exc.signum, message) from None

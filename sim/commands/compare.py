@@ -14,6 +14,7 @@ from sim.commands.common import (
     UsageError,
     add_jobs_option,
     add_overwrite_resume_options,
+    nothing_saved_yet,
     prestarted_workers,
     replications,
     seed,
@@ -156,11 +157,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    designs, names, base = _designs(args)  # before the heavy imports: bad input fails at once
-    from sim.compare import few_pairs_caution, run_comparison
+    with nothing_saved_yet():
+        designs, names, base = _designs(args)  # before the heavy imports: bad input fails fast
+        from sim.compare import few_pairs_caution, run_comparison
 
-    out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
-    st = _checked_settings(args, designs, out)
+        out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
+        st = _checked_settings(args, designs, out)
     caution = few_pairs_caution(st["reps"])
     if caution:
         print(f"ccsim compare: warning: {caution}", file=sys.stderr)

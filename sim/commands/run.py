@@ -19,6 +19,7 @@ from sim.commands.common import (
     add_jobs_option,
     add_overwrite_resume_options,
     non_negative_int,
+    nothing_saved_yet,
     prestarted_workers,
     replications,
     seed,
@@ -304,10 +305,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    designs = _designs(args)  # before the heavy imports: a bad scenario is refused at once
-    from sim.experiment import run_experiment
+    with nothing_saved_yet():
+        designs = _designs(args)  # before the heavy imports: a bad scenario is refused at once
+        from sim.experiment import run_experiment
 
-    st = _checked_settings(args, designs)
+        st = _checked_settings(args, designs)
     out = st["out"]
     with open_backend(args) as backend:  # loky here, or a dask / ray cluster
         result = run_experiment(
