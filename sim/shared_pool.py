@@ -201,9 +201,12 @@ def prestart(processes: int) -> None:
 
 
 def discard_pools() -> None:
-    """Kill the workers of every kept pool, without waiting for them (e.g. still importing)."""
+    """Kill the workers of every kept pool (even mid-import), and wait only for that.
+
+    ``wait=True`` lets loky's own thread finish the kill: with ``wait=False`` it could race the
+    caller and print a ``KeyError`` traceback from its thread (seen once in the suite)."""
     for workers in list(_POOLS):
-        _POOLS.pop(workers).shutdown(wait=False, kill_workers=True)
+        _POOLS.pop(workers).shutdown(wait=True, kill_workers=True)
 
 
 def _import_model() -> None:
