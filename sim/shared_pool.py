@@ -29,10 +29,6 @@ waiting for the pool), a chunk that raises, or closing the generator early, all 
 joblib does when it aborts. Worker processes are started with SIGINT ignored
 (:mod:`sim.worker_start`).
 
-:func:`prestart` lets a command start the pool before its own heavy imports (``ccsim run`` and
-``compare`` do), so the workers' imports overlap the command's; :func:`discard_pools` kills
-them when the command stops before its run.
-
 Library: loky's process pool (the one joblib itself uses, vendored in joblib as
 ``joblib.externals.loky``), so no new dependency; kept for the session's next run as joblib
 keeps its own.
@@ -50,7 +46,7 @@ from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
 from sim.worker_start import sigint_ignored_by_new_workers
 
-__all__ = ["IDLE_WORKER_TIMEOUT_S", "discard_pools", "prestart", "run_shared"]
+__all__ = ["IDLE_WORKER_TIMEOUT_S", "run_shared"]
 
 IDLE_WORKER_TIMEOUT_S = 300
 """Seconds an idle worker stays alive for the next run of the session (joblib's default)."""
@@ -181,34 +177,3 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _POOLS:
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
     return _POOLS[workers]
-
-
-def prestart(processes: int) -> None:
-    """Start the pool a run on ``processes`` processes will use, and have its workers import
-    the model now, so that their ~1 s of imports overlaps the command's own (loading the
-    scenarios, importing Mesa) instead of the run. A no-op below 2 processes.
-
-    A command calls it before its heavy imports (importing this module loads only loky) and
-    :func:`discard_pools` if it then stops before running, so that exiting does not wait for
-    workers still importing.
-    """
-    if processes < 2:
-        return
-    with sigint_ignored_by_new_workers():  # the submits start the workers
-        pool = _pool(processes - 1)
-        for _ in range(processes - 1):
-            pool.submit(_import_model)
-
-
-def discard_pools() -> None:
-    """Kill the workers of every kept pool (even mid-import), and wait only for that.
-
-    ``wait=True`` lets loky's own thread finish the kill: with ``wait=False`` it could race the
-    caller and print a ``KeyError`` traceback from its thread (seen once in the suite)."""
-    for workers in list(_POOLS):
-        _POOLS.pop(workers).shutdown(wait=True, kill_workers=True)
-
-
-def _import_model() -> None:
-    """A worker's first task from :func:`prestart`: import what every chunk needs."""
-    import sim.replicate  # noqa: F401

@@ -194,8 +194,8 @@ def test_ctrl_c_while_workers_start_is_one_line(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.splitlines() == [err.strip()] and "Traceback" not in err, err
-    # workers now start before the run (prestart): before it has saved anything, the advice is
-    # to run the command again; once it has, to add --resume
+    # before the run has saved anything the advice is to run the command again; once it has,
+    # to add --resume
     assert "interrupted by SIGINT" in err
     assert "--resume" in err or "before anything was saved; run the same command again" in err
 

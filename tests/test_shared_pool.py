@@ -79,22 +79,3 @@ def test_all_cores_on_a_one_core_machine_runs_in_this_process(monkeypatch) -> No
     scn = load_scenario(None, ["sites.n_sites=3", "time.programme_months=6"])
     res = run_experiment([Design("baseline", scn)], 60, root_seed=3, jobs=-1, progress=False)
     assert sorted(res.runs["replication"]) == list(range(60))
-
-
-def test_a_prestarted_pool_is_the_one_the_run_uses() -> None:
-    shared_pool.discard_pools()
-    shared_pool.prestart(2)
-    pool = shared_pool._POOLS[1]
-    assert sorted(run_shared(abs, [(-1,), (-2,)], processes=2)) == [1, 2]
-    assert shared_pool._POOLS[1] is pool
-
-
-def test_a_command_refused_after_prestart_leaves_no_workers(tmp_path, capsys) -> None:
-    """`ccsim run` starts its workers before loading the scenario; when the input is refused
-    they are killed at once rather than waited for at exit."""
-    from sim.cli import main
-
-    shared_pool.discard_pools()
-    code = main(["run", str(tmp_path / "missing.toml"), "--jobs", "2", "--out", str(tmp_path)])
-    assert code == 2 and "error" in capsys.readouterr().err
-    assert shared_pool._POOLS == {}

@@ -151,18 +151,6 @@ class AppendOverride(argparse.Action):
         setattr(namespace, self.dest, [*items, str(values)])
 
 
-def prestarted_workers(args: argparse.Namespace, designs: int, reps: int) -> None:
-    """On the default back end with more than one process and chunk, start the run's workers
-    before the command's own heavy imports (:func:`sim.shared_pool.prestart`); ``designs`` x
-    ``reps`` estimates the chunks (25 replications each)."""
-    if getattr(args, "backend", "loky") != "loky":
-        return
-    from sim.shared_pool import prestart
-
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    prestart(min(jobs, designs * -(-reps // 25)))
-
-
 @contextmanager
 def nothing_saved_yet() -> Iterator[None]:
     """A command's steps before its run writes anything (loading scenarios, importing the

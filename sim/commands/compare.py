@@ -15,7 +15,6 @@ from sim.commands.common import (
     add_jobs_option,
     add_overwrite_resume_options,
     nothing_saved_yet,
-    prestarted_workers,
     replications,
     seed,
 )
@@ -145,17 +144,6 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
-    prestarted_workers(args, len(args.scenarios), args.reps or DEFAULT_REPS)
-    try:
-        return _run(args)
-    except BaseException:  # stopped before or during the run: no waiting for idle workers
-        from sim.shared_pool import discard_pools
-
-        discard_pools()
-        raise
-
-
-def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with nothing_saved_yet():
         designs, names, base = _designs(args)  # before the heavy imports: bad input fails fast

@@ -20,7 +20,6 @@ from sim.commands.common import (
     add_overwrite_resume_options,
     non_negative_int,
     nothing_saved_yet,
-    prestarted_workers,
     replications,
     seed,
 )
@@ -294,17 +293,6 @@ def run(args: argparse.Namespace) -> int:
         ScenarioError, UsageError, OutputError: bad input or an unusable ``--out`` (exit 2).
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
-    prestarted_workers(args, max(1, len(args.scenarios)), args.reps or DEFAULT_REPS)
-    try:
-        return _run(args)
-    except BaseException:  # stopped before or during the run: no waiting for idle workers
-        from sim.shared_pool import discard_pools
-
-        discard_pools()
-        raise
-
-
-def _run(args: argparse.Namespace) -> int:
     with nothing_saved_yet():
         designs = _designs(args)  # before the heavy imports: a bad scenario is refused at once
         from sim.experiment import run_experiment
