@@ -46,7 +46,7 @@ from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
 from sim.worker_start import sigint_ignored_by_new_workers
 
-__all__ = ["IDLE_WORKER_TIMEOUT_S", "run_shared"]
+__all__ = ["IDLE_WORKER_TIMEOUT_S", "run_shared", "shutdown_pools"]
 
 IDLE_WORKER_TIMEOUT_S = 300
 """Seconds an idle worker stays alive for the next run of the session (joblib's default)."""
@@ -177,3 +177,11 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _POOLS:
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT_S)
     return _POOLS[workers]
+
+
+def shutdown_pools() -> None:
+    """Stop the workers this process keeps between runs, and their threads (waits; idle
+    workers exit at once). For a notebook or script that wants its cores and memory back
+    before the idle timeout, and for code that must run with no background threads."""
+    for workers in list(_POOLS):
+        _POOLS.pop(workers).shutdown(wait=True)

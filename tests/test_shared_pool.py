@@ -79,3 +79,13 @@ def test_all_cores_on_a_one_core_machine_runs_in_this_process(monkeypatch) -> No
     scn = load_scenario(None, ["sites.n_sites=3", "time.programme_months=6"])
     res = run_experiment([Design("baseline", scn)], 60, root_seed=3, jobs=-1, progress=False)
     assert sorted(res.runs["replication"]) == list(range(60))
+
+
+def test_shutdown_pools_leaves_no_pool_threads() -> None:
+    import threading
+
+    assert sorted(run_shared(abs, [(-1,), (-2,)], processes=2)) == [1, 2]
+    shared_pool.shutdown_pools()
+    assert shared_pool._POOLS == {}
+    names = {t.name for t in threading.enumerate()}
+    assert not names & {"ExecutorManagerThread", "QueueFeederThread"}, names
