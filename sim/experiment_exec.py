@@ -12,7 +12,6 @@ by :mod:`sim.experiment` and :mod:`sim.diskrun`; re-exported by :mod:`sim.experi
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import closing
@@ -23,7 +22,7 @@ from tqdm.auto import tqdm
 
 from sim.experiment_plan import Plan
 from sim.replicate import caller_objects_frozen, run_chunk_unit
-from sim.shared_pool import run_shared
+from sim.shared_pool import processes_for, run_shared
 from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = ["IN_PROCESS_BACKENDS", "iterate"]
@@ -39,7 +38,7 @@ def _execute(
         (plan.designs[d].scenario, plan.designs[d].name, d, lo, hi, plan.root_seed, plan.crn)
         for d, lo, hi in todo
     ]
-    n_jobs = min(plan.jobs if plan.jobs > 0 else (os.cpu_count() or 1), len(todo))
+    n_jobs = processes_for(plan.jobs, len(todo))
     if n_jobs <= 1:  # --jobs 1, one chunk, or --jobs -1 on a one-core machine
         with caller_objects_frozen():
             for a in args:

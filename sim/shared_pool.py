@@ -37,6 +37,7 @@ keeps its own.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -46,10 +47,16 @@ from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
 from sim.worker_start import sigint_ignored_by_new_workers
 
-__all__ = ["IDLE_WORKER_TIMEOUT_S", "run_shared", "shutdown_pools"]
+__all__ = ["IDLE_WORKER_TIMEOUT_S", "processes_for", "run_shared", "shutdown_pools"]
 
 IDLE_WORKER_TIMEOUT_S = 300
 """Seconds an idle worker stays alive for the next run of the session (joblib's default)."""
+
+
+def processes_for(jobs: int, chunks: int) -> int:
+    """Processes a run of ``chunks`` chunks uses for ``--jobs`` ``jobs`` (-1 = all cores): never
+    more than there are chunks; 1 means run them in this process."""
+    return min(jobs if jobs > 0 else (os.cpu_count() or 1), chunks)
 
 
 def run_shared(

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import signal
 import warnings
 from collections.abc import Iterator, Sequence
@@ -59,7 +58,7 @@ from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
-from sim.shared_pool import run_shared
+from sim.shared_pool import processes_for, run_shared
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
 from sim.sweep.spec import (
     DESIGNS,
@@ -355,7 +354,7 @@ def _execute(
     params, reps = args[0], args[1]
     step, per = chunking
     calls = [(data, params, design[s : s + step], s, r, min(per, reps - r), args) for s, r in todo]
-    processes = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(calls))
+    processes = processes_for(jobs, len(calls))
     if processes <= 1:  # --jobs 1, one part, or --jobs -1 on a one-core machine
         for call in calls:
             yield _run_unit(*call)
