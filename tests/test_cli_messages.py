@@ -132,3 +132,17 @@ def test_ctrl_c_before_anything_is_saved_does_not_advise_resume(monkeypatch, tmp
     assert err.strip() == (
         "ccsim run: interrupted by SIGINT before anything was saved; run the same command again"
     )
+
+
+def test_running_a_finished_experiment_again_says_it_replaces_it(tmp_path, capsys) -> None:
+    """The folder rule lets the same finished experiment run again (and replace the results);
+    the user is told so once, and told nothing with --resume (which keeps it)."""
+    out = tmp_path / "out"
+    argv = ["run", "--reps", "2", "--jobs", "1", "--no-figures", "--quiet", "--out", str(out)]
+    note = "holds a finished run of this experiment; running it again and replacing it"
+    assert main(argv) == 0
+    assert note not in capsys.readouterr().err  # empty folder: nothing to replace
+    assert main(argv) == 0
+    assert capsys.readouterr().err.count(note) == 1
+    assert main([*argv, "--resume"]) == 0
+    assert note not in capsys.readouterr().err

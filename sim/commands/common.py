@@ -168,3 +168,28 @@ def nothing_saved_yet() -> Iterator[None]:
         name = signal.Signals(exc.signum).name
         message = f"interrupted by {name} before anything was saved; run the same command again"
         raise Interrupted(exc.signum, message) from None
+
+
+def note_if_replacing(out: Any, args: argparse.Namespace) -> None:
+    """Say on stderr that a finished run of the same experiment in ``out`` will be run again
+    and replaced (the folder rule lets it through silently otherwise); call after the folder
+    checks passed. Nothing is printed with ``--resume`` or ``--overwrite``, or when ``out``
+    holds no finished run."""
+    import sys
+    from pathlib import Path
+
+    from sim.results import OutputError, read_manifest
+
+    if args.resume or args.overwrite:
+        return
+    path = Path(out) / "manifest.json"
+    try:
+        finished = path.is_file() and bool(read_manifest(path).get("complete"))
+    except OutputError:
+        return
+    if finished:
+        print(
+            f"note: {out} holds a finished run of this experiment; running it again and "
+            "replacing it (add --resume to keep it instead)",
+            file=sys.stderr,
+        )

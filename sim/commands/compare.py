@@ -14,6 +14,7 @@ from sim.commands.common import (
     UsageError,
     add_jobs_option,
     add_overwrite_resume_options,
+    note_if_replacing,
     nothing_saved_yet,
     replications,
     seed,
@@ -211,6 +212,7 @@ def _checked_settings(args: argparse.Namespace, designs: list[Any], out: Path) -
         resume=args.resume,
         overwrite=args.overwrite,
     )
+    note_if_replacing(out, args)
     return st
 
 

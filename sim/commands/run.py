@@ -19,6 +19,7 @@ from sim.commands.common import (
     add_jobs_option,
     add_overwrite_resume_options,
     non_negative_int,
+    note_if_replacing,
     nothing_saved_yet,
     replications,
     seed,
@@ -359,6 +360,7 @@ def _checked_settings(args: argparse.Namespace, designs: list) -> dict[str, Any]
         resume=args.resume,
         overwrite=args.overwrite,
     )
+    note_if_replacing(out, args)
     return st
 
 
