@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.results import publish_file
+
 EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet (header included)
 RECORD = "export.json"
 """The export's own record, in the folder that holds the CSVs (``DIR/csv/`` or ``DIR``)."""
@@ -103,7 +105,7 @@ def export_csv(root: Path, into_subdir: bool = True) -> list[tuple[Path, int]]:
                     frame = pd.read_parquet(src)
                     frame.to_csv(fh, index=False, header=(i == 0))
                     rows += len(frame)
-            os.replace(tmp, target)
+            publish_file(tmp, target)  # mkstemp's 0600 -> the umask's usual permissions
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -224,13 +224,15 @@ class MonthlyProcesses:
             if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
                 lo, span = adoption.curve_bounds(c.threshold[leaving], scn.adoption.threshold_width)
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
-            extra = cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
+            # drawn as at initialisation (docs/ODD.md section 5, items 2 and 4): each step clipped
+            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k).clip(0.0, 1.0)
+            reactance += cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
+            reactance.clip(0.0, 1.0, out=reactance)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
-                extra = (
-                    extra + scn.belonging.mandated_reactance_extra * self.prog_mask[c.site[leaving]]
-                )
-            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k) + extra
-            c.reactance[leaving] = reactance.clip(0.0, 1.0, out=reactance)
+                in_prog = self.prog_mask[c.site[leaving]]
+                reactance += scn.belonging.mandated_reactance_extra * in_prog
+                reactance.clip(0.0, 1.0, out=reactance)
+            c.reactance[leaving] = reactance
             self.mean_reactance = np.bincount(c.site, c.reactance, self.n_sites) / self.site_sizes
         c.adoption = state
         self._update_shares()

@@ -91,7 +91,7 @@ class RunError(RuntimeError):
     """
 
 
-def _publish(tmp: str | Path, path: str | Path) -> None:
+def publish_file(tmp: str | Path, path: str | Path) -> None:
     """Give a finished temporary file the usual permissions (``mkstemp`` makes it private,
     0600) and rename it into place."""
     mask = os.umask(0)
@@ -109,7 +109,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        _publish(tmp, path)
+        publish_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -122,7 +122,7 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, compression="zstd")
-        _publish(tmp, path)
+        publish_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -365,7 +365,7 @@ def consolidate_parts(parts: Iterable[Path], dest: Path) -> int:
                     buffer, buffered = [], 0
             if buffer:
                 writer.write_table(pa.concat_tables(buffer))
-        _publish(tmp, dest)
+        publish_file(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -104,8 +104,8 @@ class Belonging(_Section):
 class Routinisation(_Section):
     """Embedding the practice in systems and roles."""
 
-    growth: float = _p(0.08, 0, 1, "per month", "growth at full adherence, leadership, embedding")
-    decay: float = _p(0.03, 0, 1, "per month", "decay per unit of non-adherence")
+    growth: float = _p(0.08, 0, 1, "per month", "growth at full adoption, leadership, embedding")
+    decay: float = _p(0.03, 0, 1, "per month", "decay per unit of non-adoption (1 - share adopted)")
     unsupported_growth_share: float = _p(
         0.3, 0, 1, "fraction", "growth retained without embedding budget (after support ends)"
     )
@@ -121,7 +121,7 @@ class DataModel(_Section):
         0.15, 0, 1, "adherence", "sd of reported adherence for a 10-clinician site, poor data"
     )
     gaming_max: float = _p(
-        0.35, 0, 1, "adherence", "max gaming bias under full hard pressure and judgement"
+        0.35, 0, 1, "adherence", "gaming bias per unit of non-adherence, full hard pressure"
     )
 
 

@@ -123,7 +123,11 @@ class Programme(_Section):
         1500, 0, 1e7, "currency per site-month", "budget reaching each active site"
     )
     reference_budget_per_site_month: float = _p(
-        1500, 1, 1e7, "currency per site-month", "budget at which 63% of the resourcing effect"
+        1500,
+        1,
+        1e7,
+        "currency per site-month",
+        "budget giving 63% of an effect with a 0.2 budget share",
     )
     customisation: float = _p(0.3, 0, 1, "fraction", "local adaptation allowed (lesson 10)")
     budget_split: BudgetSplit = Field(default_factory=BudgetSplit)

@@ -1,8 +1,9 @@
 """Process 5, adoption: external push and peer influence kept separate.
 
 Monthly adoption hazard of a clinician who has not adopted:
-``h = 1 - exp(-(external + peer + secular))`` (a discrete-time Bass model, Bass 1969; external
-and contagion terms separate as Van den Bulte & Lilien 2001 require).
+``h = 1 - exp(-(external + peer + pull + secular))`` (a discrete-time Bass model, Bass 1969;
+external and contagion terms separate as Van den Bulte & Lilien 2001 require), with ``pull`` the
+site's routinisation pull ``routinisation.adoption_pull x R`` (:mod:`sim.mechanisms.routinisation`).
 
 * external (programme push, only at active sites during support) = site push x personal drive;
   site push = ``p x evidence x (1 - complexity x (1 - capacity)) x readiness x (0.5 + 0.5

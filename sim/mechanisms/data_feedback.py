@@ -50,7 +50,7 @@ def feedback_pressure(
     gain: float,
 ) -> np.ndarray:
     """Pressure from feedback: ``gain x quality x (0.5 + 0.5 credibility) x reported gap``,
-    where the reported gap is ``max(0, target - reported) / (target - baseline)``."""
+    where the reported gap is ``clip((target - reported) / (target - baseline), 0, 1)``."""
     gap = (target_adherence - reported) / (target_adherence - baseline_adherence)
     gap.clip(0.0, 1.0, out=gap)
     return gain * quality * (0.5 + 0.5 * credibility) * gap

@@ -1,6 +1,7 @@
 """Process 10, outcomes and costs.
 
-Care quality = adherence x fidelity; each site's expected event rate is
+Care quality = ``baseline x (1 - x) + target x fidelity x x`` with ``x`` the adopted share
+(fidelity applies to adopters only); each site's expected event rate is
 ``base_rate x (1 - RRR x quality) / (1 - RRR x baseline_adherence) x secular(t)`` per 1000
 patient-days, with ``secular(t) = (1 + trend)^(t / 12)``; observed events are Poisson counts (rare
 events per site-month give noisy site data, as in Keystone where the median site reached 0).

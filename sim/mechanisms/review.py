@@ -16,8 +16,9 @@ def is_review_month(month_in_programme: int, interval: int) -> bool:
 
 
 def plan_weights(reported_gap: np.ndarray, active: np.ndarray, shift: float) -> np.ndarray:
-    """Attention weights (mean 1 over active sites, in [0.2, 3]): ``1 + shift x (g - mean g) /
-    mean g`` with g the reported gap per site."""
+    """Attention weights: ``clip(1 + shift x (g - mean g) / mean g, 0.2, 3)`` with g the reported
+    gap per site, then rescaled to mean 1 over active sites (so a weight may end outside
+    [0.2, 3]); inactive sites get 1, shape ``(n_sites,)``."""
     w = np.ones_like(reported_gap)
     if not active.any():
         return w
