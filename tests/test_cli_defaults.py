@@ -59,7 +59,10 @@ def test_result_files_follow_the_umask(tmp_path: Path) -> None:
         str(out),
     ]
     subprocess.run(cmd, check=True, cwd=ROOT, env=env, capture_output=True)
-    mode = stat.S_IMODE((out / "runs.parquet").stat().st_mode)
+    export = [sys.executable, "-m", "sim", "export", str(out)]
+    subprocess.run(export, check=True, cwd=ROOT, env=env, capture_output=True)
     umask = os.umask(0)
     os.umask(umask)
-    assert mode == 0o666 & ~umask  # not the 0600 of a private temporary file
+    for path in (out / "runs.parquet", out / "csv" / "runs.csv", out / "csv" / "series.csv"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == 0o666 & ~umask, path  # not the 0600 of a private temporary file
