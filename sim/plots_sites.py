@@ -28,7 +28,7 @@ from sim.plots_base import (
     _style,
 )
 
-MAX_SITE_PANELS = 4
+MAX_SITE_PANELS = 9
 _SITE_KINDS = ("core", "peripheral", "control")
 """Kinds of site in :func:`site_trajectories`, drawn in this order (rarer kinds on top)."""
 
@@ -149,7 +149,8 @@ def site_trajectories(
             ``site_series``. Names not in ``site_series`` are ignored.
 
     Returns:
-        The figure: 1, 2 or 2x2 panels sharing both axes.
+        The figure: 1 or 2 panels in a row, then 2x2 (4 designs) or rows of 3 (up to 9),
+        sharing both axes.
     """
     data = site_series
     if "replication" in data.columns and (data["replication"] == 0).any():
@@ -157,7 +158,8 @@ def site_trajectories(
     all_designs = _design_order(_designs(data), designs)
     designs = all_designs[:max_panels]
     n = max(len(designs), 1)
-    nrows, ncols = (1, n) if n <= 2 else (2, 2)
+    ncols = n if n <= 2 else (2 if n == 4 else 3)
+    nrows = -(-n // ncols)
     with _style():
         fig = _new_figure(5.2 * ncols + 1.2, 3.6 * nrows + 0.6)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()

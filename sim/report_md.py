@@ -68,8 +68,8 @@ READING_GUIDE = (
     "'not reached', never given a made-up time, so a median shown as '> {h}' means more than "
     "half the runs did not reach that level within the {h} months observed after the programme "
     "start; the number of such runs is given under the interval. Each cell gives the "
-    "median across replications and, in brackets, the 5th-95th percentiles (a 90% interval); "
-    "the published comparison uses 2.5th-97.5th percentiles (95%). These intervals show "
+    "median across replications and, in brackets, the 5th-95th percentiles (a 90% interval){pub}. "
+    "These intervals show "
     "stochastic, run-to-run variation of the model with its parameters held fixed; they are "
     "not parameter (epistemic) uncertainty and not confidence intervals for a real programme. "
     "IRR is the incidence-rate ratio of events against the baseline rate (below 1 = fewer "
@@ -178,7 +178,8 @@ def write_summary_md(
     parts.append("## How to read this\n")
     horizons = [m["horizon"] for m in meta.values() if m.get("horizon") is not None]
     h = f"{max(horizons):g}" if horizons else "H"
-    parts.append(READING_GUIDE.format(h=h) + "\n")
+    pub_note = "; the published comparison uses 2.5th-97.5th percentiles (95%)" if pub else ""
+    parts.append(READING_GUIDE.format(h=h, pub=pub_note) + "\n")
     path = out_dir / "summary.md"
     atomic_write_bytes(path, "\n".join(parts).encode("utf-8"))
     return path

@@ -123,9 +123,10 @@ class SeriesRecorder:
         reporting = ~np.isnan(err)
         d = self.data
         d["gap_true"][t] = (c.target_adherence - adherence) / denom
-        d["gap_reported"][t] = (c.target_adherence - reported) / denom
         d["adherence_true"][t] = adherence
-        d["adherence_reported"][t] = reported
+        if t < m.programme_end:  # no data are collected after support ends: left NaN
+            d["gap_reported"][t] = (c.target_adherence - reported) / denom
+            d["adherence_reported"][t] = reported
         d["share_compliant"][t] = np.count_nonzero(n_prog == 1) / n_prog.size
         d["share_internalised"][t] = np.count_nonzero(n_prog == 2) / n_prog.size
         d["conflict"][t] = _wmean(s.conflict, w, wt)

@@ -133,6 +133,8 @@ def test_monthly_invariants(case: str, seed: int) -> None:
         if name == "engagement":  # undefined only before any site has joined
             first_join = int(m.sites.join_month[m.prog_mask].min())
             assert defined[first_join:].all(), name
+        elif name == "adherence_reported":  # no data after support ends
+            assert defined[: m.programme_end].all() and not defined[m.programme_end :].any()
         else:
             assert defined.all(), name
         assert _in_unit(x[defined]), f"series {name} outside [0, 1]"
@@ -170,6 +172,41 @@ def test_hard_only_drops_sites_somewhere() -> None:
     assert sum(trace("hard_only", s).ever_dropped for s in SEEDS) > 0
     # mandated sites cannot leave
     assert sum(trace("matching_michigan", s).ever_dropped for s in SEEDS) == 0
+
+
+def test_reported_series_stop_when_data_collection_stops() -> None:
+    """Reports exist only while support runs: the reported gap and adherence are the last
+    report up to programme end and missing (NaN) in every follow-up month, never a stale
+    value carried on."""
+    m = CommunityModel(scenario=load_scenario("keystone", []), root_seed=3).run()
+    d, end = m.recorder.data, m.programme_end
+    assert end < m.horizon  # keystone has a follow-up phase
+    for col in ("gap_reported", "adherence_reported"):
+        assert np.isfinite(d[col][:end]).all(), col
+        assert np.isnan(d[col][end:]).all(), col
+    assert np.isfinite(d["gap_true"]).all()  # the true gap goes on
+
+
+def test_replacement_reactance_is_drawn_as_at_initialisation() -> None:
+    """A newcomer's reactance is clip(clip(Normal) + doctor extra) (docs/ODD.md section 5): a
+    doctor never starts below the doctor extra, as the clinicians present at the start."""
+    scn = load_scenario(
+        None,
+        [
+            "clinicians.turnover_per_year=0.9",
+            "clinicians.reactance_mean=0.0",
+            "clinicians.reactance_sd=0.5",
+            "clinicians.doctor_reactance_extra=0.2",
+        ],
+    )
+    m = CommunityModel(scenario=scn, root_seed=5)
+    doctors = m.clinicians.profession == 0
+    assert doctors.any() and m.clinicians.reactance[doctors].min() >= 0.2 - 1e-12
+    start = m.clinicians.reactance.copy()
+    m.run()
+    replaced = m.clinicians.reactance != start
+    assert (replaced & doctors).sum() > 20  # enough newcomers for the check to bite
+    assert m.clinicians.reactance[doctors].min() >= 0.2 - 1e-12
 
 
 @pytest.mark.parametrize("case", ["baseline", "matching_michigan"])

@@ -221,7 +221,7 @@ def test_gap_curve_one_to_eight_designs(n_designs: int) -> None:
     assert dashed and max(max(ln.get_xdata()) for ln in dashed) < 8.0
 
 
-def test_site_trajectories_at_most_four_panels() -> None:
+def test_site_trajectories_leaves_designs_beyond_max_panels_out_and_says_so() -> None:
     frames = []
     for d in range(5):
         for site in range(3):
@@ -240,7 +240,7 @@ def test_site_trajectories_at_most_four_panels() -> None:
             )
     ss = pd.concat(frames, ignore_index=True)
     order = ["d4", "d3", "d2", "d1", "d0"]
-    fig = plots.site_trajectories(ss, designs=order)
+    fig = plots.site_trajectories(ss, designs=order, max_panels=4)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == order[:4]
     # three sites per panel: two core lines and one peripheral line
@@ -248,6 +248,14 @@ def test_site_trajectories_at_most_four_panels() -> None:
     assert segments == [{"core": 2, "peripheral": 1}] * 4
     assert "first 4 of 5 designs" in fig._suptitle.get_text()
     assert set(_legend_texts(fig)) == {"central site", "peripheral site"}
+
+    # by default every design of a six-design run gets a panel, in two rows of three
+    six = pd.concat([ss, ss[ss["design"] == "d0"].assign(design="d5")], ignore_index=True)
+    fig = plots.site_trajectories(six)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == [f"d{d}" for d in range(6)]
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in visible} == {(2, 3)}
+    assert "of 6 designs" not in fig._suptitle.get_text()
 
 
 # --------------------------------------------------------------------------- real small run
