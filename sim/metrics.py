@@ -82,7 +82,18 @@ def irr_windows(
 
 
 def _baseline_rate(model: CommunityModel, events_key: str, pd_key: str) -> float:
+    """Events per 1000 patient-days before the programme, of one arm (the keys name the arm).
+
+    Over the baseline months when there are some. Without any, the *expected* rate is the one
+    at baseline adherence and month 0: each site's ``base_event_rate``, patient-day weighted
+    (docs/ODD.md 7.10), so it does not depend on what the programme did in its first month;
+    the *observed* (Poisson) rate can only be that of the first month.
+    """
     d, start = model.recorder.data, model.programme_start
+    if start == 0 and events_key.startswith("expected_events"):
+        arm = ~model.prog_mask if events_key.endswith("_control") else model.prog_mask
+        days = model.sites.patient_days[arm]
+        return float((model.sites.base_event_rate[arm] * days).sum() / days.sum())
     lo, hi = (0, start) if start > 0 else (0, 1)
     return 1000.0 * float(d[events_key][lo:hi].sum()) / float(d[pd_key][lo:hi].sum())
 
