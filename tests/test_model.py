@@ -187,6 +187,22 @@ def test_reported_series_stop_when_data_collection_stops() -> None:
     assert np.isfinite(d["gap_true"]).all()  # the true gap goes on
 
 
+def test_baseline_event_rate_does_not_depend_on_the_levers() -> None:
+    """Without baseline months the IRR denominator is the rate at baseline adherence: the same
+    sites (same seed, common random numbers) give the same baseline whatever the tactics, and
+    it equals the patient-day weighted mean of the sites' baseline rates (ODD 7.10)."""
+    rates = []
+    for hard in (0.0, 0.9):
+        scn = load_scenario("baseline", [f"programme.tactics.hard={hard}"])
+        assert scn.time.baseline_months == 0
+        m = CommunityModel(scenario=scn, root_seed=7).run()
+        rates.append(run_metrics(m)["baseline_event_rate"])
+        s = m.sites
+        expected = (s.base_event_rate * s.patient_days).sum() / s.patient_days.sum()
+        assert rates[-1] == pytest.approx(expected, rel=1e-12)
+    assert rates[0] == rates[1]
+
+
 def test_replacement_reactance_is_drawn_as_at_initialisation() -> None:
     """A newcomer's reactance is clip(clip(Normal) + doctor extra) (docs/ODD.md section 5): a
     doctor never starts below the doctor extra, as the clinicians present at the start."""
