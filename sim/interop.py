@@ -78,10 +78,14 @@ def run(
     Raises:
         ScenarioError: on an unknown parameter (with the closest valid key) or a value out of
             range.
-        ValueError: if ``seed``, ``replication`` or ``replications`` is out of range.
+        ValueError: if ``seed``, ``replication`` or ``replications`` is not a whole number or
+            is out of range.
     """
+    for label, v in (("seed", seed), ("replication", replication), ("replications", replications)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise ValueError(f"sim.run: {label} must be a whole number, got {v!r}")
     if seed < 0 or replication < 0 or replications < 1:
-        raise ValueError("need seed >= 0, replication >= 0 and replications >= 1")
+        raise ValueError("sim.run: need seed >= 0, replication >= 0 and replications >= 1")
     data = copy.deepcopy(_base(None if scenario is None else str(scenario)))
     keys = valid_keys()
     for name, value in params.items():

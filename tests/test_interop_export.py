@@ -52,6 +52,19 @@ def test_run_rejects_unknown_names() -> None:
         sim.run(programme__tactics__hardd=0.5)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": 1.5}, "seed must be a whole number, got 1.5"),
+        ({"replications": True}, "replications must be a whole number, got True"),
+        ({"seed": -1}, "need seed >= 0"),
+    ],
+)
+def test_run_rejects_bad_seeds_with_its_own_message(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):  # not numpy's SeedSequence TypeError
+        sim.run(**kwargs)
+
+
 def test_export_csv(tmp_path) -> None:
     runs = pd.DataFrame({"design": ["a", "b"], "gap_auc": [1.5, 2.5]})
     runs.to_parquet(tmp_path / "runs.parquet")
