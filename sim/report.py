@@ -257,8 +257,9 @@ METRICS: dict[str, MetricInfo] = {
         "Baseline events /1000 patient-days",
         "number",
         RATE_UNIT,
-        "Programme-arm rate of expected events in the baseline months (the first month if there "
-        "are none): the denominator of every expected-event IRR",
+        "Programme-arm rate of expected events in the baseline months (without any: the rate at "
+        "baseline adherence, the sites' base rates weighted by patient-days): the denominator "
+        "of every expected-event IRR",
     ),
     "irr_programme_end": MetricInfo(
         "IRR last 3 programme months",
