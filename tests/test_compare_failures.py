@@ -80,7 +80,8 @@ def test_failed_replications_are_listed_written_around_and_exit_1(
     }
     assert len(pd.read_parquet(out / "runs.parquet")) == 2 * REPS - 2
     table = pd.read_parquet(out / "comparison.parquet")
-    assert len(table) == 11 and (table["n_pairs"] + table["n_missing"] == REPS - 2).all()
+    # 10 outcomes: a 3-month follow-up has no gap a year after support ends (left out)
+    assert len(table) == 10 and (table["n_pairs"] + table["n_missing"] == REPS - 2).all()
     md = (out / "comparison.md").read_text(encoding="utf-8")
     assert (
         "> **Caution:** 2 replication(s) failed and are left out, and so are the runs they "
@@ -88,6 +89,7 @@ def test_failed_replications_are_listed_written_around_and_exit_1(
         "are listed in manifest.json (failed_replications)."
     ) in md
     assert f"Each design ran {REPS} replications." in md  # as asked, not as paired
+    assert f"randomness over the {REPS - 2} paired replications" in md  # as paired
 
 
 def test_the_printed_command_reproduces_the_failed_replication(

@@ -18,16 +18,22 @@ Conventions (stated again in every ``comparison.md``):
 * **Designs with different horizons.** Each design is observed for its own ``programme +
   follow-up`` months after its programme starts (its *window*). Times to close and the gap
   area are compared within the **common window** ``tau`` = the shortest window of all
-  designs; gap at programme end / follow-up end, sustainment, cost and events avoided are each
-  design's own (at its own programme end, follow-up end and horizon).
+  designs; gap at programme end, a year after it and at follow-up end, cost and events avoided
+  are each design's own (at its own programme end, follow-up end and horizon). The gap a year
+  after support ends is left out (with a note) when some design follows up for less than a
+  year (:func:`sim.compare.windows.available_outcomes`).
 * **Censored T50/T90** are never dropped: they are compared as *restricted times*
   ``min(T, tau)``, a run that had not reached the level by ``tau`` counting as ``tau``. The
   mean restricted time is the restricted mean time to close, i.e. the area under the
   Kaplan-Meier "not yet closed" curve up to ``tau`` (exact here because runs are censored only
   at their horizon, which is never before ``tau``).
 * **P(better)** is the share of paired replications in which the design is better than the
-  baseline, ties counting one half (the "probability of superiority"); ties are frequent only
-  when both runs of a pair are censored.
+  baseline, ties counting one half (the "probability of superiority"). Ties are frequent when
+  both runs of a pair are censored or an outcome (e.g. cost) rarely differs; when they are 5%
+  of pairs or more the sentence gives the shares better, the same and worse as well.
+* **What the intervals mean.** CIs and P(better) describe the model's own randomness over the
+  paired replications, not uncertainty in its parameters or in what a real programme would
+  achieve: more replications narrow them without making the model more right.
 * Pairs in which either value is undefined (``nan``: e.g. cost per gap point when nothing
   closed) are left out of that outcome and counted in ``n_missing``.
 """
@@ -55,6 +61,7 @@ from sim.compare.paired import (  # noqa: F401 - report, plots, tests and users 
     paired_difference,
 )
 from sim.compare.windows import (
+    available_outcomes,
     design_notes,
     failure_notes,
     outcome_table,
@@ -247,13 +254,14 @@ def _assemble(
     names = [d.name for d in ordered]
     tau = float(min(windows.values()))
     started = time.perf_counter()
-    outcomes = outcome_table(exp.runs, window_auc(exp, tau), tau)
-    table = compare_outcomes(outcomes, names[0], names, tau)
+    compared, left_out = available_outcomes(exp.runs, ordered)
+    outcomes = outcome_table(exp.runs, window_auc(exp, tau), tau, compared)
+    table = compare_outcomes(outcomes, names[0], names, tau, compared)
     timings["statistics"] = time.perf_counter() - started
     crn_failures: list[dict[str, Any]] = []
     if independent:
         started = time.perf_counter()
-        crn, crn_failures = _crn_rerun(ordered, outcomes, run, tau)
+        crn, crn_failures = _crn_rerun(ordered, outcomes, run, tau, compared)
         table = add_crn_effect(table, crn)
         timings["crn_rerun"] = time.perf_counter() - started
     survival = km_table(exp.runs, windows)
@@ -267,7 +275,7 @@ def _assemble(
         windows,
         tau,
         not independent,
-        notes=design_notes(ordered, windows, tau),
+        notes=design_notes(ordered, windows, tau) + left_out,
         wall_time_s=timings,
         cautions=[c for c in [few_pairs_caution(run[0])] if c] + failure_notes(exp, crn_failures),
         crn_failures=crn_failures,
@@ -279,6 +287,7 @@ def _crn_rerun(
     outcomes: pd.DataFrame,
     run: tuple[int, int, int, str],
     tau: float,
+    compared: Sequence[Outcome] = OUTCOMES,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The comparison table had the non-baseline designs run under CRN (in memory), paired
     with the baseline's runs in ``outcomes`` (design 0: the same streams either way), and the
@@ -294,6 +303,7 @@ def _crn_rerun(
         on_error=on_error,
     )
     base_rows = outcomes[outcomes["design"] == ordered[0].name]
-    crn_out = pd.concat([base_rows, outcome_table(crn_exp.runs, window_auc(crn_exp, tau), tau)])
+    crn_rows = outcome_table(crn_exp.runs, window_auc(crn_exp, tau), tau, compared)
+    crn_out = pd.concat([base_rows, crn_rows])
     names = [d.name for d in ordered]
-    return compare_outcomes(crn_out, ordered[0].name, names, tau), crn_exp.failures
+    return compare_outcomes(crn_out, ordered[0].name, names, tau, compared), crn_exp.failures

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.compare.outcomes import CENSORED, OUTCOMES
+from sim.compare.outcomes import CENSORED, OUTCOMES, Outcome
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 4999
@@ -95,7 +95,10 @@ def paired_difference(
     Returns:
         ``n_pairs``, ``n_missing`` (pairs with a ``nan``, left out), ``mean_design``,
         ``mean_baseline``, ``diff_mean``, ``diff_sd``, ``ci_low``, ``ci_high``, ``p_better``
-        (ties count 1/2) and ``n_ties``.
+        (the probability of superiority: share of pairs the design wins, ties counting 1/2),
+        ``n_ties``, and the shares of pairs (0-1) in which the design is better, the same and
+        worse: ``share_better``, ``share_tied``, ``share_worse`` (``p_better`` = ``share_better
+        + share_tied / 2``).
 
     Raises:
         ValueError: if the arrays differ in shape.
@@ -110,6 +113,7 @@ def paired_difference(
     wins = (d < 0) if lower_is_better else (d > 0)
     ties = d == 0
     nan = float("nan")
+    n_win, n_tie = int(wins.sum()), int(ties.sum())
     return {
         "n_pairs": n,
         "n_missing": int((~ok).sum()),
@@ -119,13 +123,20 @@ def paired_difference(
         "diff_sd": float(d.std(ddof=1)) if n > 1 else nan,
         "ci_low": lo,
         "ci_high": hi,
-        "p_better": float((wins.sum() + 0.5 * ties.sum()) / n) if n else nan,
-        "n_ties": int(ties.sum()),
+        "p_better": (n_win + 0.5 * n_tie) / n if n else nan,
+        "n_ties": n_tie,
+        "share_better": n_win / n if n else nan,
+        "share_tied": n_tie / n if n else nan,
+        "share_worse": (n - n_win - n_tie) / n if n else nan,
     }
 
 
 def compare_outcomes(
-    table: pd.DataFrame, baseline: str, designs: Sequence[str], tau: float
+    table: pd.DataFrame,
+    baseline: str,
+    designs: Sequence[str],
+    tau: float,
+    outcomes: Sequence[Outcome] = OUTCOMES,
 ) -> pd.DataFrame:
     """Paired differences of every design against ``baseline`` on every outcome.
 
@@ -134,11 +145,14 @@ def compare_outcomes(
         baseline: name of the baseline design.
         designs: all design names in display order (the baseline is skipped).
         tau: the common window (months), recorded with the censored outcomes.
+        outcomes: the compared outcomes (default :data:`OUTCOMES`).
 
     Returns:
         One row per (design, metric) with the :func:`paired_difference` columns plus
-        ``design``, ``baseline``, ``metric``, ``label``, ``lower_is_better``,
+        ``design``, ``baseline``, ``metric``, ``label`` and ``unit`` (of the stored values:
+        :attr:`Outcome.parquet_label`, :attr:`Outcome.unit`), ``lower_is_better``,
         ``not_reached_design`` / ``not_reached_baseline`` (times only) and ``window_months``.
+        Values are in the units of ``runs.parquet`` (gaps as shares of the starting gap).
     """
     base = table[table["design"] == baseline].set_index("replication").sort_index()
     rows = []
@@ -147,12 +161,13 @@ def compare_outcomes(
             continue
         other = table[table["design"] == name].set_index("replication").sort_index()
         reps = base.index.intersection(other.index)
-        for o in OUTCOMES:
+        for o in outcomes:
             row: dict[str, Any] = {
                 "design": name,
                 "baseline": baseline,
                 "metric": o.metric,
-                "label": o.label,
+                "label": o.parquet_label,
+                "unit": o.unit,
                 "lower_is_better": o.lower_is_better,
             }
             row.update(

@@ -1,127 +1,28 @@
 """Words and files of a comparison: plain-language lines, ``comparison.md`` and Parquet tables.
 
-Public entry points: :func:`plain_line`, :func:`format_terminal` and :func:`write_comparison`
-(``comparison.parquet``, ``survival.parquet``, ``comparison.md`` and the figures of
-:mod:`sim.compare.plots`).
+Public entry points: :func:`plain_line` (from :mod:`sim.compare.wording`, which words each
+sentence), :func:`format_terminal` and :func:`write_comparison` (``comparison.parquet``,
+``survival.parquet``, ``comparison.md`` and the figures of :mod:`sim.compare.plots`).
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
-from sim.compare import CONFIDENCE, N_RESAMPLES, OUTCOME_BY_METRIC, Comparison, Outcome
+from sim.compare import CONFIDENCE, N_RESAMPLES, OUTCOME_BY_METRIC, Comparison
 from sim.compare.survival import km_summary
+from sim.compare.wording import (  # noqa: F401 - plain_line, format_ci: users import them here
+    TIE_SHARE,
+    decimals,
+    format_ci,
+    intervals_caveat,
+    percent,
+    plain_line,
+    signed,
+)
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
-
-
-def _amount(o: Outcome, value: float) -> str:
-    """``|value|`` in the outcome's display unit: money as ``1,234``; else one decimal, or two
-    significant digits below 0.1 so a small difference never reads as ``0.0``."""
-    v = abs(value) * o.scale
-    if o.money:
-        return f"{v:,.0f}"
-    return f"{v:.2g}" if 0 < v < 0.1 else f"{v:.1f}"
-
-
-def _word(o: Outcome, value: float) -> str:
-    return o.more if value >= 0 else o.less
-
-
-def format_ci(o: Outcome, low: float, high: float, mean: float) -> str:
-    """The CI in the sentence's own words: ``3.2-5.0`` (both bounds on the mean's side) or
-    ``0.5 sooner to 8.7 later`` (the CI includes no difference)."""
-    if math.isnan(low) or math.isnan(high):
-        return "n/a"
-    if low > 0 and mean >= 0:
-        return f"{_amount(o, low)}-{_amount(o, high)}"
-    if high < 0 and mean <= 0:
-        return f"{_amount(o, high)}-{_amount(o, low)}"
-    return f"{_amount(o, low)} {_word(o, low)} to {_amount(o, high)} {_word(o, high)}"
-
-
-def plain_line(row: Any) -> str:
-    """One sentence for one row of the comparison table.
-
-    Example: ``"soft_only closes half the gap 4.1 months later than keystone (95% CI
-    3.2-5.0); P(faster) = 0.03"``, followed by what was restricted or left out.
-
-    Args:
-        row: a row (mapping or namedtuple-like) of :attr:`Comparison.table`.
-
-    Returns:
-        The sentence (no trailing full stop).
-    """
-    r = dict(row._asdict()) if hasattr(row, "_asdict") else dict(row)
-    o = OUTCOME_BY_METRIC[r["metric"]]
-    if not r["n_pairs"]:
-        return f"{r['design']} vs {r['baseline']}: {o.label} undefined in every pair"
-    censored = _all_censored_line(r, o)
-    if censored:
-        return censored
-    mean = float(r["diff_mean"])
-    sd = r.get("diff_sd")
-    if mean == 0 and (not _present(sd) or float(sd) == 0):  # zero in every pair: no CI to give
-        n = int(r["n_pairs"])
-        if o.phrase.startswith("costs {amount} {dir} than"):
-            same = f"costs the same as {r['baseline']}"
-        else:
-            same = f"has the same {o.label} as {r['baseline']}"
-        return f"{r['design']} {same} (difference 0 in all {n} paired runs)" + _caveats(r)
-    body = o.phrase.format(amount=_amount(o, mean), dir=_word(o, mean))
-    ci = format_ci(o, float(r["ci_low"]), float(r["ci_high"]), mean)
-    line = f"{r['design']} {body} {r['baseline']} ({CONFIDENCE:.0%} CI {ci}); "
-    line += f"P({o.better}) = {float(r['p_better']):.2f}"
-    return line + _caveats(r)
-
-
-LEVEL_WORDS = {"t50_months": "half the gap", "t90_months": "90% of the gap"}
-
-
-def _all_censored_line(r: dict[str, Any], o: Outcome) -> str:
-    """A sentence for times where a whole design never reached the level (else ``""``):
-    a mean difference would only be a bound there, so say what happened instead."""
-    n, nr_d, nr_b = r["n_pairs"], r.get("not_reached_design"), r.get("not_reached_baseline")
-    if not _present(nr_d) or (nr_d < n and nr_b < n):
-        return ""
-    what, tau = LEVEL_WORDS[r["metric"]], r["window_months"]
-    d, b = r["design"], r["baseline"]
-    if nr_d == n and nr_b == n:
-        return f"neither {d} nor {b} closes {what} within {tau:g} months in any of {n} runs"
-    p = f"P({o.better}) = {float(r['p_better']):.2f}"
-    if nr_d == n:
-        return (
-            f"{d} does not close {what} within {tau:g} months in any of {n} runs; {b} does in "
-            f"{n - int(nr_b)} (restricted mean {r['mean_baseline']:.1f} months); {p}"
-        )
-    return (
-        f"{d} closes {what} within {tau:g} months in {n - int(nr_d)} of {n} runs "
-        f"(restricted mean {r['mean_design']:.1f} months), {b} in none; {p}"
-    )
-
-
-def _caveats(r: dict[str, Any]) -> str:
-    notes = []
-    window = r.get("window_months")
-    nr_d, nr_b = r.get("not_reached_design"), r.get("not_reached_baseline")
-    if _present(nr_d) and (nr_d or nr_b):
-        notes.append(
-            f"not reached within {window:g} months in {int(nr_d)} {r['design']} and "
-            f"{int(nr_b)} {r['baseline']} runs, counted as {window:g}"
-        )
-    elif r["metric"] == "gap_auc" and _present(window):
-        notes.append(f"first {window:g} programme months")
-    if r.get("n_missing"):
-        notes.append(f"undefined in {int(r['n_missing'])} pairs, left out")
-    if _present(r.get("ci_width_ratio")):
-        notes.append(f"CRN would give a CI {r['ci_width_ratio']:.2f} times as wide")
-    return f" [{'; '.join(notes)}]" if notes else ""
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def lines(cmp: Comparison) -> list[str]:
@@ -129,13 +30,24 @@ def lines(cmp: Comparison) -> list[str]:
     return [plain_line(r) for r in cmp.table.itertuples(index=False)]
 
 
-def method_text(cmp: Comparison) -> list[str]:
-    """How the comparison was made, in sentences (for ``comparison.md`` and the terminal)."""
-    reps = cmp.experiment.manifest.get("replications")  # as asked, failed ones included
+def replications(cmp: Comparison) -> int:
+    """Replications per design as asked (failed ones included)."""
+    reps = cmp.experiment.manifest.get("replications")
     if reps is None:
         reps = int((cmp.table["n_pairs"] + cmp.table["n_missing"]).max()) if len(cmp.table) else 0
+    return int(reps)
+
+
+def paired_replications(cmp: Comparison) -> int:
+    """Replications in which every design ran (failed ones and their pairs left out)."""
+    t = cmp.table
+    return int((t["n_pairs"] + t["n_missing"]).max()) if len(t) else replications(cmp)
+
+
+def method_text(cmp: Comparison) -> list[str]:
+    """How the comparison was made, in sentences (for ``comparison.md`` and the terminal)."""
     text = [
-        f"Each design ran {reps} replications. "
+        f"Each design ran {replications(cmp)} replications. "
         + (
             "Under common random numbers replication k of every design uses the same seed, "
             "so each difference is paired within a replication."
@@ -147,39 +59,46 @@ def method_text(cmp: Comparison) -> list[str]:
         ),
         f"Intervals are {CONFIDENCE:.0%} bootstrap CIs (BCa, {N_RESAMPLES} resamples, fixed "
         "seed) of the mean paired difference design - baseline. P(better) is the share of "
-        "pairs in which the design did better, ties counting one half.",
+        "pairs in which the design did better, ties counting one half; when ties are "
+        f"{TIE_SHARE:.0%} of pairs or more the sentence also gives the shares of pairs better, "
+        "the same and worse.",
         f"Censored times are not dropped: T50 and T90 are compared as restricted times "
         f"min(T, {cmp.tau:g} months), a run that had not closed the gap that far by "
         f"{cmp.tau:g} months counting as {cmp.tau:g}. Their mean is the restricted mean time "
         "to close (the area under the Kaplan-Meier 'not yet closed' curve up to that time).",
         "Gap and conflict differences are in points of 100 (gap: share of the starting gap; "
-        "Gini and conflict: their 0-1 scale times 100); costs in the scenarios' currency.",
+        "Gini and conflict: their 0-1 scale times 100); costs in the scenarios' currency, cost "
+        "per point for each point of 100 of the gap closed by programme end. "
+        "comparison.parquet keeps the units of runs.parquet (its unit column).",
     ]
     return text + list(cmp.notes)
 
 
 def _table_rows(cmp: Comparison) -> list[list[str]]:
+    """Rows of the paired-differences table: the mean and CI with one number of decimals."""
     rows = []
     for r in cmp.table.itertuples(index=False):
         o = OUTCOME_BY_METRIC[r.metric]
-        sign = "+" if r.diff_mean >= 0 else "-"
-        ci = "n/a" if math.isnan(r.ci_low) else f"{_signed(o, r.ci_low)} to {_signed(o, r.ci_high)}"
-        rows.append(
-            [
-                r.design,
-                o.label,
-                f"{sign}{_amount(o, r.diff_mean)}",
-                ci,
-                f"{r.p_better:.2f}" if r.n_pairs else "n/a",
-                f"{r.n_pairs}" + (f" ({r.n_missing} n/a)" if r.n_missing else ""),
-            ]
+        p = decimals(o, r.diff_mean, r.ci_low, r.ci_high)
+        mean = ("+" if r.diff_mean >= 0 else "") + signed(o, r.diff_mean, p)
+        ci = f"{signed(o, r.ci_low, p)} to {signed(o, r.ci_high, p)}"
+        ci = "n/a" if math.isnan(r.ci_low) else ci
+        shares = getattr(r, "share_better", math.nan)
+        split = (
+            "n/a"
+            if not r.n_pairs or math.isnan(shares)
+            else " / ".join(percent(x) for x in (r.share_better, r.share_tied, r.share_worse))
         )
+        n = f"{r.n_pairs}" + (f" ({r.n_missing} n/a)" if r.n_missing else "")
+        p_better = f"{r.p_better:.2f}" if r.n_pairs else "n/a"
+        rows.append([r.design, o.label, mean, ci, p_better, split, n])
     return rows
 
 
 def _own_values_table(cmp: Comparison) -> str:
     """Outcomes x designs (baseline first): each design's mean, in the sentences' units
-    (restricted means for T50/T90; gap, Gini and conflict in points of 100)."""
+    (restricted means for T50/T90; gap, Gini and conflict in points of 100), one number of
+    decimals per row."""
     t = cmp.table
     designs = [cmp.baseline, *dict.fromkeys(t["design"])]
     rows = []
@@ -187,18 +106,26 @@ def _own_values_table(cmp: Comparison) -> str:
         o = OUTCOME_BY_METRIC[metric]
         means = {cmp.baseline: float(grp["mean_baseline"].iloc[0])}
         means |= {r.design: float(r.mean_design) for r in grp.itertuples(index=False)}
-        rows.append([o.label, *(_value(o, means.get(d, math.nan)) for d in designs)])
+        values = [means.get(d, math.nan) for d in designs]
+        p = decimals(o, *values)
+        rows.append([o.label, *(signed(o, v, p) for v in values)])
     return markdown_table(["outcome", *designs], rows, "l" + "r" * len(designs))
 
 
-def _value(o: Outcome, value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    return ("-" if value < 0 else "") + _amount(o, value)
-
-
-def _signed(o: Outcome, value: float) -> str:
-    return ("-" if value < 0 else "") + _amount(o, value)
+def _own_values_note(cmp: Comparison) -> str:
+    """The sentence under the own-values table: what its numbers are."""
+    note = (
+        f"T50 and T90 are restricted means (a run that never got there counts as {cmp.tau:g} "
+        "months), so they can differ from the plain mean of `t50_months` in `runs.parquet`; "
+        "gap, Gini and conflict are points of 100"
+    )
+    if "gap_followup_12" in set(cmp.table["metric"]):
+        note += (
+            "; the gap a year after support ends is the gap 12 months after the programme "
+            "ends, in points of 100 of the starting gap (lower is better; beside the gap at "
+            "programme end it shows whether a design kept its gain)"
+        )
+    return note + ".\n"
 
 
 def _survival_rows(cmp: Comparison) -> list[list[str]]:
@@ -221,20 +148,15 @@ def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> 
     """The text of ``comparison.md``."""
     parts = [f"# Comparison of designs against {cmp.baseline}\n"]
     parts += [f"> **Caution:** {c[0].upper()}{c[1:]}.\n" for c in cmp.cautions]
-    parts += ["## In plain words\n"]
+    parts += [f"{intervals_caveat(paired_replications(cmp))}\n", "## In plain words\n"]
     parts += [f"- {line}" for line in lines(cmp)]
     parts += ["", "## Each design's own values (mean over the paired replications)\n"]
     parts.append(_own_values_table(cmp))
-    parts.append(
-        f"T50 and T90 are restricted means (a run that never got there counts as {cmp.tau:g} "
-        "months), so they can differ from the plain mean of `t50_months` in `runs.parquet`; "
-        "gap, Gini and conflict are points of 100; sustainment is the gap closed 12 months "
-        "after support ends as points of 100 of the gap closed at its end (over 100: it kept "
-        "closing).\n"
-    )
+    parts.append(_own_values_note(cmp))
     parts += ["", f"## Paired differences (design - {cmp.baseline})\n"]
-    header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)", "n"]
-    parts.append(markdown_table(header, _table_rows(cmp), "llrrrr"))
+    header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)"]
+    header += ["better / same / worse", "n"]
+    parts.append(markdown_table(header, _table_rows(cmp), "llrrrrr"))
     if "ci_width_ratio" in cmp.table.columns:
         parts += ["## What common random numbers buy\n", _crn_table(cmp)]
     parts += ["## Time to close (Kaplan-Meier)\n"]
@@ -252,17 +174,13 @@ def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> 
 
 
 def _crn_table(cmp: Comparison) -> str:
-    rows = [
-        [
-            r.design,
-            OUTCOME_BY_METRIC[r.metric].label,
-            f"{r.ci_width * OUTCOME_BY_METRIC[r.metric].scale:.3g}",
-            f"{r.ci_width_crn * OUTCOME_BY_METRIC[r.metric].scale:.3g}",
-            f"{r.ci_width_ratio:.2f}",
-            f"{r.var_ratio:.2f}",
-        ]
-        for r in cmp.table.itertuples(index=False)
-    ]
+    """CI widths with independent streams and under CRN (display units), and their ratios."""
+    rows = []
+    for r in cmp.table.itertuples(index=False):
+        o = OUTCOME_BY_METRIC[r.metric]
+        p = decimals(o, r.ci_width, r.ci_width_crn)
+        widths = [signed(o, w, p) for w in (r.ci_width, r.ci_width_crn)]
+        rows.append([r.design, o.label, *widths, f"{r.ci_width_ratio:.2f}", f"{r.var_ratio:.2f}"])
     head = ["design", "outcome", "CI width, independent", "CI width, CRN", "ratio", "var ratio"]
     return markdown_table(head, rows, "llrrrr")
 
@@ -270,6 +188,7 @@ def _crn_table(cmp: Comparison) -> str:
 def format_terminal(cmp: Comparison) -> str:
     """Plain-language lines and the method notes, for the terminal."""
     out = [f"Paired comparison against {cmp.baseline} ({'CRN' if cmp.crn else 'independent'})"]
+    out.append(intervals_caveat(paired_replications(cmp)))
     for design in cmp.designs[1:]:
         out.append(f"\n{design}:")
         rows = cmp.table[cmp.table["design"] == design]

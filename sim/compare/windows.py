@@ -3,7 +3,8 @@
 Each design is observed for its own ``programme + follow-up`` months (:func:`window_months`);
 times to close and the gap area are compared within the common window ``tau``, censored times
 restricted to it (:func:`outcome_table`, :func:`window_auc`). :func:`design_notes` says in
-sentences what differs between designs beyond their levers.
+sentences what differs between designs beyond their levers; :func:`available_outcomes` leaves
+out an outcome no run of some design has (and says why).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.compare.outcomes import CENSORED, OUTCOMES
+from sim.compare.outcomes import CENSORED, OUTCOMES, Outcome
 from sim.experiment import Design, ExperimentResult
 
 
@@ -25,7 +26,7 @@ def window_months(design: Design) -> int:
 
 
 def window_auc(exp: ExperimentResult, tau: float) -> pd.Series:
-    """Gap area (gap-months) over the first ``tau`` programme months of every run.
+    """Gap area (gap-months) over the first ``tau`` months from programme start of every run.
 
     Reads the series parts on disk one at a time (only the columns needed) when the
     experiment has a results folder, else the in-memory series.
@@ -43,7 +44,9 @@ def window_auc(exp: ExperimentResult, tau: float) -> pd.Series:
     return pd.concat(sums).rename("gap_auc")
 
 
-def outcome_table(runs: pd.DataFrame, auc: pd.Series, tau: float) -> pd.DataFrame:
+def outcome_table(
+    runs: pd.DataFrame, auc: pd.Series, tau: float, outcomes: Sequence[Outcome] = OUTCOMES
+) -> pd.DataFrame:
     """The compared outcome of every (design, replication), censored times restricted to ``tau``.
 
     Args:
@@ -51,9 +54,11 @@ def outcome_table(runs: pd.DataFrame, auc: pd.Series, tau: float) -> pd.DataFram
         auc: gap area over the first ``tau`` months, indexed by (design, replication)
             (:func:`window_auc`).
         tau: common window in months after the programme start (> 0).
+        outcomes: the compared outcomes (default :data:`OUTCOMES`; see
+            :func:`available_outcomes`).
 
     Returns:
-        Columns ``design``, ``replication``, one column per :data:`OUTCOMES` metric, and
+        Columns ``design``, ``replication``, one column per metric of ``outcomes``, and
         ``t50_reached`` / ``t90_reached`` (bool: level reached within ``tau``).
     """
     out = runs[["design", "replication"]].copy()
@@ -63,10 +68,51 @@ def outcome_table(runs: pd.DataFrame, auc: pd.Series, tau: float) -> pd.DataFram
         out[metric] = np.where(cens, tau, np.minimum(t, tau))
         out[metric.replace("_months", "_reached")] = ~cens & (t < tau)
     out = out.merge(auc.reset_index(), on=["design", "replication"], how="left")
-    for o in OUTCOMES:
+    for o in outcomes:
         if o.metric not in out.columns:
             out[o.metric] = runs[o.metric].to_numpy(dtype=float)
     return out
+
+
+def available_outcomes(
+    runs: pd.DataFrame, designs: Sequence[Design]
+) -> tuple[tuple[Outcome, ...], list[str]]:
+    """The outcomes of :data:`OUTCOMES` the runs allow comparing, and why any were left out.
+
+    An optional outcome (:attr:`Outcome.optional`: the gap a year after support ends) is left
+    out when ``runs`` lacks its column or some design has no value for it in any run (its
+    follow-up is shorter than a year): no pair of that design could be compared.
+
+    Returns:
+        The outcomes in :data:`OUTCOMES` order, and one method note per outcome left out.
+    """
+    kept, notes = [], []
+    for o in OUTCOMES:
+        if not o.optional or (o.metric in runs.columns and _defined_everywhere(runs, o.metric)):
+            kept.append(o)
+            continue
+        notes.append(_left_out_note(o, designs))
+    return tuple(kept), notes
+
+
+def _left_out_note(o: Outcome, designs: Sequence[Design]) -> str:
+    """One sentence saying why ``o`` (the gap a year after support ends) was left out."""
+    what = f"The {o.label.split(' (')[0]} (`{o.metric}`) is left out of the comparison: "
+    short = [d for d in designs if d.scenario.time.followup_months < 12]
+    if not short:
+        return what + "the runs have no value for it."
+    months = ", ".join(f"{d.name} {d.scenario.time.followup_months}" for d in short)
+    return (
+        what + f"the follow-up is shorter than 12 months ({months} months), so no run "
+        f"{'of ' + short[0].name if len(short) == 1 else 'of those designs'} has a value for "
+        "it and no pair could be compared."
+    )
+
+
+def _defined_everywhere(runs: pd.DataFrame, metric: str) -> bool:
+    """True when every design has a value of ``metric`` in at least one run."""
+    defined = runs[metric].notna().groupby(runs["design"]).any()
+    return bool(len(defined)) and bool(defined.all())
 
 
 def design_notes(designs: Sequence[Design], windows: dict[str, int], tau: float) -> list[str]:
@@ -77,8 +123,8 @@ def design_notes(designs: Sequence[Design], windows: dict[str, int], tau: float)
         notes.append(
             f"The designs are observed for different times after their programme starts "
             f"({parts} months). T50, T90 and the gap area are compared within the first "
-            f"{tau:g} months, common to all; the gap at programme end and at follow-up end, "
-            "sustainment, cost and events avoided are each design's own, at its own programme "
+            f"{tau:g} months, common to all; the gap at programme end, a year after it and at "
+            "follow-up end, cost and events avoided are each design's own, at its own programme "
             "end, follow-up end and horizon. Curves are drawn against months since the "
             "programme start."
         )
