@@ -1,4 +1,4 @@
-"""Consolidated tables (few large row groups) and the sensitivity report's noise-floor sentence."""
+"""Consolidated tables (few large row groups) and the sensitivity report's judgement of levers."""
 
 from __future__ import annotations
 
@@ -26,20 +26,26 @@ def test_consolidate_keeps_order_and_groups_rows(tmp_path: Path, monkeypatch) ->
     assert [f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)] == [30, 30, 10]
 
 
-def test_top_levers_uses_ci_against_the_dummy_and_flags_instability() -> None:
+def test_top_levers_judges_each_lever_by_its_own_ci_and_flags_instability() -> None:
     from sim.sweep.sensitivity import top_levers
 
     idx = pd.DataFrame(
         {
-            "parameter": ["strong", "weak", "dummy"],
-            "S1": [0.50, 0.40, 0.0],
-            "S1_conf": [0.05, 0.05, 0.01],
-            "ST": [0.60, 0.05, 0.01],
-            "ST_conf": [0.05, 0.06, 0.02],
+            "parameter": ["strong", "weak", "tiny", "dummy"],
+            "S1": [0.50, 0.40, 0.001, 0.0],
+            "S1_conf": [0.05, 0.05, 0.0, 0.0],
+            "ST": [0.60, 0.05, 0.001, 0.0],
+            "ST_conf": [0.05, 0.06, 0.0004, 0.0],
         }
     )
     text = top_levers(idx, "sobol", dummy=["dummy"])
-    # weak: 0.05 - 0.06 < 0.01 + 0.02, so its CI overlaps the noise floor
-    assert "not clearly above it (CIs overlap): weak." in text
+    # weak: 0.05 - 0.06 < 0: its own CI reaches 0; tiny's excludes 0 but ST < 0.01
+    assert "Not distinguishable from 0 (the 95% CI of ST reaches 0): weak." in text
+    assert "Negligible (ST < 0.01: under 1% of the variance): tiny." in text
+    # CRN makes the dummy exactly 0: a check of the columns, not a noise floor
+    assert "Dummy (never read) ST: 0.000, exactly 0" in text and "not a noise floor" in text
+    assert "clearly above" not in text
     # weak: S1 0.40 > ST 0.05 + 0.06 is impossible in theory: too few samples
-    assert "unstable (S1 above ST for weak)" in text
+    assert "unstable (S1 above ST for weak: S1 > ST + ST_conf)" in text
+    # sum S1 0.901 - sum ST 0.651 = 0.25 > sqrt(0.05^2 * 3 + 0.06^2 + 0.0004^2) = 0.106
+    assert "S1 sum (0.90) exceeds the ST sum (0.65) by more than their combined CIs (0.11)" in text

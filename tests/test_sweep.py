@@ -51,7 +51,7 @@ def test_sweep_file_errors_are_one_line(tmp_path) -> None:
     bad_design = _file(tmp_path, 'design = "factorial"\n[parameters.dummy]\nrange=[0,1]\n')
     with pytest.raises(SweepError, match="grid, lhs, sobol, morris"):
         load_sweep(bad_design)
-    bad_outcome = _file(tmp_path, "[parameters.dummy]\nlevels = [0]\ndummy = true\n")
+    bad_outcome = _file(tmp_path, "[parameters.dummy]\nlevels = [0, 1]\ndummy = true\n")
     bad_outcome.write_text(bad_outcome.read_text().replace('"gap_auc",', '"gap_aucc",'))
     with pytest.raises(SweepError, match=r"unknown outcome\(s\) \['gap_aucc'\]"):
         run_sweep(load_sweep(bad_outcome), tmp_path / "bad", progress=False)
@@ -81,6 +81,7 @@ def test_chunked_output_equals_unchunked(tmp_path) -> None:
         '[parameters."programme.tactics.soft"]\nrange = [0, 1]\n'
         '[parameters."sites.n_sites"]\nrange = [4, 8]\n',
     )
+    path.write_text(path.read_text().replace('"sites.n_sites=6", ', ""))  # n_sites is swept
     spec = load_sweep(path)
     run_sweep(spec, tmp_path / "one", jobs=1, chunk_points=100, progress=False)
     run_sweep(spec, tmp_path / "many", jobs=2, chunk_points=2, progress=False)
@@ -123,7 +124,8 @@ def test_sweep_and_sensitivity_cli(tmp_path) -> None:
     assert "| programme.tactics.soft |" in (out / "sweep.md").read_text()
     assert (out / "figures" / "heatmap_gap_auc.png").is_file()
     # a categorical parameter has no range for a sensitivity method; Sobol needs N = 2^k
-    words = _file(tmp_path, '[parameters."programme.data.use"]\nlevels = ["learning"]\n', "w.toml")
+    words = '[parameters."programme.data.use"]\nlevels = ["learning", "judgement"]\n'
+    words = _file(tmp_path, words, "w.toml")
     assert main(["sensitivity", str(words), "--out", str(tmp_path / "s"), "--quiet"]) == 2
     assert main(["sensitivity", str(path), "--samples", "3", "--out", str(tmp_path / "t")]) == 2
     path.write_text(path.read_text().replace("levels = [0.2, 0.8]", "range = [0.2, 0.8]"))

@@ -19,7 +19,7 @@ from cli_helpers import FAST, ROOT, TINY, ccsim, one_error_line
 import sim.sweep
 from sim.checkpoint import Interrupted
 from sim.cli import build_parser
-from sim.sweep import load_sweep, read_sweep, run_sweep
+from sim.sweep import IncompleteSweepWarning, load_sweep, read_sweep, run_sweep
 
 
 def _file(tmp_path: Path, body: str, name: str = "small.toml") -> Path:
@@ -154,10 +154,10 @@ def test_sensitivity_report_keeps_every_outcome(tmp_path: Path, capsys) -> None:
     code, stdout, err = ccsim(capsys, *args, "--outcome", "t50_months")
     assert code == 0, err
     report = (out / "sensitivity.md").read_text()
-    assert "(`gap_auc`)" in report and "(`t50_months`)" in report, report
+    assert "(`gap_auc`)" in report and "(`t50_restricted_months`)" in report, report
     assert report.count("| programme.tactics.soft |") == 2
     assert (out / "sensitivity_morris_gap_auc.parquet").is_file()
-    assert (out / "sensitivity_morris_t50_months.parquet").is_file()
+    assert (out / "sensitivity_morris_t50_restricted_months.parquet").is_file()
     # several outcomes in one command: each analysed, each listed in the output
     code, stdout, err = ccsim(capsys, *args, "--outcome", "gap_auc", "--outcome", "window_months")
     assert code == 0, err
@@ -165,11 +165,11 @@ def test_sensitivity_report_keeps_every_outcome(tmp_path: Path, capsys) -> None:
     assert "sensitivity_morris_window_months.parquet" in stdout
     assert (out / "sensitivity.md").read_text().count("| programme.tactics.soft |") == 3
     # a damaged table of one outcome costs only its own section
-    (out / "sensitivity_morris_t50_months.parquet").write_bytes(b"not parquet")
+    (out / "sensitivity_morris_t50_restricted_months.parquet").write_bytes(b"not parquet")
     code, stdout, err = ccsim(capsys, *args, "--outcome", "gap_auc")
     assert code == 0, err
     report = (out / "sensitivity.md").read_text()
-    assert "`sensitivity_morris_t50_months.parquet` cannot be read" in report
+    assert "`sensitivity_morris_t50_restricted_months.parquet` cannot be read" in report
     assert report.count("| programme.tactics.soft |") == 2  # gap_auc and window_months
 
 
@@ -257,7 +257,9 @@ def test_signal_saves_finished_parts_and_says_how_to_finish(
         f"ccsim sweep: interrupted by {sig}; 12 of 36 runs are saved in {out}; "
         "run the same command again to finish"
     )
-    assert len(read_sweep(out)) == 12 and not list(out.rglob("*.tmp"))
+    with pytest.warns(IncompleteSweepWarning, match="24 of 36 runs are missing") as caught:
+        assert len(read_sweep(out)) == 12 and not list(out.rglob("*.tmp"))
+    assert f"ccsim sweep {path} --out {out} --resume" in str(caught[0].message)
     monkeypatch.setattr(sim.sweep, "run_sweep_chunk", real)
     code, _, err = ccsim(capsys, "sweep", path, "--out", out, *FAST)
     assert code == 0, err
@@ -313,8 +315,8 @@ def test_rerun_of_a_sensitivity_folder_gives_the_command_actually_run(
     code, _, err = ccsim(capsys, "rerun", out)
     line = one_error_line(code, err, "manifest of a sensitivity analysis")
     assert (
-        f"ccsim sensitivity {path} --method morris --samples 2 --outcome t50_months "
-        f"--out {out}-rerun" in line
+        f"ccsim sensitivity {path} --method morris --samples 2 --outcome "
+        f"t50_restricted_months --out {out}-rerun" in line
     ), line
     assert "ccsim sweep" not in line
     # a manifest written before the command was recorded: method and N from the spec

@@ -56,7 +56,8 @@ def add_common(p: argparse.ArgumentParser, default_out: str) -> None:
         action="append",
         default=None,
         metavar="METRIC",
-        help="run metric analysed and plotted; repeat for several (default: gap_auc)",
+        help="run metric analysed and plotted; repeat for several (default: gap_auc); "
+        "t50_months / t90_months are analysed as t50_restricted_months / t90_restricted_months",
     )
     add_jobs_option(p)
     p.add_argument(
@@ -138,21 +139,67 @@ def clear_for_overwrite(out: Path) -> None:
         raise UsageError(str(exc)) from exc
 
 
-def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> None:
-    """The outcome must be a run metric (and kept by the sweep's ``outcomes`` list); checked
-    before any run, as are the names in the sweep file's ``outcomes``."""
+COMMON_OUTCOMES = ("gap_auc", "t50_months", "t90_months", "gap_programme_end",
+                   "gap_followup_end", "sustainment", "cost_total", "events_avoided")  # fmt: skip
+"""Outcomes named in an unknown-outcome error (every one: docs/sweeps.md, Outcomes)."""
+
+
+def _unknown_metric(name: str, names: Sequence[str], kept: Sequence[str] | None = None) -> str:
+    """``"not a run metric; did you mean 'gap_auc'?; common: ... (all N: docs/sweeps.md,
+    Outcomes)"``; the short list is the sweep file's ``outcomes`` (``kept``) when it has one."""
+    from sim.sweep.sensitivity import RESTRICTED
+    from sim.sweep.spec import did_you_mean
+
+    hint = did_you_mean(name, [*names, *RESTRICTED])
+    short = f"this sweep keeps: {', '.join(kept)}" if kept else ""
+    short = short or f"common: {', '.join(COMMON_OUTCOMES)}"
+    return f"not a run metric{hint}; {short} (all {len(names)} metrics: {DOCS}, Outcomes)"
+
+
+def check_outcome(outcome: str, spec_outcomes: list[str] | None, source: str = "") -> str:
+    """Check one ``--outcome`` (and the sweep file's ``outcomes``) before any run.
+
+    The outcome must be a run metric; ``t50_months`` / ``t90_months`` are analysed as their
+    restricted columns (``t50_restricted_months``, ...), which the file's ``outcomes`` (if
+    given) must keep.
+
+    Returns:
+        The column analysed (``outcome``, or its restricted column).
+
+    Raises:
+        UsageError: one line, with the closest valid name and a short list.
+    """
     from sim.sweep import metric_names
     from sim.sweep.sensitivity import outcome_column
 
     names = metric_names()
     if unknown := [k for k in spec_outcomes or [] if k not in names]:
+        raise UsageError(f"{source}: outcomes: {unknown[0]}: {_unknown_metric(unknown[0], names)}")
+    column = outcome_column(outcome)
+    if column not in names:
+        raise UsageError(f"--outcome {outcome}: {_unknown_metric(outcome, names, spec_outcomes)}")
+    if spec_outcomes is not None and column not in spec_outcomes:
+        read_as = f" (analysed as {column})" if column != outcome else ""
         raise UsageError(
-            f"{source}: outcomes: unknown metric(s) {', '.join(unknown)}; valid: {', '.join(names)}"
+            f"--outcome {outcome}{read_as}: not kept by the sweep file's outcomes "
+            f"({', '.join(spec_outcomes)}); add it there, or choose one of them"
         )
-    if outcome_column(outcome) not in names:
-        raise UsageError(f"--outcome {outcome}: not a run metric; valid: {', '.join(names)}")
-    if spec_outcomes is not None and outcome_column(outcome) not in spec_outcomes:
-        raise UsageError(f"--outcome {outcome}: the sweep keeps only {', '.join(spec_outcomes)}")
+    return column
+
+
+def checked_outcomes(args: argparse.Namespace, spec: Any) -> list[str]:
+    """The ``--outcome`` columns to analyse, checked (:func:`check_outcome`), without repeats;
+    prints a note for each name read as another column (``t50_months``)."""
+    columns = []
+    for outcome in outcomes_of(args):
+        column = check_outcome(outcome, spec.outcomes, spec.source)
+        if column != outcome and column not in columns:
+            print(
+                f"note: --outcome {outcome} is analysed as {column} (a run that never got there "
+                "counts as its horizon, programme + follow-up months)"
+            )
+        columns.append(column)
+    return list(dict.fromkeys(columns))
 
 
 @contextmanager
@@ -185,14 +232,17 @@ def stopped_cleanly(out: Path, total: int) -> Iterator[None]:
         ) from exc
 
 
-def command_record(args: argparse.Namespace, command: str, **extra: Any) -> dict[str, Any]:
-    """What ``ccsim rerun`` needs to name the command that made a folder (manifest ``cli``)."""
+def command_record(
+    args: argparse.Namespace, command: str, outcomes: Sequence[str], **extra: Any
+) -> dict[str, Any]:
+    """What ``ccsim rerun`` needs to name the command that made a folder (manifest ``cli``);
+    ``outcomes``: the columns analysed (:func:`checked_outcomes`)."""
     return {
         "command": command,
         "file": str(args.file),
         "file_absolute": str(Path(args.file).resolve()),
         **extra,
-        "outcomes": outcomes_of(args),
+        "outcomes": list(outcomes),
         "chunk_points": args.chunk_points,
     }
 
@@ -237,9 +287,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.sweep.report import summarise_sweep
 
     spec = load_sweep(args.file)
-    outcomes = outcomes_of(args)
-    for outcome in outcomes:
-        check_outcome(outcome, spec.outcomes, spec.source)
+    outcomes = checked_outcomes(args, spec)
     out = args.out or Path("results") / f"sweep_{spec.name}"
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
     prepare_out(out, args.overwrite, [w for w in SWEEP_WRITES if not w.startswith(skip)])
@@ -251,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
         except (KeyError, ValueError) as exc:
             raise UsageError(f"--outcome {', '.join(outcomes)}: {exc}") from exc
 
-    ran, text = run_and_report(args, spec, out, command_record(args, "sweep"), report)
+    ran, text = run_and_report(args, spec, out, command_record(args, "sweep", outcomes), report)
     print("\n".join(line for line in text.splitlines() if not line.startswith("![")))
     figures = "" if args.no_figures else ", figures/"
     print(

@@ -18,7 +18,7 @@ the parameters to vary and a design::
     range = [0.0, 1.0]                # lhs / sobol / morris (grid: with `steps`)
     [parameters.dummy]
     range = [0.0, 1.0]
-    dummy = true                      # a column the model never reads (noise floor)
+    dummy = true                      # a column the model never reads (index exactly 0)
 
 Every key, the outputs and resuming are described in ``docs/sweeps.md``.
 
@@ -58,8 +58,10 @@ from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
+from sim.rng import seed_label
 from sim.shared_pool import processes_for, run_shared
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
+from sim.sweep.read import IncompleteSweepWarning, read_sweep
 from sim.sweep.spec import (
     DESIGNS,
     Parameter,
@@ -74,6 +76,7 @@ from sim.worker_start import sigint_ignored_by_new_workers
 
 __all__ = [
     "DESIGNS",
+    "IncompleteSweepWarning",
     "Parameter",
     "SweepError",
     "SweepInterrupted",
@@ -104,7 +107,7 @@ def metric_names() -> tuple[str, ...]:
     tiny += ["time.followup_months=1", "programme.recruitment.window_months=1"]
     data = json.loads(load_scenario(None, tiny).model_dump_json())
     row = run_point(data, [], np.zeros(0), 1, 0)[0]
-    return tuple(sorted(k for k in row if k != "replication"))
+    return tuple(sorted(k for k in row if k not in ("replication", "seed")))
 
 
 def run_point(
@@ -120,9 +123,11 @@ def run_point(
     (CRN: replication r uses the seed of replication r at every point).
 
     Returns:
-        One dict per replication: ``replication``, the point's parameter values, the run
-        metrics (or only ``outcomes``), ``window_months`` and restricted times
-        ``t50_restricted_months`` / ``t90_restricted_months`` (censored -> window).
+        One dict per replication: ``replication``, ``seed`` (the replication's seed label, the
+        same at every point and as ``ccsim run``'s ``runs.parquet`` gives replication r under
+        root seed ``seed``), the point's parameter values, the run metrics (or only
+        ``outcomes``), ``window_months`` and restricted times ``t50_restricted_months`` /
+        ``t90_restricted_months`` (censored -> window).
     """
     values = point_values(params, row)
     for p in params:
@@ -143,7 +148,8 @@ def run_point(
                 valid = ", ".join(sorted(metrics))
                 raise SweepError(f"unknown outcome(s) {unknown} in the sweep file; valid: {valid}")
             metrics = {k: metrics[k] for k in outcomes}
-        rows.append({"replication": rep, **values, **metrics})
+        label = seed_label(seed, rep, 0)  # design key 0: common random numbers
+        rows.append({"replication": rep, "seed": label, **values, **metrics})
     return rows
 
 
@@ -382,19 +388,3 @@ def _run_unit(
     _, _, seed, outcomes = args
     _, frame = run_sweep_chunk(data, params, design, first_point, n_reps, seed, outcomes, first_rep)
     return (first_point, first_rep), frame
-
-
-def read_sweep(out_dir: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """All finished parts of a sweep as one DataFrame, sorted by point and replication.
-
-    Args:
-        out_dir: the sweep's results folder.
-        columns: read only these columns (plus ``point`` and ``replication``), to keep memory
-            small for large sweeps.
-    """
-    parts = sorted((Path(out_dir) / "runs").glob("part-*.parquet"))
-    if not parts:
-        return pd.DataFrame()
-    cols = None if columns is None else list(dict.fromkeys(["point", "replication", *columns]))
-    frame = pd.concat([pd.read_parquet(p, columns=cols) for p in parts], ignore_index=True)
-    return frame.sort_values(["point", "replication"], ignore_index=True)

@@ -21,14 +21,13 @@ from sim.report import metric_label
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
+from sim.sweep.ranking import MIN_SAMPLES, reliability_problem, threshold_text, top_levers
 from sim.sweep.sensitivity import (
-    MIN_SAMPLES,
+    RESTRICTED,
     morris_indices,
     outcome_column,
     point_outcome,
-    reliability_problem,
     sobol_indices,
-    top_levers,
 )
 
 
@@ -40,17 +39,20 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
     """Spearman correlation of each parameter with the point-mean outcome.
 
     Returns:
-        ``parameter``, ``spearman`` (in [-1, 1]; ``nan`` for a constant column) and
-        ``direction`` (``increases``/``decreases``/``flat``: |rho| < 0.1).
+        ``parameter``, ``spearman`` (in [-1, 1]; ``nan`` when either column is constant) and
+        ``direction`` (``increases``/``decreases``/``flat``: |rho| < 0.1; ``flat (outcome
+        constant)``; ``not estimable (one value)`` for a parameter that took one value).
     """
     col = outcome_column(outcome)
     means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
     rows = []
     for p in _real(spec):
-        varies = means[p].nunique() > 1 and means[col].nunique() > 1
-        # a constant column has no correlation: nan ("flat"), without scipy's warning
-        rho = float(stats.spearmanr(means[p], means[col]).statistic) if varies else float("nan")
-        word = "flat" if not abs(rho) >= 0.1 else ("increases" if rho > 0 else "decreases")
+        rho, word = float("nan"), "not estimable (one value)"
+        if means[p].nunique() > 1 and means[col].nunique() <= 1:
+            word = "flat (outcome constant)"
+        elif means[p].nunique() > 1:  # a constant column has no correlation (nan), no warning
+            rho = float(stats.spearmanr(means[p], means[col]).statistic)
+            word = "flat" if not abs(rho) >= 0.1 else ("increases" if rho > 0 else "decreases")
         rows.append({"parameter": p, "spearman": rho, "direction": word})
     return pd.DataFrame(rows)
 
@@ -67,7 +69,8 @@ def summarise_sweep(
     ``sensitivity.md`` does: a second command with another ``--outcome`` adds to the report
     instead of replacing it.
     """
-    outcomes = [outcome] if isinstance(outcome, str) else list(dict.fromkeys(outcome))
+    asked = [outcome] if isinstance(outcome, str) else outcome
+    outcomes = list(dict.fromkeys(outcome_column(o) for o in asked))  # t50_months: restricted
     kept = spec.outcomes  # None: the sweep keeps every run metric
     earlier = [
         o
@@ -84,9 +87,11 @@ def summarise_sweep(
 
 def reported_outcomes(out_dir: Path) -> list[str]:
     """Outcomes an earlier ``ccsim sweep`` reported in ``out_dir`` (a partial-dependence
-    figure each), sorted."""
+    figure each), sorted; ``t50_months`` (from before it was reported under its column name)
+    is read as ``t50_restricted_months``."""
     prefix = "partial_dependence_"
-    return sorted(p.stem[len(prefix) :] for p in (Path(out_dir) / "figures").glob(f"{prefix}*.png"))
+    figures = (Path(out_dir) / "figures").glob(f"{prefix}*.png")
+    return sorted({outcome_column(p.stem[len(prefix) :]) for p in figures})
 
 
 def _sweep_section(
@@ -105,7 +110,10 @@ def _sweep_section(
         fig = partial_dependence_lines(runs, real, outcome)
         figs.append(plots.save_figure(fig, figdir / f"partial_dependence_{outcome}.png"))
     dirs = directions(runs, spec, outcome)
-    rows = [[r.parameter, f"{r.spearman:+.2f}", r.direction] for r in dirs.itertuples()]
+    rows = [
+        [r.parameter, "n/a" if np.isnan(r.spearman) else f"{r.spearman:+.2f}", r.direction]
+        for r in dirs.itertuples()
+    ]
     n_points = int(runs["point"].nunique())
     text = [
         f"# Sweep {spec.name}: {metric_label(outcome)}\n",
@@ -113,7 +121,7 @@ def _sweep_section(
         f"- design: {spec.design}, {n_points} points x {spec.replications} replications "
         f"= {len(runs)} runs; base `{Path(spec.base).name}`; seed {spec.seed}",
         "- every point runs replications 0..R-1 with the same seeds (common random numbers "
-        "across points), so differences between points are not seed noise",
+        "across points), so differences between points do not come from different seeds",
         _restricted_note(outcome),
         "",
         f"## Direction of each parameter (Spearman, point means of {outcome})\n",
@@ -124,10 +132,11 @@ def _sweep_section(
 
 
 def _restricted_note(outcome: str) -> str:
-    if outcome in ("t50_months", "t90_months"):
+    """The note under a restricted time's section (``t50_months`` or its column name)."""
+    if outcome in RESTRICTED or outcome in RESTRICTED.values():
         return (
-            f"- {outcome} is read as a restricted time: a run that never got there counts "
-            "as its horizon (programme + follow-up months), so no run is dropped"
+            f"- {outcome} is a restricted time: a run that never got there counts as its "
+            "horizon (programme + follow-up months), so no run is dropped"
         )
     return ""
 
@@ -178,9 +187,14 @@ def analyse_sensitivity(
     ``sensitivity.md`` with a section for every outcome analysed in the folder so far (this
     one first), so analysing a second outcome keeps the first one's report.
 
+    ``outcome`` ``t50_months`` / ``t90_months`` is analysed, saved and reported as its
+    restricted column (``t50_restricted_months``, ...), so asking for either name writes one
+    table.
+
     Raises:
         ValueError: if the sweep is unfinished or the outcome is undefined at some point.
     """
+    outcome = outcome_column(outcome)
     method = spec.design
     X = make_design(spec)
     runs = read_sweep(out_dir, columns=[outcome_column(outcome)])
@@ -211,7 +225,9 @@ def analysed_outcomes(spec: SweepSpec, out_dir: Path) -> list[str]:
     """Outcomes with an indices table (``sensitivity_<method>_<outcome>.parquet``) in the
     folder, sorted."""
     prefix = table_name(spec.design, "")
-    return sorted(p.stem[len(prefix) :] for p in Path(out_dir).glob(f"{prefix}*.parquet"))
+    stems = sorted(p.stem[len(prefix) :] for p in Path(out_dir).glob(f"{prefix}*.parquet"))
+    # a t50_months table from before t50_months was saved under its column name: once only
+    return [o for o in stems if not (o in RESTRICTED and RESTRICTED[o] in stems)]
 
 
 def write_sensitivity_report(
@@ -238,8 +254,10 @@ def write_sensitivity_report(
         f"Outcomes: {', '.join(f'`{o}`' for o in outcomes)}.\n",
         f"- {how}; {n_points} points x {spec.replications} replications, outcome = mean "
         "over a point's replications (common random numbers across points)",
-        "- a dummy parameter, if present, is a sample column the model never reads: its index "
-        "is the estimator's noise floor",
+        "- a dummy parameter, if present, is a sample column the model never reads; with common "
+        "random numbers its index is exactly 0, which checks that the columns line up but is no "
+        "noise floor: each lever is judged by its own 95% CI (does it reach 0?) and against "
+        f"the negligible threshold ({threshold_text(method)})",
         "- levers are ranked only when the 95% CIs are narrower than the largest index and "
         f"the sample is at least N = {MIN_SAMPLES['sobol']} (Sobol) or r = "
         f"{MIN_SAMPLES['morris']} trajectories (Morris)",

@@ -9,24 +9,19 @@ counting as the horizon, so no point is dropped).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.sweep.ranking import (  # noqa: F401 - re-exported: their home before ranking.py
+    MIN_SAMPLES,
+    NEGLIGIBLE_ST,
+    reliability_problem,
+    top_levers,
+)
+
 SENSITIVITY_SEED = 97  # SALib bootstrap resampling seed: the same CIs on every run
-NEGLIGIBLE_ST = 0.01  # a lever explaining < 1% of the variance, interactions included
-# Smallest samples for which the indices are worth ranking. SALib states no minimum, so:
-# * Sobol: SALib's CIs are z * (standard deviation of the index over bootstrap resamples of
-#   the N base rows). With a handful of rows the resamples take few distinct values and the
-#   normal approximation fails, so a CI can look narrow by luck (N = 2 gives ST = 8.46 +- 63,
-#   but may as well give a small +-); 30 rows is the usual minimum for such an approximation,
-#   and 32 the smallest power of two (Sobol' balance) above it.
-# * Morris: Campolongo, Cariboni & Saltelli (2007) and Saltelli et al. (2008, "Global
-#   Sensitivity Analysis: The Primer", ch. 3) found r = 10 to 20 trajectories enough for a
-#   stable screening ranking; fewer than 10 is below that range.
-MIN_SAMPLES = {"sobol": 32, "morris": 10}
 RESTRICTED = {"t50_months": "t50_restricted_months", "t90_months": "t90_restricted_months"}
 
 
@@ -144,111 +139,6 @@ def morris_indices(
         }
     )
     return frame.sort_values("mu_star", ascending=False, ignore_index=True)
-
-
-def _keys(method: str) -> tuple[str, str]:
-    return ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
-
-
-def reliability_problem(
-    indices: pd.DataFrame, method: str, samples: int | None = None, dummy: Sequence[str] = ()
-) -> str:
-    """Why the indices should not be ranked, or ``""`` when they may be.
-
-    Two checks (either fails the estimates):
-
-    * the widest 95% CI half-width of a real lever is at least the largest index (ST, or
-      Morris mu*): the estimation noise is as large as the strongest effect, so any lever
-      could be first and the order means nothing;
-    * ``samples`` (Sobol N, Morris trajectories r) is below :data:`MIN_SAMPLES`, where the
-      bootstrap CIs themselves cannot be trusted (see the comment there).
-
-    Args:
-        indices: :func:`sobol_indices` or :func:`morris_indices` output.
-        method: ``sobol`` or ``morris``.
-        samples: Sobol N or Morris r (``None``: skip the size check).
-        dummy: names of dummy parameters (not levers).
-
-    Returns:
-        e.g. ``"the 95% CIs (half-width up to 63.00) are wider than the largest ST (8.46)"``.
-    """
-    key, conf = _keys(method)
-    real = indices[~indices["parameter"].isin(dummy)]
-    reasons = []
-    if not real.empty:
-        top, widest = float(real[key].abs().max()), float(real[conf].max())
-        if top == 0 and widest == 0:
-            reasons.append(f"every {key} is 0 (the outcome does not vary over the sample)")
-        elif not widest < top:  # also when either is nan
-            reasons.append(
-                f"the 95% CIs (half-width up to {widest:.2f}) are wider than the largest "
-                f"{key} ({top:.2f})"
-            )
-    least = MIN_SAMPLES.get(method)
-    if samples is not None and least is not None and samples < least:
-        reasons.append(
-            f"N = {samples} is below {least}, too few for the bootstrap CIs to be trusted"
-            if method == "sobol"
-            else f"r = {samples} is below {least} trajectories, too few for a stable ranking"
-        )
-    return "; ".join(reasons)
-
-
-def top_levers(
-    indices: pd.DataFrame,
-    method: str,
-    dummy: Sequence[str] = (),
-    k: int = 3,
-    samples: int | None = None,
-) -> str:
-    """One sentence naming the top levers, and which are indistinguishable from a dummy.
-
-    When :func:`reliability_problem` finds the estimates too noisy, no lever is named: the
-    sentence says why instead (``"Top levers by ST: not ranked: ..."``).
-
-    Args:
-        indices: :func:`sobol_indices` or :func:`morris_indices` output.
-        method: ``sobol`` or ``morris``.
-        dummy: names of dummy parameters (the noise floor).
-        k: how many levers to name.
-        samples: Sobol N or Morris trajectories, for the sample-size check.
-
-    Returns:
-        e.g. ``"Top levers by ST: programme.tactics.soft (ST 0.52 +- 0.06), ..."``.
-    """
-    key, conf = _keys(method)
-    real = indices[~indices["parameter"].isin(dummy)]
-    floor_rows = indices[indices["parameter"].isin(dummy)]
-    problem = reliability_problem(indices, method, samples, dummy)
-    if problem:
-        text = f"Top levers by {key}: not ranked: {problem}; increase --samples."
-        if not floor_rows.empty:
-            text += f" Dummy (never read) {key}: {float(floor_rows[key].max()):.3f}."
-        return text
-    named = [f"{r.parameter} ({key} {getattr(r, key):.2f} +- {getattr(r, conf):.2f})"
-             for r in real.head(k).itertuples(index=False)]  # fmt: skip
-    text = f"Top levers by {key}: " + ", ".join(named) + "."
-    if not floor_rows.empty:
-        floor = float((floor_rows[key] + floor_rows[conf]).max())
-        # above the noise floor only if the lever's lower CI bound clears the dummy's upper one
-        weak = real.loc[real[key] - real[conf] <= floor, "parameter"].tolist()
-        text += f" Dummy (never read) {key}: {float(floor_rows[key].max()):.3f}"
-        text += (
-            f"; not clearly above it (CIs overlap): {', '.join(weak)}."
-            if weak
-            else "; every lever is clearly above it."
-        )
-    if method == "sobol":
-        small = real.loc[real["ST"] < NEGLIGIBLE_ST, "parameter"].tolist()
-        if small:
-            text += f" Negligible (ST < {NEGLIGIBLE_ST}): {', '.join(small)}."
-        unstable = real.loc[real["S1"] > real["ST"] + real["ST_conf"], "parameter"].tolist()
-        if unstable:  # S1 <= ST in theory: a first-order index above the total means too few runs
-            text += (
-                f" Warning: estimates are unstable (S1 above ST for {', '.join(unstable)}); "
-                "increase --samples."
-            )
-    return text
 
 
 def partial_dependence(

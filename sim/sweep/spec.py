@@ -7,6 +7,7 @@ the user.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import tomllib
@@ -111,42 +112,102 @@ class SweepSpec:
 # --------------------------------------------------------------------------- loading
 
 
+def did_you_mean(word: str, valid: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``valid`` (difflib), or ``""``."""
+    close = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _unknown(what: str, given: Sequence[str], valid: Sequence[str]) -> str:
+    """``unknown <what> ['level']; did you mean 'levels'?; valid: ...`` (one line)."""
+    unknown = sorted(given)
+    hint = did_you_mean(unknown[0], valid)
+    return f"unknown {what} {unknown}{hint}; valid: {', '.join(sorted(valid))}"
+
+
 def _parameter(key: str, raw: Any, source: str) -> Parameter:
+    """One ``[parameters."<key>"]`` table, checked (see docs/sweeps.md, Parameter tables)."""
+    where = f"{source}: parameters.{key}"
     if not isinstance(raw, dict):
-        raise SweepError(f"{source}: parameters.{key} must be a table (levels or range)")
-    unknown = set(raw) - PARAMETER_KEYS
-    if unknown:
-        raise SweepError(f"{source}: parameters.{key}: unknown option(s) {sorted(unknown)}")
+        raise SweepError(f"{where} must be a table (levels or range)")
+    if unknown := set(raw) - PARAMETER_KEYS:
+        raise SweepError(f"{where}: {_unknown('option(s)', unknown, PARAMETER_KEYS)}")
     dummy = raw.get("dummy", False)
     if not isinstance(dummy, bool):
-        raise SweepError(f"{source}: parameters.{key}.dummy = {dummy!r}: must be true or false")
+        raise SweepError(f"{where}.dummy = {dummy!r}: must be true or false")
     field_info = valid_keys().get(key)
     if field_info is None and not dummy:
-        raise SweepError(f"{source}: unknown parameter '{key}'{_closest_key(key)}")
-    integer = field_info is not None and field_info.annotation is int
-    levels = raw.get("levels")
-    rng = raw.get("range")
-    if (levels is None) == (rng is None):
-        raise SweepError(f"{source}: parameters.{key}: give exactly one of levels or range")
-    if rng is not None:
-        ok = (
-            isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)
+        hint = _closest_key(key) or (
+            f" (not a scenario key; a column the model never reads needs dummy = true in "
+            f"[parameters.{key}])"
         )
-        if not ok or not rng[0] < rng[1]:
-            raise SweepError(f"{source}: parameters.{key}: range must be [low, high], low < high")
-        steps = raw.get("steps")
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
-            raise SweepError(
-                f"{source}: parameters.{key}.steps = {steps!r}: must be a whole number"
-            )
-        if steps is not None and steps < 2:
-            raise SweepError(f"{source}: parameters.{key}.steps = {steps}: must be >= 2")
-        return Parameter(key, float(rng[0]), float(rng[1]), None, steps, integer, dummy)
+        raise SweepError(f"{source}: unknown parameter '{key}'{hint}")
+    integer = field_info is not None and field_info.annotation is int
+    levels, rng = raw.get("levels"), raw.get("range")
+    if (levels is None) == (rng is None):
+        raise SweepError(f"{where}: give exactly one of levels or range")
+    if rng is not None:
+        return _range_parameter(key, rng, raw.get("steps"), integer, dummy, where)
     if not isinstance(levels, list) or not levels:
-        raise SweepError(f"{source}: parameters.{key}: levels must be a non-empty list")
+        raise SweepError(f"{where}: levels must be a non-empty list")
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
+    _check_levels(key, levels, integer and numeric, where, dummy)
     low, high = (float(min(levels)), float(max(levels))) if numeric else (None, None)
     return Parameter(key, low, high, tuple(levels), None, integer, dummy)
+
+
+def _range_parameter(
+    key: str, rng: Any, steps: Any, integer: bool, dummy: bool, where: str
+) -> Parameter:
+    """A parameter given as ``range = [low, high]`` (and ``steps`` for a grid)."""
+    ok = isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)
+    if not ok or not rng[0] < rng[1]:
+        raise SweepError(f"{where}: range must be [low, high], low < high")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
+        raise SweepError(f"{where}.steps = {steps!r}: must be a whole number")
+    if steps is not None and steps < 2:
+        raise SweepError(f"{where}.steps = {steps}: must be >= 2")
+    if integer and round(rng[0]) == round(rng[1]):
+        raise SweepError(
+            f"{where}: range = {rng} rounds to the single whole number {round(rng[0])} "
+            f"({key} takes whole numbers); widen the range, or fix the value with set"
+        )
+    return Parameter(key, float(rng[0]), float(rng[1]), None, steps, integer, dummy)
+
+
+def _check_levels(key: str, levels: list[Any], integer: bool, where: str, dummy: bool) -> None:
+    """At least 2 levels, none repeated; whole numbers for an integer key (never rounded).
+
+    Raises:
+        SweepError: one line naming the offending levels.
+    """
+    if len(levels) < 2:
+        fix = "" if dummy else f' (to fix the value instead, put "{key}={levels[0]}" in set)'
+        raise SweepError(f"{where}: levels = {levels} has 1 level; a sweep needs at least 2{fix}")
+    if integer:
+        fractional = [v for v in levels if float(v) != round(v)]
+        if fractional:
+            verb = "is not a whole number" if len(fractional) == 1 else "are not whole numbers"
+            raise SweepError(
+                f"{where}: levels = {levels}: {', '.join(map(str, fractional))} {verb}, and "
+                f"{key} takes whole numbers; give whole-number levels (none is rounded)"
+            )
+    for i, v in enumerate(levels):
+        if v in levels[:i]:  # 12 and 12.0 are the same level
+            raise SweepError(f"{where}: levels = {levels}: {v!r} repeats a level; give each once")
+
+
+def _grid_steps_distinct(p: Parameter, where: str) -> None:
+    """On a grid, an integer range cut into ``steps`` levels must not repeat a whole number."""
+    if p.levels is None and p.integer:
+        levels = p.grid_levels()
+        if len(set(levels)) < len(levels):
+            whole = round(p.high or 0) - round(p.low or 0) + 1
+            raise SweepError(
+                f"{where}: range = [{p.low:g}, {p.high:g}] cut into steps = {len(levels)} gives "
+                f"repeated whole numbers {levels} ({p.key} takes whole numbers); use steps <= "
+                f"{whole}, or levels"
+            )
 
 
 def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: int) -> int:
@@ -174,30 +235,26 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
     Raises:
         SweepError: one line naming the file and the problem (unknown key with a suggestion,
-            bad design, value out of the schema's range).
+            bad design, a base that cannot be found, fewer than 2 levels, a fractional level of
+            a whole-number key, a ``set`` that fixes a swept key, value out of the schema's
+            range).
     """
     path = Path(path)
-    if path.is_dir():
-        raise SweepError(f"'{path}' is a directory; give the sweep file (a .toml) inside it")
-    if not path.is_file():
-        raise SweepError(f"sweep file not found: '{path}'")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SweepError(f"{path}: cannot read sweep file: {exc}") from exc
-    src = str(path)
-    known = FILE_KEYS
-    if set(raw) - known:
-        raise SweepError(
-            f"{src}: unknown key(s) {sorted(set(raw) - known)}; valid: {sorted(known)}"
-        )
+    raw, src = _read_file(path), str(path)
+    if unknown := set(raw) - FILE_KEYS:
+        raise SweepError(f"{src}: {_unknown('key(s)', unknown, FILE_KEYS)}")
     if "base" not in raw or not raw.get("parameters"):
         raise SweepError(f"{src}: a sweep needs base = '<scenario>' and [parameters.<key>] tables")
     design = raw.get("design", "grid")
     if not isinstance(design, str) or design not in DESIGNS:
         raise SweepError(f"{src}: design = {design!r}; choose one of {', '.join(DESIGNS)}")
     params = [_parameter(k, v, src) for k, v in raw["parameters"].items()]
-    base = resolve_path(raw["base"], path.parent)
+    if not isinstance(raw["base"], str):
+        raise SweepError(f"{src}: base = {raw['base']!r}: must be a scenario file or name")
+    try:
+        base = resolve_path(raw["base"], path.parent)
+    except ScenarioError as exc:
+        raise SweepError(f"{src}: base = {raw['base']!r}: {exc}") from exc
     spec = SweepSpec(
         name=str(raw.get("name", path.stem)),
         base=str(base.resolve()),
@@ -212,10 +269,43 @@ def load_sweep(path: str | Path) -> SweepSpec:
         description=str(raw.get("description", "")),
         source=src,
     )
-    if design == "sobol" and spec.samples & (spec.samples - 1):
-        raise SweepError(f"{src}: Sobol needs samples = a power of 2, got {spec.samples}")
+    _check_design(spec)
     check_extremes(spec)
     return spec
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The sweep file's TOML as a dict (one-line errors for a folder, a missing or bad file)."""
+    if path.is_dir():
+        raise SweepError(f"'{path}' is a directory; give the sweep file (a .toml) inside it")
+    if not path.is_file():
+        raise SweepError(f"sweep file not found: '{path}'")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SweepError(f"{path}: cannot read sweep file: {exc}") from exc
+
+
+def _check_design(spec: SweepSpec) -> None:
+    """Checks across keys: Sobol's N, whole-number grid steps, ``set`` vs swept keys."""
+    src = spec.source
+    if spec.design == "sobol" and spec.samples & (spec.samples - 1):
+        raise SweepError(f"{src}: Sobol needs samples = a power of 2, got {spec.samples}")
+    if spec.design == "grid":
+        for p in spec.parameters:
+            _grid_steps_distinct(p, f"{src}: parameters.{p.key}")
+    swept = [p.key for p in spec.parameters if not p.dummy]
+    for item in spec.overrides:
+        try:
+            key = parse_override(item)[0]
+        except ScenarioError:
+            continue  # check_extremes reports a malformed item in its own words
+        clash = [k for k in swept if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")]
+        if clash:
+            raise SweepError(
+                f'{src}: set = ["{item}"] fixes {clash[0]}, which [parameters."{clash[0]}"] '
+                "varies (every point would override it); remove one of the two"
+            )
 
 
 def base_data(spec: SweepSpec) -> dict[str, Any]:

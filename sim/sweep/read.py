@@ -1,0 +1,102 @@
+"""Reading a sweep folder back: :func:`read_sweep`, which says when the sweep is unfinished.
+
+A sweep stopped by Ctrl-C, SIGTERM or a failed write keeps its finished parts; reading them
+gives fewer rows than the design holds, and an analysis of those rows would describe only the
+points that happened to finish. :func:`read_sweep` therefore warns
+(:class:`IncompleteSweepWarning`) with how many runs and points are missing and the command that
+finishes the folder, unless the caller says a partial table is wanted (``allow_incomplete``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class IncompleteSweepWarning(UserWarning):
+    """:func:`read_sweep` read a folder whose sweep has runs missing (interrupted, unfinished)."""
+
+
+def read_sweep(
+    out_dir: Path, columns: Sequence[str] | None = None, allow_incomplete: bool = False
+) -> pd.DataFrame:
+    """All finished parts of a sweep as one DataFrame, sorted by point and replication.
+
+    Args:
+        out_dir: the sweep's results folder.
+        columns: read only these columns (plus ``point`` and ``replication``), to keep memory
+            small for large sweeps.
+        allow_incomplete: read an unfinished sweep without a warning (the table then lacks
+            the runs not yet made).
+
+    Returns:
+        One row per run (empty when the folder holds no part).
+
+    Warns:
+        IncompleteSweepWarning: the folder's manifest promises more runs than its parts hold
+            (for example after Ctrl-C); the message says how many runs and points are missing
+            and the command that finishes the sweep (the same command with ``--resume``).
+    """
+    parts = sorted((Path(out_dir) / "runs").glob("part-*.parquet"))
+    frame = pd.DataFrame()
+    if parts:
+        cols = None if columns is None else list(dict.fromkeys(["point", "replication", *columns]))
+        frame = pd.concat([pd.read_parquet(p, columns=cols) for p in parts], ignore_index=True)
+        frame = frame.sort_values(["point", "replication"], ignore_index=True)
+    if not allow_incomplete and (message := missing_runs(Path(out_dir), frame)):
+        warnings.warn(message, IncompleteSweepWarning, stacklevel=2)
+    return frame
+
+
+def missing_runs(out_dir: Path, frame: pd.DataFrame) -> str:
+    """What ``frame`` (the folder's runs) lacks against the folder's manifest, or ``""``.
+
+    Returns:
+        e.g. ``"results/s: unfinished sweep: 60 of 160 runs are missing (15 of 40 points lack
+        some or all of their 4 replications); finish it with: ccsim sweep s.toml --out
+        results/s --resume"``; ``""`` when every run is there or there is no sweep manifest.
+    """
+    manifest = _manifest(out_dir)
+    try:
+        points, reps = int(manifest["points"]), int(manifest["spec"]["replications"])
+    except (KeyError, TypeError, ValueError):
+        return ""  # not a sweep's manifest (or none): nothing to compare with
+    total = points * reps
+    done = len(frame)
+    if done >= total:
+        return ""
+    full = int((frame.groupby("point").size() >= reps).sum()) if done else 0
+    return (
+        f"{out_dir}: unfinished sweep: {total - done} of {total} runs are missing "
+        f"({points - full} of {points} points lack some or all of their {reps} replications); "
+        f"finish it with: {resume_command(out_dir, manifest)}"
+    )
+
+
+def _manifest(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((Path(out_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def resume_command(out_dir: Path, manifest: dict[str, Any]) -> str:
+    """The command that finishes the sweep in ``out_dir``: the one recorded in the manifest
+    (``cli``; else ``ccsim sweep`` and the spec's ``source``) with ``--out`` and ``--resume``."""
+    cli = manifest.get("cli") if isinstance(manifest.get("cli"), dict) else {}
+    spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
+    command = str(cli.get("command") or "sweep")
+    words = ["ccsim", command, str(cli.get("file") or spec.get("source") or "FILE")]
+    if command == "sensitivity":
+        words += ["--method", str(cli.get("method")), "--samples", str(cli.get("samples"))]
+    if cli.get("chunk_points"):
+        words += ["--chunk-points", str(cli["chunk_points"])]
+    words += ["--out", str(out_dir), "--resume"]
+    return shlex.join(words)
