@@ -80,7 +80,7 @@ def test_plain_language_lines() -> None:
     )
     assert "(95% CI 5.0-3.2)" not in plain_line(_row(-4.1, -5.0, -3.2))
     assert "4.1 months sooner than keystone (95% CI 3.2-5.0)" in plain_line(_row(-4.1, -5.0, -3.2))
-    assert "4.10 months later than keystone (95% CI 0.50 sooner to 8.70 later)" in plain_line(
+    assert "4.1 months later than keystone (95% CI 0.5 sooner to 8.7 later)" in plain_line(
         _row(4.1, -0.5, 8.7)
     )
     censored = plain_line(_row(4.1, 3.2, 5.0, not_reached_design=7))
@@ -88,7 +88,7 @@ def test_plain_language_lines() -> None:
                              "counted as 32]")  # fmt: skip
     small = plain_line(_row(0.04, 0.01, 0.07))  # two significant digits, never "0.0"
     assert "0.040 months later than keystone (95% CI 0.010-0.070)" in small
-    assert "0.100 months later than keystone (95% CI 0.050-0.200)" in plain_line(
+    assert "0.10 months later than keystone (95% CI 0.05-0.20)" in plain_line(
         _row(0.1, 0.05, 0.2)
     )  # one number of decimals for the mean and both ends
     never = plain_line(_row(4.1, 3.2, 5.0, not_reached_design=200))

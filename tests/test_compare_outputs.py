@@ -107,7 +107,7 @@ def test_each_table_row_has_one_number_of_decimals(written) -> None:
     small.loc[at, ["diff_mean", "ci_low", "ci_high"]] = [-0.00057, -0.002, 0.00053]
     md = comparison_markdown(replace(cmp, table=small), [], out)
     row = next(x for x in md.splitlines() if x.startswith("| hard | gap at programme end"))
-    assert row.split(" | ")[2:4] == ["-0.057", "-0.200 to 0.053"]
+    assert row.split(" | ")[2:4] == ["-0.06", "-0.20 to 0.05"]
 
 
 def test_a_follow_up_under_a_year_leaves_the_gap_a_year_on_out(tmp_path: Path) -> None:

@@ -127,11 +127,11 @@ def test_mostly_censored_times_say_they_compare_restricted_means() -> None:
 
 def test_one_number_of_decimals_per_sentence() -> None:
     months = plain_line(_row("t50_months", 0.2, 0.099, 0.4))
-    assert "closes half the gap 0.200 months later than baseline (95% CI 0.099-0.400)" in months
+    assert "closes half the gap 0.20 months later than baseline (95% CI 0.10-0.40)" in months
     gap = plain_line(_row("gap_programme_end", -0.00057, -0.002, 0.00053))
     assert (
-        "ends support with 0.057 points fewer of the starting gap open than baseline "
-        "(95% CI 0.200 fewer to 0.053 more)"
+        "ends support with 0.06 points fewer of the starting gap open than baseline "
+        "(95% CI 0.20 fewer to 0.05 more)"
     ) in gap
     big = plain_line(_row("t50_months", 2.35, 2.2, 2.5))
     assert "2.4 months later than baseline (95% CI 2.2-2.5)" in big  # one decimal at least
@@ -142,7 +142,8 @@ def test_one_number_of_decimals_per_sentence() -> None:
 def test_decimals_rule() -> None:
     gap = OUTCOME_BY_METRIC["gap_programme_end"]  # shown x100
     assert decimals(gap, 0.064, 0.061, 0.067) == 1  # 6.4, 6.1, 6.7 points
-    assert decimals(gap, 0.011, 0.0098, 0.012) == 2  # 1.10, 0.98, 1.20 points
+    assert decimals(gap, 0.011, 0.0098, 0.012) == 1  # 1.1, 1.0, 1.2: two digits for the largest
+    assert decimals(gap, 0.0013, -0.0026, 0.000004) == 2  # 0.13, 0.26, 0.00 (never 0.0004)
     assert decimals(gap, -0.00057, 0.0, float("nan")) == 3  # zero and nan ignored
     assert decimals(gap, 1e-12) == 4  # at most four
     assert decimals(OUTCOME_BY_METRIC["cost_total"], 0.3) == 0

@@ -24,16 +24,17 @@ LEVEL_WORDS = {"t50_months": "half the gap", "t90_months": "90% of the gap"}
 def decimals(o: Outcome, *values: float) -> int:
     """Decimals for numbers shown together (a sentence, a table row), in the display unit.
 
-    One decimal, or more so that the smallest nonzero ``|value| * o.scale`` keeps two
-    significant digits (at most :data:`MAX_DECIMALS`): ``0.099`` and ``0.4`` give 3
-    (``0.099``, ``0.400``). Money: 0. ``nan`` and 0 are ignored.
+    One decimal, or more so that the largest ``|value| * o.scale`` keeps two significant
+    digits (at most :data:`MAX_DECIMALS`): ``0.099`` and ``0.4`` give 2 (``0.10``, ``0.40``);
+    a CI end near 0 then reads ``0.00``, never ``0.0004`` beside ``0.13``. Money: 0. ``nan``
+    and 0 are ignored.
     """
     if o.money:
         return 0
     mags = [abs(v) * o.scale for v in values if _present(v) and v != 0]
     if not mags:
         return 1
-    return min(MAX_DECIMALS, max(1, 1 - math.floor(math.log10(min(mags)))))
+    return min(MAX_DECIMALS, max(1, 1 - math.floor(math.log10(max(mags)))))
 
 
 def amount(o: Outcome, value: float, places: int) -> str:
@@ -55,7 +56,7 @@ def _word(o: Outcome, value: float) -> str:
 
 def format_ci(o: Outcome, low: float, high: float, mean: float) -> str:
     """The CI in the sentence's own words: ``3.2-5.0`` (both bounds on the mean's side) or
-    ``0.200 fewer to 0.053 more`` (the CI includes no difference); the decimals of
+    ``0.20 fewer to 0.05 more`` (the CI includes no difference); the decimals of
     :func:`decimals` of the mean and both bounds."""
     if math.isnan(low) or math.isnan(high):
         return "n/a"
