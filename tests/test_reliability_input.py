@@ -161,6 +161,10 @@ def assert_invariants(scn: Scenario) -> None:
         if name == "engagement":  # a mean over joined sites: undefined until the first joins
             np.testing.assert_array_equal(np.isnan(x), before_first_join, err_msg=name)
             continue
+        if name in ("gap_reported", "adherence_reported"):  # no data after support ends
+            after = np.arange(model.horizon) >= model.programme_end
+            np.testing.assert_array_equal(np.isnan(x), after, err_msg=name)
+            continue
         allowed_nan = name == "gaming_gap" or (name in CONTROL and scn.control.n_sites == 0)
         assert allowed_nan or not np.isnan(x).any(), f"{name} has NaN"
     for name in SHARES:
