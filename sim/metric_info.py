@@ -254,6 +254,26 @@ METRICS: dict[str, MetricInfo] = {
         "Programme spend summed to the horizon (core team plus budget per active site, in "
         "programme months only)",
     ),
+    "cost_core_team": MetricInfo(
+        "Cost of the core team (currency)",
+        "money",
+        "currency",
+        "programme.core_team_cost_per_month x programme months: the fixed part of cost_total",
+    ),
+    "cost_sites": MetricInfo(
+        "Cost of site budgets (currency)",
+        "money",
+        "currency",
+        "programme.budget_per_site_month x funded_site_months: the part of cost_total that "
+        "grows with sites",
+    ),
+    "funded_site_months": MetricInfo(
+        "Funded site-months",
+        "number",
+        "site-months",
+        "Active programme sites summed over programme months (sites join over the recruitment "
+        "window and stop being funded at drop-out)",
+    ),
     "cost_per_gap_point": MetricInfo(
         "Cost per point of gap closed",
         "money",

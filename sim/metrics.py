@@ -98,6 +98,22 @@ def _baseline_rate(model: CommunityModel, events_key: str, pd_key: str) -> float
     return 1000.0 * float(d[events_key][lo:hi].sum()) / float(d[pd_key][lo:hi].sum())
 
 
+def cost_breakdown(model: CommunityModel) -> dict[str, float]:
+    """What the total cost is made of (docs/ODD.md 7.10, ``outcomes.spend``): the core team's
+    cost (``programme.core_team_cost_per_month`` in every programme month, currency), the site
+    budgets (``programme.budget_per_site_month`` per funded site-month, currency) and the funded
+    site-months (active programme sites summed over programme months: sites join over the
+    recruitment window and stop at drop-out). ``cost_core_team + cost_sites = cost_total``."""
+    d, prog = model.recorder.data, model.scn.programme
+    months = slice(model.programme_start, model.programme_end)
+    site_months = float(d["active_sites"][months].sum())
+    return {
+        "cost_core_team": float(prog.core_team_cost_per_month * (months.stop - months.start)),
+        "cost_sites": prog.budget_per_site_month * site_months,
+        "funded_site_months": site_months,
+    }
+
+
 def site_rates(model: CommunityModel) -> dict[str, float]:
     """Observed per-site event rates (Poisson counts, per 1000 patient-days) in the baseline
     phase and in the IRR windows: mean and median across programme sites (Keystone reported
@@ -208,6 +224,7 @@ def run_metrics(model: CommunityModel) -> dict[str, Any]:
         "cost_per_gap_point": cost / closed_points if closed_points > 0 else float("nan"),
         "cost_per_event_avoided": cost / avoided if avoided > 0 else float("nan"),
     }
+    out.update(cost_breakdown(model))
     out.update(site_rates(model))
     out.update(_control_metrics(model, rate_end, base_rate))
     return out

@@ -48,6 +48,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "irr_16_18",
     "irr_programme_end",
     "cost_total",
+    "funded_site_months",
 )
 
 SUMMARY_QUANTILES = (0.05, 0.5, 0.95)  # median and 90% interval (summary table)

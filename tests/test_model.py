@@ -203,6 +203,24 @@ def test_baseline_event_rate_does_not_depend_on_the_levers() -> None:
     assert rates[0] == rates[1]
 
 
+def test_cost_breakdown_adds_up_and_counts_funded_site_months() -> None:
+    """cost_total = core team + site budgets. Under mandated recruitment every site joins at
+    programme start and cannot drop out (ODD 7.1, 7.7), so the funded site-months are exactly
+    sites x programme months; voluntary joining over a window funds fewer."""
+    scn = load_scenario("matching_michigan", [])
+    r = run_metrics(CommunityModel(scenario=scn, root_seed=2).run())
+    months = scn.time.programme_months
+    assert r["funded_site_months"] == scn.sites.n_sites * months
+    assert r["cost_core_team"] == scn.programme.core_team_cost_per_month * months
+    assert r["cost_sites"] == scn.programme.budget_per_site_month * r["funded_site_months"]
+    assert r["cost_core_team"] + r["cost_sites"] == pytest.approx(r["cost_total"], rel=1e-12)
+    vol = load_scenario("baseline", [])
+    assert vol.programme.recruitment.window_months > 0
+    rv = run_metrics(CommunityModel(scenario=vol, root_seed=2).run())
+    assert rv["funded_site_months"] < vol.sites.n_sites * vol.time.programme_months
+    assert rv["cost_core_team"] + rv["cost_sites"] == pytest.approx(rv["cost_total"], rel=1e-12)
+
+
 def test_replacement_reactance_is_drawn_as_at_initialisation() -> None:
     """A newcomer's reactance is clip(clip(Normal) + doctor extra) (docs/ODD.md section 5): a
     doctor never starts below the doctor extra, as the clinicians present at the start."""
