@@ -123,7 +123,7 @@ def test_compare_cli_writes_table_lines_and_figures(tmp_path) -> None:
                  "--quiet"])  # fmt: skip
     assert code == 0
     table = pd.read_parquet(out / "comparison.parquet")
-    assert len(table) == 11 and set(table["design"]) == {"small_hard"}
+    assert len(table) == 12 and set(table["design"]) == {"small_hard"}
     assert (table["n_pairs"] + table["n_missing"] == 4).all()
     assert table["line"].str.startswith("small_hard").all()
     text = (out / "comparison.md").read_text()

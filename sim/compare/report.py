@@ -95,10 +95,10 @@ def _table_rows(cmp: Comparison) -> list[list[str]]:
     return rows
 
 
-def _own_values_table(cmp: Comparison) -> str:
+def own_values(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     """Outcomes x designs (baseline first): each design's mean, in the sentences' units
     (restricted means for T50/T90; gap, Gini and conflict in points of 100), one number of
-    decimals per row."""
+    decimals per row. Returns ``(header, rows)`` of strings."""
     t = cmp.table
     designs = [cmp.baseline, *dict.fromkeys(t["design"])]
     rows = []
@@ -109,7 +109,27 @@ def _own_values_table(cmp: Comparison) -> str:
         values = [means.get(d, math.nan) for d in designs]
         p = decimals(o, *values)
         rows.append([o.label, *(signed(o, v, p) for v in values)])
-    return markdown_table(["outcome", *designs], rows, "l" + "r" * len(designs))
+    return ["outcome", *designs], rows
+
+
+def _own_values_table(cmp: Comparison) -> str:
+    header, rows = own_values(cmp)
+    return markdown_table(header, rows, "l" + "r" * (len(header) - 1))
+
+
+def _own_values_text(cmp: Comparison) -> list[str]:
+    """:func:`own_values` as aligned terminal lines, under a title."""
+    header, rows = own_values(cmp)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "Each design's own values (mean over the paired replications; T50 and T90 are "
+        f"restricted means, a run not there by {cmp.tau:g} months counting as {cmp.tau:g}):"
+    ]
+    for r in [header, *rows]:
+        values = (c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True))
+        cells = [r[0].ljust(widths[0]), *values]
+        lines.append("  " + "  ".join(cells))
+    return lines
 
 
 def _own_values_note(cmp: Comparison) -> str:
@@ -189,6 +209,7 @@ def format_terminal(cmp: Comparison) -> str:
     """Plain-language lines and the method notes, for the terminal."""
     out = [f"Paired comparison against {cmp.baseline} ({'CRN' if cmp.crn else 'independent'})"]
     out.append(intervals_caveat(paired_replications(cmp)))
+    out += ["", *_own_values_text(cmp)]
     for design in cmp.designs[1:]:
         out.append(f"\n{design}:")
         rows = cmp.table[cmp.table["design"] == design]
