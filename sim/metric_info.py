@@ -46,6 +46,12 @@ def _irr(window: str, observed: bool = False) -> str:
         f"Programme-arm rate of {source} in months {window} after implementation (counted from "
         f"programme start + time.implementation_months) over the baseline rate of the same "
         f"kind; nan if the window ends after the horizon"
+        + (
+            " (without baseline months the observed baseline is month 0's counts, after that "
+            "month's adoption)"
+            if observed
+            else ""
+        )
     )
 
 

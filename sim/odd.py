@@ -29,6 +29,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.results import publish_file
 from sim.scenario import Scenario
 
 START_MARKER = "<!-- params:start -->"
@@ -248,9 +249,11 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists():
+        if path.exists():  # keep the file's own permissions
             os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
+            os.replace(tmp, path)
+        else:  # a new file gets the umask's usual ones, not mkstemp's private 0600
+            publish_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

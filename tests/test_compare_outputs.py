@@ -162,3 +162,14 @@ def test_the_terminal_shows_each_designs_own_values_with_drop_outs(written) -> N
     assert row.split()[-2:] == [f"{runs.loc[d, 'cost_total']:,.0f}" for d in ("base", "hard")]
     hard = [line for line in text.splitlines() if line.startswith("  hard ")]
     assert sum("drop" in line for line in hard) == 1  # one sentence on drop-outs
+
+
+def test_the_horizon_note_names_the_year_on_gap_only_when_compared() -> None:
+    from sim.compare.windows import design_notes
+
+    designs = [_design("a", *YEAR), _design("b", "time.followup_months=6")]
+    windows = {"a": 24, "b": 30}
+    left_out = design_notes(designs, windows, 24.0, ["t50_months", "gap_followup_end"])
+    kept = design_notes(designs, windows, 24.0, ["t50_months", "gap_followup_12"])
+    assert "the gap at programme end and at follow-up end" in left_out[0]
+    assert "the gap at programme end, a year after it and at follow-up end" in kept[0]

@@ -102,6 +102,18 @@ def test_check_flags_a_stale_or_missing_file_and_writing_fixes_it(tmp_path, caps
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_a_new_file_gets_the_umask_permissions(tmp_path) -> None:
+    """A file written where there was none is readable as any other (not mkstemp's 0600)."""
+    import os
+    import stat
+
+    path = tmp_path / "new.md"
+    assert outputs_doc.main(["--path", str(path)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
 def test_every_metric_has_a_unit_definition_and_known_kind() -> None:
     kinds = {"months", "fraction", "share", "ratio", "count", "money", "pp", "number"}
     for name, info in report.METRICS.items():

@@ -275,7 +275,7 @@ def _assemble(
         windows,
         tau,
         not independent,
-        notes=design_notes(ordered, windows, tau) + left_out,
+        notes=design_notes(ordered, windows, tau, [o.metric for o in compared]) + left_out,
         wall_time_s=timings,
         cautions=[c for c in [few_pairs_caution(run[0])] if c] + failure_notes(exp, crn_failures),
         crn_failures=crn_failures,

@@ -115,15 +115,19 @@ def _defined_everywhere(runs: pd.DataFrame, metric: str) -> bool:
     return bool(len(defined)) and bool(defined.all())
 
 
-def design_notes(designs: Sequence[Design], windows: dict[str, int], tau: float) -> list[str]:
-    """Plain sentences on what differs between designs beyond their levers (horizon, size)."""
+def design_notes(
+    designs: Sequence[Design], windows: dict[str, int], tau: float, metrics: Sequence[str] = ()
+) -> list[str]:
+    """Plain sentences on what differs between designs beyond their levers (horizon, size);
+    ``metrics`` are the compared outcomes (the gap a year on is named only if compared)."""
     notes = []
     if len(set(windows.values())) > 1:
         parts = ", ".join(f"{n} {w}" for n, w in windows.items())
+        year = ", a year after it" if "gap_followup_12" in metrics else ""
         notes.append(
             f"The designs are observed for different times after their programme starts "
             f"({parts} months). T50, T90 and the gap area are compared within the first "
-            f"{tau:g} months, common to all; the gap at programme end, a year after it and at "
+            f"{tau:g} months, common to all; the gap at programme end{year} and at "
             "follow-up end, cost and events avoided are each design's own, at its own programme "
             "end, follow-up end and horizon. Curves are drawn against months since the "
             "programme start."
