@@ -88,8 +88,8 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         )
         if self.mode == RecruitmentMode.mandated:
             in_prog = self.sites.arm[self.clinicians.site] == 1
-            self.clinicians.reactance = np.clip(
-                self.clinicians.reactance + in_prog * scn.belonging.mandated_reactance_extra, 0, 1
+            self.clinicians.reactance = st.with_reactance_extra(
+                self.clinicians.reactance, in_prog, scn.belonging.mandated_reactance_extra
             )
 
     def _programme_constants(self, scn: Scenario) -> None:

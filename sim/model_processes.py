@@ -226,12 +226,12 @@ class MonthlyProcesses:
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
             # drawn as at initialisation (docs/ODD.md section 5, items 2 and 4): each step clipped
             reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k).clip(0.0, 1.0)
-            reactance += cl.doctor_reactance_extra * (c.profession[leaving] == st.DOCTOR)
-            reactance.clip(0.0, 1.0, out=reactance)
+            doctor = c.profession[leaving] == st.DOCTOR
+            reactance = st.with_reactance_extra(reactance, doctor, cl.doctor_reactance_extra)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
                 in_prog = self.prog_mask[c.site[leaving]]
-                reactance += scn.belonging.mandated_reactance_extra * in_prog
-                reactance.clip(0.0, 1.0, out=reactance)
+                extra = scn.belonging.mandated_reactance_extra
+                reactance = st.with_reactance_extra(reactance, in_prog, extra)
             c.reactance[leaving] = reactance
             self.mean_reactance = np.bincount(c.site, c.reactance, self.n_sites) / self.site_sizes
         c.adoption = state

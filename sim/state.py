@@ -132,6 +132,14 @@ class Networks:
         return cross_x, degree
 
 
+def with_reactance_extra(reactance: np.ndarray, who: np.ndarray, extra: float) -> np.ndarray:
+    """``clip(reactance + extra x who, 0, 1)``: one of the extras a clinician's reactance gets
+    on top of its clipped normal draw (doctors, then a mandated programme's clinicians), at
+    initialisation and for newcomers alike (docs/ODD.md section 5, items 2 and 4). Arrays of
+    shape ``(n,)``; ``who`` is a bool mask; returns a new array."""
+    return np.clip(reactance + extra * who, 0.0, 1.0)
+
+
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
     return np.clip(rng.normal(mean, sd, n), 0.0, 1.0)
 
@@ -209,7 +217,7 @@ def build_clinicians(
         if k > 0
     ]
     profession, threshold, reactance = (np.concatenate(parts) for parts in zip(*drawn, strict=True))
-    reactance = np.clip(reactance + c.doctor_reactance_extra * (profession == DOCTOR), 0.0, 1.0)
+    reactance = with_reactance_extra(reactance, profession == DOCTOR, c.doctor_reactance_extra)
     # professional tension: heterogeneity of the realised mix (Gini-Simpson) x hierarchy
     counts = np.zeros((sites.size.size, 3))
     np.add.at(counts, (site, profession), 1.0)
