@@ -146,3 +146,25 @@ def test_running_a_finished_experiment_again_says_it_replaces_it(tmp_path, capsy
     assert capsys.readouterr().err.count(note) == 1
     assert main([*argv, "--resume"]) == 0
     assert note not in capsys.readouterr().err
+
+
+def test_compare_says_it_replaces_a_finished_comparison(tmp_path, capsys) -> None:
+    out = tmp_path / "cmp"
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(
+        'name = "tiny"\nextends = "baseline"\n[sites]\nn_sites = 3\n[time]\n'
+        "programme_months = 4\nfollowup_months = 0\n[programme.recruitment]\nwindow_months = 2\n",
+        encoding="utf-8",
+    )
+    hard = tmp_path / "tiny_hard.toml"
+    hard.write_text(
+        'name = "tiny_hard"\nextends = "tiny.toml"\n[programme.tactics]\nhard = 0.9\n',
+        encoding="utf-8",
+    )
+    argv = ["compare", str(tiny), str(hard), "--reps", "2", "--jobs", "1", "--no-figures"]
+    argv += ["--out", str(out)]
+    note = "holds a finished run of this experiment; running it again and replacing it"
+    assert main(argv) in (0, 1)
+    assert note not in capsys.readouterr().err
+    assert main(argv) in (0, 1)
+    assert capsys.readouterr().err.count(note) == 1
