@@ -62,8 +62,8 @@ def test_sensitivity_report_says_what_the_crn_dummy_shows(tmp_path: Path, capsys
         ("levels = [10.5, 11.5, 12.5, 12.4]", ["10.5, 11.5, 12.5, 12.4 are not whole numbers"]),
         ("levels = [4, 6.5]", ["6.5 is not a whole number", "sites.n_sites takes whole"]),
         ("levels = [12, 12.0]", ["12.0 repeats a level"]),
-        ("range = [4, 6]", ["steps = 5 gives repeated whole numbers [4, 4, 5, 6, 6]", "<= 3"]),
-        ("range = [4.1, 4.4]", ["rounds to the single whole number 4"]),
+        ("range = [4, 6]", ["steps = 5 gives repeated whole numbers [4, 4, 5, 6, 6]", "steps = 3"]),
+        ("range = [4.1, 4.4]", ["range = [4.1, 4.4] holds no whole number"]),
     ],
 )
 def test_integer_levels_are_never_rounded_or_merged_silently(
@@ -148,7 +148,10 @@ def test_a_bad_outcome_suggests_the_closest_and_a_short_list(tmp_path: Path, cap
     path.write_text(re.sub(r"outcomes = .*\n", "", path.read_text()))  # keeps every metric
     code, _, err = ccsim(capsys, "sweep", path, "--outcome", "t50_month", "--out", tmp_path / "o")
     line = one_error_line(code, err, "did you mean 't50_months'?", "common: gap_auc, t50_months")
-    assert "all 52 metrics: docs/sweeps.md, Outcomes" in line and len(line) < 300
+    from sim.sweep import metric_names
+
+    n = len(metric_names())
+    assert f"all {n} metrics: docs/sweeps.md, Outcomes" in line and len(line) < 300
     assert not (tmp_path / "o").exists()  # refused before any run
 
 
@@ -159,6 +162,7 @@ def test_docs_list_every_outcome() -> None:
     section = text[text.index("### Outcomes") :]
     listed = set(re.findall(r"`([a-z0-9_]+)`", section[: section.index("\n## ")]))
     assert set(metric_names()) <= listed, set(metric_names()) - listed
+    assert f"All {len(metric_names())} names:" in section
 
 
 # ------------------------------------------------------------------ 6: seed column

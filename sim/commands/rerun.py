@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -82,6 +81,8 @@ def _refuse_sweep(path: Path) -> None:
     except (OSError, UnicodeDecodeError, ValueError):
         return  # read_manifest reports it
     if isinstance(data, dict) and data.get("tool") in ("ccsim sweep", "ccsim sensitivity"):
+        from sim.sweep.commandline import sweep_command  # one builder with the resume hint
+
         what, command = sweep_command(data, path.parent)
         raise UsageError(
             f"{path}: is the manifest of a {what}, which rerun cannot re-create; run "
@@ -117,38 +118,6 @@ def _refuse_calibration(path: Path) -> None:
     )
     what = "folder" if path.is_dir() else "record"
     raise UsageError(f"{path}: is a calibration {what}, which rerun cannot re-create; {how}")
-
-
-def sweep_command(manifest: dict[str, Any], folder: Path) -> tuple[str, str]:
-    """What made a sweep folder and the command line that runs it again into a new folder.
-
-    Uses the manifest's ``cli`` record (command, file, method, samples, outcomes); a manifest
-    written before that was recorded counts as a sensitivity analysis when the folder holds
-    ``sensitivity_*.parquet`` tables, with the method and N of its ``spec``.
-
-    Returns:
-        ``("sweep" | "sensitivity analysis", "ccsim ... --out <folder>-rerun")``.
-    """
-    spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
-    cli = manifest.get("cli") if isinstance(manifest.get("cli"), dict) else {}
-    sensitivity = cli.get("command") == "sensitivity" if cli else (
-        manifest.get("tool") == "ccsim sensitivity"
-        or any(folder.glob("sensitivity_*.parquet"))
-    )  # fmt: skip
-    file = str(cli.get("file") or spec.get("source") or "SWEEP.toml")
-    absolute = cli.get("file_absolute")
-    if not Path(file).is_file() and isinstance(absolute, str) and Path(absolute).is_file():
-        file = absolute  # run from another folder: the recorded absolute path still works
-    words = ["ccsim", "sensitivity" if sensitivity else "sweep", file]
-    if sensitivity:
-        method = cli.get("method") or spec.get("design")
-        samples = cli.get("samples") or spec.get("samples")
-        words += ["--method", str(method), "--samples", str(samples)]
-    outcomes = [str(o) for o in cli.get("outcomes") or []]
-    if outcomes != ["gap_auc"]:  # the default needs no option
-        words += [w for o in outcomes for w in ("--outcome", o)]
-    words += ["--out", f"{folder}-rerun"]
-    return ("sensitivity analysis" if sensitivity else "sweep"), shlex.join(words)
 
 
 def _check_manifest(manifest: dict[str, Any], source: Path) -> None:

@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """``ccsim sensitivity``: run (or reuse) the method's sample, analyse, report."""
     from sim.sweep import load_sweep, make_design
     from sim.sweep.folder import SENSITIVITY_WRITES
+    from sim.sweep.ranking import remedy
     from sim.sweep.report import (
         analyse_sensitivity,
         sensitivity_spec,
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         print()
         if res.problem:
             print(
-                f"ccsim sensitivity: warning: {res.outcome}: estimates too uncertain to rank "
-                f"the levers: {res.problem}; increase --samples",
+                f"ccsim sensitivity: warning: {res.outcome}: the levers are not ranked: "
+                f"{res.problem}; {remedy(res.problem)}",
                 file=sys.stderr,
             )
     files = [f"{table_name(args.method, r.outcome)}.parquet" for r in results]

@@ -39,6 +39,16 @@ DUMMY_ZERO = 1e-9
 #   Sensitivity Analysis: The Primer", ch. 3) found r = 10 to 20 trajectories enough for a
 #   stable screening ranking; fewer than 10 is below that range.
 MIN_SAMPLES = {"sobol": 32, "morris": 10}
+CONSTANT = "the outcome does not vary over the sample"
+"""Part of :func:`reliability_problem`'s text when every index is 0: more samples cannot help."""
+
+
+def remedy(problem: str) -> str:
+    """What to do about a :func:`reliability_problem`: more samples, unless the outcome is
+    constant over the sample (then no sample size ranks the levers)."""
+    if CONSTANT in problem:
+        return "no lever moves it over these ranges; choose another --outcome or wider ranges"
+    return "increase --samples"
 
 
 def _keys(method: str) -> tuple[str, str]:
@@ -73,7 +83,7 @@ def reliability_problem(
     if not real.empty:
         top, widest = float(real[key].abs().max()), float(real[conf].max())
         if top == 0 and widest == 0:
-            reasons.append(f"every {key} is 0 (the outcome does not vary over the sample)")
+            reasons.append(f"every {key} is 0 ({CONSTANT})")
         elif not widest < top:  # also when either is nan
             reasons.append(
                 f"the 95% CIs (half-width up to {widest:.2f}) are wider than the largest "
@@ -117,9 +127,12 @@ def top_levers(
     key, conf = _keys(method)
     real = indices[~indices["parameter"].isin(dummy)]
     floor_rows = indices[indices["parameter"].isin(dummy)]
+    if real.empty:
+        text = f"Top levers by {key}: no lever to rank (every parameter is a dummy)."
+        return text + dummy_note(floor_rows, key)
     problem = reliability_problem(indices, method, samples, dummy)
     if problem:
-        text = f"Top levers by {key}: not ranked: {problem}; increase --samples."
+        text = f"Top levers by {key}: not ranked: {problem}; {remedy(problem)}."
         return text + dummy_note(floor_rows, key)
     named = [f"{r.parameter} ({key} {getattr(r, key):.2f} +- {getattr(r, conf):.2f})"
              for r in real.head(k).itertuples(index=False)]  # fmt: skip

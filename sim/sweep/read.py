@@ -10,13 +10,14 @@ finishes the folder, unless the caller says a partial table is wanted (``allow_i
 from __future__ import annotations
 
 import json
-import shlex
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.sweep.commandline import resume_command
 
 
 class IncompleteSweepWarning(UserWarning):
@@ -85,18 +86,3 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def resume_command(out_dir: Path, manifest: dict[str, Any]) -> str:
-    """The command that finishes the sweep in ``out_dir``: the one recorded in the manifest
-    (``cli``; else ``ccsim sweep`` and the spec's ``source``) with ``--out`` and ``--resume``."""
-    cli = manifest.get("cli") if isinstance(manifest.get("cli"), dict) else {}
-    spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
-    command = str(cli.get("command") or "sweep")
-    words = ["ccsim", command, str(cli.get("file") or spec.get("source") or "FILE")]
-    if command == "sensitivity":
-        words += ["--method", str(cli.get("method")), "--samples", str(cli.get("samples"))]
-    if cli.get("chunk_points"):
-        words += ["--chunk-points", str(cli["chunk_points"])]
-    words += ["--out", str(out_dir), "--resume"]
-    return shlex.join(words)

@@ -38,17 +38,23 @@ def _real(spec: SweepSpec) -> list[str]:
 def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFrame:
     """Spearman correlation of each parameter with the point-mean outcome.
 
+    Points where the outcome is undefined (``nan`` at every replication) are left out.
+
     Returns:
         ``parameter``, ``spearman`` (in [-1, 1]; ``nan`` when either column is constant) and
         ``direction`` (``increases``/``decreases``/``flat``: |rho| < 0.1; ``flat (outcome
-        constant)``; ``not estimable (one value)`` for a parameter that took one value).
+        constant)``; ``undefined (outcome missing at every point)``; ``not estimable (one
+        value)`` for a parameter that took one value where the outcome is defined).
     """
     col = outcome_column(outcome)
     means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
+    means = means[means[col].notna()]
     rows = []
     for p in _real(spec):
         rho, word = float("nan"), "not estimable (one value)"
-        if means[p].nunique() > 1 and means[col].nunique() <= 1:
+        if means.empty:
+            word = "undefined (outcome missing at every point)"
+        elif means[p].nunique() > 1 and means[col].nunique() <= 1:
             word = "flat (outcome constant)"
         elif means[p].nunique() > 1:  # a constant column has no correlation (nan), no warning
             rho = float(stats.spearmanr(means[p], means[col]).statistic)
@@ -158,9 +164,16 @@ def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -
     """The sweep to run for ``method``: the file's parameters and ranges with that design.
 
     Raises:
-        SweepError: if a parameter has no range, or Sobol's N is not a power of two (the
-            balance of Sobol' points, and so SALib's estimators, need it).
+        SweepError: if every parameter is a dummy (nothing to rank), a parameter has no
+            range, or Sobol's N is not a power of two (the balance of Sobol' points, and so
+            SALib's estimators, need it).
     """
+    if all(p.dummy for p in spec.parameters):
+        raise SweepError(
+            f"{spec.source}: every parameter is a dummy, so there is no lever to rank; a "
+            'sensitivity analysis needs at least one [parameters."<key>"] table without '
+            "dummy = true"
+        )
     out = dataclasses.replace(spec, design=method, samples=samples or spec.samples)
     out.problem()
     n = out.samples

@@ -7,7 +7,6 @@ the user.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import tomllib
@@ -20,15 +19,37 @@ import numpy as np
 
 from sim.loader import (
     ScenarioError,
-    _closest_key,
     apply_override,
     build_scenario,
     parse_override,
     read_with_extends,
     resolve_path,
-    valid_keys,
+)
+from sim.sweep.parameters import (
+    PARAMETER_KEYS,
+    Parameter,
+    SweepError,
+    did_you_mean,
+    grid_steps_distinct,
+    parse_parameter,
+    unknown_text,
 )
 from sim.sweep.samplers import grid_design, lhs_design, morris_design, sobol_design
+
+__all__ = [  # Parameter, its keys and checks live in sim.sweep.parameters
+    "DESIGNS",
+    "FILE_KEYS",
+    "PARAMETER_KEYS",
+    "Parameter",
+    "SweepError",
+    "SweepSpec",
+    "base_data",
+    "check_extremes",
+    "did_you_mean",
+    "load_sweep",
+    "make_design",
+    "point_values",
+]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS
@@ -38,32 +59,6 @@ FILE_KEYS = frozenset(
      "outcomes", "parameters", "morris_levels"}
 )  # fmt: skip
 """Top-level keys a sweep file may hold (documented in docs/sweeps.md)."""
-PARAMETER_KEYS = frozenset({"levels", "range", "steps", "dummy"})
-"""Keys of a ``[parameters."<key>"]`` table."""
-
-
-class SweepError(ScenarioError):
-    """A sweep file is invalid; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One varied parameter: a dotted scenario key with levels or a [low, high] range."""
-
-    key: str
-    low: float | None = None
-    high: float | None = None
-    levels: tuple[Any, ...] | None = None
-    steps: int | None = None
-    integer: bool = False
-    dummy: bool = False
-
-    def grid_levels(self) -> list[Any]:
-        """Levels for a full factorial grid (explicit levels, or ``steps`` across the range)."""
-        if self.levels is not None:
-            return list(self.levels)
-        values = np.linspace(self.low, self.high, self.steps or 5)
-        return [round(v) for v in values] if self.integer else [float(v) for v in values]
 
 
 @dataclass
@@ -112,104 +107,6 @@ class SweepSpec:
 # --------------------------------------------------------------------------- loading
 
 
-def did_you_mean(word: str, valid: Sequence[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``valid`` (difflib), or ``""``."""
-    close = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _unknown(what: str, given: Sequence[str], valid: Sequence[str]) -> str:
-    """``unknown <what> ['level']; did you mean 'levels'?; valid: ...`` (one line)."""
-    unknown = sorted(given)
-    hint = did_you_mean(unknown[0], valid)
-    return f"unknown {what} {unknown}{hint}; valid: {', '.join(sorted(valid))}"
-
-
-def _parameter(key: str, raw: Any, source: str) -> Parameter:
-    """One ``[parameters."<key>"]`` table, checked (see docs/sweeps.md, Parameter tables)."""
-    where = f"{source}: parameters.{key}"
-    if not isinstance(raw, dict):
-        raise SweepError(f"{where} must be a table (levels or range)")
-    if unknown := set(raw) - PARAMETER_KEYS:
-        raise SweepError(f"{where}: {_unknown('option(s)', unknown, PARAMETER_KEYS)}")
-    dummy = raw.get("dummy", False)
-    if not isinstance(dummy, bool):
-        raise SweepError(f"{where}.dummy = {dummy!r}: must be true or false")
-    field_info = valid_keys().get(key)
-    if field_info is None and not dummy:
-        hint = _closest_key(key) or (
-            f" (not a scenario key; a column the model never reads needs dummy = true in "
-            f"[parameters.{key}])"
-        )
-        raise SweepError(f"{source}: unknown parameter '{key}'{hint}")
-    integer = field_info is not None and field_info.annotation is int
-    levels, rng = raw.get("levels"), raw.get("range")
-    if (levels is None) == (rng is None):
-        raise SweepError(f"{where}: give exactly one of levels or range")
-    if rng is not None:
-        return _range_parameter(key, rng, raw.get("steps"), integer, dummy, where)
-    if not isinstance(levels, list) or not levels:
-        raise SweepError(f"{where}: levels must be a non-empty list")
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
-    _check_levels(key, levels, integer and numeric, where, dummy)
-    low, high = (float(min(levels)), float(max(levels))) if numeric else (None, None)
-    return Parameter(key, low, high, tuple(levels), None, integer, dummy)
-
-
-def _range_parameter(
-    key: str, rng: Any, steps: Any, integer: bool, dummy: bool, where: str
-) -> Parameter:
-    """A parameter given as ``range = [low, high]`` (and ``steps`` for a grid)."""
-    ok = isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)
-    if not ok or not rng[0] < rng[1]:
-        raise SweepError(f"{where}: range must be [low, high], low < high")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
-        raise SweepError(f"{where}.steps = {steps!r}: must be a whole number")
-    if steps is not None and steps < 2:
-        raise SweepError(f"{where}.steps = {steps}: must be >= 2")
-    if integer and round(rng[0]) == round(rng[1]):
-        raise SweepError(
-            f"{where}: range = {rng} rounds to the single whole number {round(rng[0])} "
-            f"({key} takes whole numbers); widen the range, or fix the value with set"
-        )
-    return Parameter(key, float(rng[0]), float(rng[1]), None, steps, integer, dummy)
-
-
-def _check_levels(key: str, levels: list[Any], integer: bool, where: str, dummy: bool) -> None:
-    """At least 2 levels, none repeated; whole numbers for an integer key (never rounded).
-
-    Raises:
-        SweepError: one line naming the offending levels.
-    """
-    if len(levels) < 2:
-        fix = "" if dummy else f' (to fix the value instead, put "{key}={levels[0]}" in set)'
-        raise SweepError(f"{where}: levels = {levels} has 1 level; a sweep needs at least 2{fix}")
-    if integer:
-        fractional = [v for v in levels if float(v) != round(v)]
-        if fractional:
-            verb = "is not a whole number" if len(fractional) == 1 else "are not whole numbers"
-            raise SweepError(
-                f"{where}: levels = {levels}: {', '.join(map(str, fractional))} {verb}, and "
-                f"{key} takes whole numbers; give whole-number levels (none is rounded)"
-            )
-    for i, v in enumerate(levels):
-        if v in levels[:i]:  # 12 and 12.0 are the same level
-            raise SweepError(f"{where}: levels = {levels}: {v!r} repeats a level; give each once")
-
-
-def _grid_steps_distinct(p: Parameter, where: str) -> None:
-    """On a grid, an integer range cut into ``steps`` levels must not repeat a whole number."""
-    if p.levels is None and p.integer:
-        levels = p.grid_levels()
-        if len(set(levels)) < len(levels):
-            whole = round(p.high or 0) - round(p.low or 0) + 1
-            raise SweepError(
-                f"{where}: range = [{p.low:g}, {p.high:g}] cut into steps = {len(levels)} gives "
-                f"repeated whole numbers {levels} ({p.key} takes whole numbers); use steps <= "
-                f"{whole}, or levels"
-            )
-
-
 def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: int) -> int:
     """The whole-number setting ``key`` of a sweep file, in [lo, hi]."""
     value = raw.get(key, default)
@@ -242,13 +139,13 @@ def load_sweep(path: str | Path) -> SweepSpec:
     path = Path(path)
     raw, src = _read_file(path), str(path)
     if unknown := set(raw) - FILE_KEYS:
-        raise SweepError(f"{src}: {_unknown('key(s)', unknown, FILE_KEYS)}")
+        raise SweepError(f"{src}: {unknown_text('key(s)', unknown, FILE_KEYS)}")
     if "base" not in raw or not raw.get("parameters"):
         raise SweepError(f"{src}: a sweep needs base = '<scenario>' and [parameters.<key>] tables")
     design = raw.get("design", "grid")
     if not isinstance(design, str) or design not in DESIGNS:
         raise SweepError(f"{src}: design = {design!r}; choose one of {', '.join(DESIGNS)}")
-    params = [_parameter(k, v, src) for k, v in raw["parameters"].items()]
+    params = [parse_parameter(k, v, src) for k, v in raw["parameters"].items()]
     if not isinstance(raw["base"], str):
         raise SweepError(f"{src}: base = {raw['base']!r}: must be a scenario file or name")
     try:
@@ -293,7 +190,7 @@ def _check_design(spec: SweepSpec) -> None:
         raise SweepError(f"{src}: Sobol needs samples = a power of 2, got {spec.samples}")
     if spec.design == "grid":
         for p in spec.parameters:
-            _grid_steps_distinct(p, f"{src}: parameters.{p.key}")
+            grid_steps_distinct(p, f"{src}: parameters.{p.key}")
     swept = [p.key for p in spec.parameters if not p.dummy]
     for item in spec.overrides:
         try:
