@@ -137,13 +137,15 @@ def test_one_design_without_a_year_of_follow_up_is_named() -> None:
         {"design": ["base", "base", "short", "short"], "gap_followup_12": [0.1, 0.2, None, None]}
     )
     kept, notes = available_outcomes(runs, designs)
-    assert "gap_followup_12" not in [o.metric for o in kept] and len(kept) == 11
+    metrics = [o.metric for o in kept]
+    assert "gap_followup_12" not in metrics and len(kept) == 12
+    assert "gap_window_end" in metrics  # observed 48 and 30 months: the common month is compared
     assert notes[0].endswith(
         "the follow-up is shorter than 12 months (short 6 months), so no run of short has a "
         "value for it and no pair could be compared."
     )
     runs["gap_followup_12"] = [0.1, 0.2, 0.3, 0.4]
-    assert len(available_outcomes(runs, designs)[0]) == 12
+    assert len(available_outcomes(runs, designs)[0]) == 13
     kept, notes = available_outcomes(runs.drop(columns="gap_followup_12"), designs[:1])
     assert len(kept) == 11 and notes[0].endswith("left out of the comparison: the runs have no "
                                                  "value for it.")  # fmt: skip

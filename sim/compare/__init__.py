@@ -64,6 +64,7 @@ from sim.compare.windows import (
     available_outcomes,
     design_notes,
     failure_notes,
+    horizon_cautions,
     outcome_table,
     window_auc,
     window_months,
@@ -99,6 +100,8 @@ class Comparison:
     wall_time_s: dict[str, float] = field(default_factory=dict)
     cautions: list[str] = field(default_factory=list)
     """Warnings about the reliability of the numbers (e.g. :func:`few_pairs_caution`)."""
+    support_months: dict[str, int] = field(default_factory=dict)
+    """Months of support (``time.programme_months``) of each design."""
     crn_failures: list[dict[str, Any]] = field(default_factory=list)
     """Replications that raised in the in-memory CRN re-run of ``--independent`` (failure
     records as :attr:`failures`; ``design_index`` counts the non-baseline designs only)."""
@@ -277,7 +280,10 @@ def _assemble(
         not independent,
         notes=design_notes(ordered, windows, tau, [o.metric for o in compared]) + left_out,
         wall_time_s=timings,
-        cautions=[c for c in [few_pairs_caution(run[0])] if c] + failure_notes(exp, crn_failures),
+        cautions=[c for c in [few_pairs_caution(run[0])] if c]
+        + horizon_cautions(ordered, tau)
+        + failure_notes(exp, crn_failures),
+        support_months={d.name: d.scenario.time.programme_months for d in ordered},
         crn_failures=crn_failures,
     )
 

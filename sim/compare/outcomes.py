@@ -27,6 +27,8 @@ class Outcome:
             ``label``, for outcomes shown in their stored unit).
         optional: left out of a comparison when some design has no value in any run (e.g. the
             gap a year after support ends, when the follow-up is shorter than a year).
+        horizons_differ: compared only when the designs are observed for different times (the
+            gap at the end of the common window, which otherwise equals the follow-up end's).
     """
 
     metric: str
@@ -42,6 +44,7 @@ class Outcome:
     money: bool = False
     stored_label: str = ""
     optional: bool = False
+    horizons_differ: bool = False
 
     @property
     def parquet_label(self) -> str:
@@ -74,6 +77,12 @@ OUTCOMES: tuple[Outcome, ...] = (
             "ends follow-up with {amount} points {dir} of the starting gap open than",
             "more", "fewer", "smaller gap", "larger gap", SHARE, scale=100.0,
             stored_label="gap at follow-up end (share of starting gap)"),
+    Outcome("gap_window_end", "gap at end of common window (points)", True,
+            "at the end of the common window leaves {amount} points {dir} of the starting gap "
+            "open than",
+            "more", "fewer", "smaller gap", "larger gap", SHARE, scale=100.0,
+            stored_label="gap at end of common window (share of starting gap)",
+            horizons_differ=True),
     Outcome("site_gini", "site inequality (Gini points)", True,
             "leaves sites {amount} Gini points {dir} unequal than", "more", "less",
             "more equal", "less equal", "0-1 scale", scale=100.0,

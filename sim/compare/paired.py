@@ -181,7 +181,7 @@ def compare_outcomes(
                 reached = o.metric.replace("_months", "_reached")
                 row["not_reached_design"] = int((~other.loc[reps, reached]).sum())
                 row["not_reached_baseline"] = int((~base.loc[reps, reached]).sum())
-            if o.metric in CENSORED or o.metric == "gap_auc":
+            if o.metric in CENSORED or o.metric in ("gap_auc", "gap_window_end"):
                 row["window_months"] = float(tau)
             rows.append(row)
     return pd.DataFrame(rows)

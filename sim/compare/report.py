@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from sim.compare import CONFIDENCE, N_RESAMPLES, OUTCOME_BY_METRIC, Comparison
+from sim.compare.incremental import incremental_lines
 from sim.compare.survival import km_summary
 from sim.compare.wording import (  # noqa: F401 - plain_line, format_ci: users import them here
     TIE_SHARE,
@@ -109,7 +110,32 @@ def own_values(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
         values = [means.get(d, math.nan) for d in designs]
         p = decimals(o, *values)
         rows.append([o.label, *(signed(o, v, p) for v in values)])
-    return ["outcome", *designs], rows
+    at = next(
+        (i + 1 for i, r in enumerate(rows) if r[0] == OUTCOME_BY_METRIC["cost_total"].label),
+        len(rows),
+    )
+    return ["outcome", *designs], rows[:at] + _cost_rows(cmp, designs) + rows[at:]
+
+
+COST_PARTS = (
+    ("cost_core_team", "  of which core team", "{:,.0f}"),
+    ("cost_sites", "  of which site budgets", "{:,.0f}"),
+    ("funded_site_months", "funded site-months", "{:,.1f}"),
+)
+"""What the total cost is made of (``sim.metrics.cost_breakdown``): shown, not compared."""
+
+
+def _cost_rows(cmp: Comparison, designs: list[str]) -> list[list[str]]:
+    """Rows of :data:`COST_PARTS` (each design's mean over its runs), placed under the
+    outcomes; [] for runs without these columns (results made before they existed)."""
+    runs = cmp.experiment.runs
+    if not all(m in runs.columns for m, _, _ in COST_PARTS):
+        return []
+    means = runs.groupby("design")[[m for m, _, _ in COST_PARTS]].mean()
+    return [
+        [label, *(fmt.format(means.loc[d, m]) if d in means.index else "n/a" for d in designs)]
+        for m, label, fmt in COST_PARTS
+    ]
 
 
 def _own_values_table(cmp: Comparison) -> str:
@@ -173,6 +199,16 @@ def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> 
     parts += ["", "## Each design's own values (mean over the paired replications)\n"]
     parts.append(_own_values_table(cmp))
     parts.append(_own_values_note(cmp))
+    extra = incremental_lines(cmp)
+    if extra:
+        parts += [f"## Incremental cost against {cmp.baseline}\n"]
+        parts += [f"- {line}" for line in extra]
+        parts.append(
+            "\nDifference in mean total cost over the difference in mean points of the starting "
+            "gap closed (an incremental cost-effectiveness ratio). *Dominates*: costs no more "
+            "and closes no less; *dominated*: the reverse. `cost per point of gap closed` above "
+            "is each design's own average, which can favour a cheaper design that buys less.\n"
+        )
     parts += ["", f"## Paired differences (design - {cmp.baseline})\n"]
     header = ["design", "outcome", "mean difference", f"{CONFIDENCE:.0%} CI", "P(better)"]
     header += ["better / same / worse", "n"]
@@ -209,7 +245,13 @@ def format_terminal(cmp: Comparison) -> str:
     """Plain-language lines and the method notes, for the terminal."""
     out = [f"Paired comparison against {cmp.baseline} ({'CRN' if cmp.crn else 'independent'})"]
     out.append(intervals_caveat(paired_replications(cmp)))
+    out += [f"Caution: {c[0].upper()}{c[1:]}." for c in cmp.cautions]
     out += ["", *_own_values_text(cmp)]
+    extra = incremental_lines(cmp)
+    if extra:
+        out += ["", f"Incremental cost against {cmp.baseline} (difference in mean cost over "
+                "difference in mean points of gap closed):"]  # fmt: skip
+        out += [f"  {line}" for line in extra]
     for design in cmp.designs[1:]:
         out.append(f"\n{design}:")
         rows = cmp.table[cmp.table["design"] == design]

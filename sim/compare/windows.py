@@ -25,34 +25,41 @@ def window_months(design: Design) -> int:
     return t.programme_months + t.followup_months
 
 
-def window_auc(exp: ExperimentResult, tau: float) -> pd.Series:
-    """Gap area (gap-months) over the first ``tau`` months from programme start of every run.
+def window_auc(exp: ExperimentResult, tau: float) -> pd.DataFrame:
+    """Gap area (gap-months) over the first ``tau`` months from programme start of every run,
+    and the gap (share of the starting gap) in the last of those months, ``tau - 1``: the same
+    month since programme start for every design, whatever its own programme and follow-up.
 
     Reads the series parts on disk one at a time (only the columns needed) when the
     experiment has a results folder, else the in-memory series.
 
     Returns:
-        A Series named ``gap_auc`` indexed by (``design``, ``replication``).
+        Columns ``gap_auc`` and ``gap_window_end``, indexed by (``design``, ``replication``).
     """
     cols = ["design", "replication", "month_in_programme", "gap_true"]
     parts = sorted((exp.out_dir / "series").glob("part-*.parquet")) if exp.out_dir else []
     frames = [pd.read_parquet(p, columns=cols) for p in parts] if parts else [exp.series[cols]]
-    sums = []
+    sums, ends = [], []
     for f in frames:
         f = f[(f["month_in_programme"] >= 0) & (f["month_in_programme"] < tau)]
-        sums.append(f.groupby(["design", "replication"])["gap_true"].sum())
-    return pd.concat(sums).rename("gap_auc")
+        by_run = f.groupby(["design", "replication"])["gap_true"]
+        sums.append(by_run.sum())
+        last = f[f["month_in_programme"] == tau - 1]
+        ends.append(last.set_index(["design", "replication"])["gap_true"])
+    return pd.DataFrame(
+        {"gap_auc": pd.concat(sums), "gap_window_end": pd.concat(ends)}
+    ).rename_axis(["design", "replication"])
 
 
 def outcome_table(
-    runs: pd.DataFrame, auc: pd.Series, tau: float, outcomes: Sequence[Outcome] = OUTCOMES
+    runs: pd.DataFrame, auc: pd.DataFrame, tau: float, outcomes: Sequence[Outcome] = OUTCOMES
 ) -> pd.DataFrame:
     """The compared outcome of every (design, replication), censored times restricted to ``tau``.
 
     Args:
         runs: one row per (design, replication) (:attr:`ExperimentResult.runs`).
-        auc: gap area over the first ``tau`` months, indexed by (design, replication)
-            (:func:`window_auc`).
+        auc: gap area over the first ``tau`` months and gap in month ``tau - 1``, indexed by
+            (design, replication) (:func:`window_auc`).
         tau: common window in months after the programme start (> 0).
         outcomes: the compared outcomes (default :data:`OUTCOMES`; see
             :func:`available_outcomes`).
@@ -81,13 +88,18 @@ def available_outcomes(
 
     An optional outcome (:attr:`Outcome.optional`: the gap a year after support ends) is left
     out when ``runs`` lacks its column or some design has no value for it in any run (its
-    follow-up is shorter than a year): no pair of that design could be compared.
+    follow-up is shorter than a year): no pair of that design could be compared. The gap at
+    the end of the common window (:attr:`Outcome.horizons_differ`) is compared only when the
+    designs are observed for different times.
 
     Returns:
         The outcomes in :data:`OUTCOMES` order, and one method note per outcome left out.
     """
     kept, notes = [], []
+    differ = len({window_months(d) for d in designs}) > 1
     for o in OUTCOMES:
+        if o.horizons_differ and not differ:
+            continue  # the common window ends at every design's own follow-up end
         if not o.optional or (o.metric in runs.columns and _defined_everywhere(runs, o.metric)):
             kept.append(o)
             continue
@@ -113,6 +125,34 @@ def _defined_everywhere(runs: pd.DataFrame, metric: str) -> bool:
     """True when every design has a value of ``metric`` in at least one run."""
     defined = runs[metric].notna().groupby(runs["design"]).any()
     return bool(len(defined)) and bool(defined.all())
+
+
+def horizon_cautions(designs: Sequence[Design], tau: float) -> list[str]:
+    """Cautions (sentences without a final full stop) when designs give support for different
+    lengths or are observed for different times: their "programme end", "a year after" and
+    "follow-up end" outcomes then fall in different months since programme start, and a
+    longer design has had more time (and money) to close the gap."""
+    out = []
+    support = {d.name: d.scenario.time.programme_months for d in designs}
+    if len(set(support.values())) > 1:
+        parts = ", ".join(f"{n} {m}" for n, m in support.items())
+        out.append(
+            f"the designs give support for different lengths ({parts} months): the gap at "
+            "programme end and a year after it fall in different months since programme start, "
+            "so a longer programme has had more time; the gap at follow-up end (when the "
+            "designs are observed equally long) or at the end of the common window compares "
+            "them at the same month"
+        )
+    windows = {d.name: window_months(d) for d in designs}
+    if len(set(windows.values())) > 1:
+        parts = ", ".join(f"{n} {m}" for n, m in windows.items())
+        out.append(
+            f"the designs are observed for different times ({parts} months after programme "
+            "start): follow-up-end gaps, costs and events avoided are each design's own, over "
+            f"different horizons; the gap at the end of the common window (month {tau:g}) "
+            "compares them at the same month"
+        )
+    return out
 
 
 def design_notes(

@@ -106,6 +106,12 @@ def plain_line(row: Any) -> str:
         else:
             same = f"has the same {o.label} as {r['baseline']}"
         return f"{r['design']} {same} (difference 0 in all {n} paired runs)" + _caveats(r)
+    if _present(sd) and float(sd) == 0:  # the same difference in every pair: set by the design
+        body = o.phrase.format(amount=amount(o, mean, decimals(o, mean)), dir=_word(o, mean))
+        return (
+            f"{r['design']} {body} {r['baseline']} in every one of the {int(r['n_pairs'])} "
+            "paired runs (no spread: the difference is set by the design, not estimated)"
+        ) + _caveats(r)
     low, high = float(r["ci_low"]), float(r["ci_high"])
     body = o.phrase.format(amount=amount(o, mean, decimals(o, mean, low, high)), dir=_word(o, mean))
     ci = format_ci(o, low, high, mean)
@@ -140,11 +146,12 @@ def _shares(r: dict[str, Any]) -> tuple[float, float, float] | None:
 def percent(share: float) -> str:
     """A share (0-1) as a whole percentage (``"17%"``), ``<1%`` / ``>99%`` rather than a false
     0 or 100."""
-    if 0 < share < 0.005:
+    text = f"{100 * share:.0f}"
+    if text == "0" and share > 0:
         return "<1%"
-    if 0.995 <= share < 1:
+    if text == "100" and share < 1:
         return ">99%"
-    return f"{100 * share:.0f}%"
+    return f"{text}%"
 
 
 def _all_censored_line(r: dict[str, Any], o: Outcome) -> str:
@@ -178,6 +185,8 @@ def _caveats(r: dict[str, Any]) -> str:
         notes.append(_censoring_note(r, window, int(nr_d), int(nr_b)))
     elif r["metric"] == "gap_auc" and _present(window):
         notes.append(f"first {window:g} months from programme start")
+    elif r["metric"] == "gap_window_end" and _present(window):
+        notes.append(f"month {window:g} from programme start, observed in every design")
     if r.get("n_missing"):
         notes.append(f"undefined in {int(r['n_missing'])} pairs, left out")
     if _present(r.get("ci_width_ratio")):
