@@ -283,7 +283,7 @@ METRICS: dict[str, MetricInfo] = {
     "cost_per_gap_point": MetricInfo(
         "Cost per point of gap closed",
         "money",
-        "currency per percentage point of gap closed",
+        "currency per point of gap closed (1 point = 1% of the starting gap)",
         "cost_total / (100 x (1 - gap_programme_end)); nan if no gap was closed by programme end",
     ),
     "cost_per_event_avoided": MetricInfo(
