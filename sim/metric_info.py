@@ -68,6 +68,15 @@ def _site_rate(stat: str, window: str) -> str:
     )
 
 
+def _site_rate_info(stat: str, key: str) -> MetricInfo:
+    """The entry of ``site_rate_<stat>_<key>`` (``key``: ``baseline`` or an IRR window)."""
+    window = key.replace("_", "-")
+    when = "baseline" if key == "baseline" else f"mo. {window}"
+    return MetricInfo(
+        f"Site event rate, {when} ({stat})", "number", RATE_UNIT, _site_rate(stat.title(), window)
+    )
+
+
 METRICS: dict[str, MetricInfo] = {
     "t50_months": MetricInfo(
         "T50 (months to close half the gap)",
@@ -292,30 +301,11 @@ METRICS: dict[str, MetricInfo] = {
         "currency per event avoided",
         "cost_total / events_avoided; nan if no event was avoided (events_avoided <= 0)",
     ),
-    "site_rate_mean_baseline": MetricInfo(
-        "Site event rate, baseline (mean)", "number", RATE_UNIT, _site_rate("Mean", "baseline")
-    ),
-    "site_rate_median_baseline": MetricInfo(
-        "Site event rate, baseline (median)", "number", RATE_UNIT, _site_rate("Median", "baseline")
-    ),
-    "site_rate_mean_0_3": MetricInfo(
-        "Site event rate, mo. 0-3 (mean)", "number", RATE_UNIT, _site_rate("Mean", "0-3")
-    ),
-    "site_rate_median_0_3": MetricInfo(
-        "Site event rate, mo. 0-3 (median)", "number", RATE_UNIT, _site_rate("Median", "0-3")
-    ),
-    "site_rate_mean_16_18": MetricInfo(
-        "Site event rate, mo. 16-18 (mean)", "number", RATE_UNIT, _site_rate("Mean", "16-18")
-    ),
-    "site_rate_median_16_18": MetricInfo(
-        "Site event rate, mo. 16-18 (median)", "number", RATE_UNIT, _site_rate("Median", "16-18")
-    ),
-    "site_rate_mean_34_36": MetricInfo(
-        "Site event rate, mo. 34-36 (mean)", "number", RATE_UNIT, _site_rate("Mean", "34-36")
-    ),
-    "site_rate_median_34_36": MetricInfo(
-        "Site event rate, mo. 34-36 (median)", "number", RATE_UNIT, _site_rate("Median", "34-36")
-    ),
+    **{
+        f"site_rate_{stat}_{key}": _site_rate_info(stat, key)
+        for key in ("baseline", "0_3", "16_18", "34_36")
+        for stat in ("mean", "median")
+    },
     "irr_control_programme_end": MetricInfo(
         "Control-arm IRR at programme end",
         "ratio",
