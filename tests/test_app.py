@@ -188,7 +188,7 @@ def test_figures_and_status_text_follow_the_model() -> None:
     band = run_band(model.scn, reps=3, key=model.settings_key)
     fig = band_figure(band, None, model)
     assert any("live run" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
-    assert describe_settings({"hard": 0.9}, {"hard": 0.4}) == "hard 0.9"
+    assert describe_settings({"hard": 0.9}, {"hard": 0.4}) == "Hard tactics (intensity 0-1) 0.9"
 
 
 def test_page_renders_and_steps_in_process() -> None:

@@ -41,6 +41,8 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 START_TIMEOUT_S = 90
+MOVED = "Hard tactics (intensity 0-1) 1, Soft tactics (intensity 0-1) 0, Number of sites 30"
+CARD_A = "Conflict handling (effort 0-1) 0, Inclusion effort (0-1) 0"
 
 
 def _missing_browser() -> str | None:
@@ -154,7 +156,9 @@ def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
             # the hint shows once the server has every move (a Reset sent sooner can overtake
             # slider updates that the browser still holds back while the server is busy)
             expect(page.locator(".ccsim-pending").first).to_contain_text(
-                "hard 0.4 → 1, soft 0.6 → 0, n sites 20 → 30", timeout=20_000
+                "Hard tactics (intensity 0-1) 0.4 → 1, Soft tactics (intensity 0-1) 0.6 → 0, "
+                "Number of sites 20 → 30",
+                timeout=20_000,
             )
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_text("Time: 0.0")).to_be_visible()
@@ -171,7 +175,7 @@ def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
             assert after["status"] != before["status"]
             assert after["gap"] != before["gap"], "the gap chart did not change"
             assert after["sites"] != before["sites"], "the site chart did not change"
-            expect(page.get_by_text("hard 1, soft 0, n sites 30").first).to_be_visible()
+            expect(page.get_by_text(MOVED).first).to_be_visible()
 
             # run on to month 12 and compare the two bands, as in a workshop
             for _ in range(9):
@@ -180,7 +184,7 @@ def test_app_in_a_real_browser(app_url: str, tmp_path: Path) -> None:
             page.get_by_role("button", name="Run 20 replications").click()
             expect(page.locator(".ccsim-band-text")).to_have_count(2, timeout=30_000)
             expect(page.locator(".ccsim-band-text").first).to_contain_text(
-                "hard 1, soft 0, n sites 30: gap at programme end"
+                f"{MOVED}: gap at programme end"
             )
             page.wait_for_function(
                 "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
@@ -248,16 +252,14 @@ def _check_two_bands(page: Any) -> None:
     _set_slider(page, "Conflict handling", ["Home"])
     _set_slider(page, "Inclusion effort", ["Home"])
     expect(pending.first).to_contain_text(
-        "Changes pending: conflict handling 0.5 → 0, inclusion effort 0.4 → 0"
+        "Changes pending: Conflict handling (effort 0-1) 0.5 → 0, Inclusion effort (0-1) 0.4 → 0"
     )
     page.get_by_role("button", name="Reset").click()
     expect(pending).to_have_count(0)  # the hints are gone: the button stops moving
     run.click()
     expect(texts).to_have_count(2, timeout=30_000)
-    expect(texts.first).to_contain_text(
-        "conflict handling 0, inclusion effort 0: gap at programme end 24%"
-    )
-    expect(texts.first).to_contain_text("peripheral lag 0.13")
+    expect(texts.first).to_contain_text(f"{CARD_A}: gap at programme end 24%")
+    expect(texts.first).to_contain_text("peripheral lag 13 percentage points")
     expect(page.locator(".ccsim-pairing")).to_contain_text("Both bands use seed 0")
 
 
@@ -290,12 +292,12 @@ def _check_new_seed(page: Any) -> None:
 
     pending = page.locator(".ccsim-pending")
     _set_slider(page, "Random seed", ["ArrowRight"])
-    expect(pending.first).to_contain_text("seed 0 → 1")
+    expect(pending.first).to_contain_text("Random seed 0 → 1")
     page.get_by_role("button", name="Reset").click()
     expect(pending).to_have_count(0)
     page.get_by_role("button", name="Run 20 replications").click()
     expect(page.locator(".ccsim-band-text").first).to_contain_text(
-        "conflict handling 0, inclusion effort 0, seed 1: gap", timeout=30_000
+        f"{CARD_A}, Random seed 1: gap", timeout=30_000
     )
     expect(page.locator(".ccsim-pairing")).to_contain_text(
         "Not paired: the blue band uses seed 1, the grey band seed 0"

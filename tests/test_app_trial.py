@@ -82,12 +82,12 @@ def test_band_text_gives_the_guides_conflict_and_lag() -> None:
     """Card A's quoted figures (conflict 0.09 -> 0.15, lag 0.03 -> 0.13) are in the band text."""
     base = band_text(run_band(BASE_SCENARIO, label="base settings"))
     card = band_text(run_band(scenario_from_levers(BASE_SCENARIO, CARD_A), label="card A"))
-    assert "mean conflict during the programme 0.09 (median)" in base
-    assert "peripheral lag 0.03 (median)" in base
-    assert "mean conflict during the programme 0.15 (median)" in card
-    assert "peripheral lag 0.13 (median)" in card
+    assert "mean conflict during the programme 0.09 on a 0-1 scale (median)" in base
+    assert "peripheral lag 3 percentage points (median)" in base
+    assert "mean conflict during the programme 0.15 on a 0-1 scale (median)" in card
+    assert "peripheral lag 13 percentage points (median)" in card
     assert "rises from 0.09 to **0.15** (median of 20 runs" in GUIDE
-    assert "grows from 0.03 to 0.13" in GUIDE
+    assert "grows from 3 to 13 percentage points" in GUIDE
 
 
 def test_chart_titles_give_the_guides_live_numbers() -> None:
@@ -128,20 +128,28 @@ def test_pending_changes_name_the_unapplied_inputs() -> None:
     assert pending_text([]) == ""
     chosen.update(hard=1.0, data_use="judgement", seed=3)
     changes = pending_changes(chosen, model.levers, 0)
-    assert changes == ["hard 0.4 → 1", "data use learning → judgement", "seed 0 → 3"]
-    assert pending_text(changes).startswith("Changes pending: hard 0.4 → 1, data use")
+    assert changes == [
+        "Hard tactics (intensity 0-1) 0.4 → 1",
+        "Data used for learning → judgement",
+        "Random seed 0 → 3",
+    ]
+    assert pending_text(changes).startswith(
+        "Changes pending: Hard tactics (intensity 0-1) 0.4 → 1, Data used for"
+    )
     assert "Press Reset" in pending_text(changes)
     # a slider's float noise is not a change
     assert pending_changes({"soft": 0.6000000000000001}, model.levers, 0) == []
 
 
 def test_band_label_names_a_seed_and_pairing() -> None:
-    assert describe_settings({"hard": 0.4}, {"hard": 0.4}, seed=3) == "base settings, seed 3"
-    assert describe_settings({"hard": 0.9}, {"hard": 0.4}) == "hard 0.9"
-    seeded = run_band(BASE_SCENARIO, seed=3, reps=2, label="base settings, seed 3")
+    assert describe_settings({"hard": 0.4}, {"hard": 0.4}, seed=3) == (
+        "base settings, Random seed 3"
+    )
+    assert describe_settings({"hard": 0.9}, {"hard": 0.4}) == "Hard tactics (intensity 0-1) 0.9"
+    seeded = run_band(BASE_SCENARIO, seed=3, reps=2, label="base settings, Random seed 3")
     same = run_band(BASE_SCENARIO, seed=3, reps=2)
     plain = run_band(BASE_SCENARIO, seed=0, reps=2)
-    assert seeded.seed == 3 and band_text(seeded).startswith("base settings, seed 3: gap")
+    assert seeded.seed == 3 and band_text(seeded).startswith("base settings, Random seed 3: gap")
     note = pairing_text(seeded, plain)
     assert note.startswith("Not paired: the blue band uses seed 3, the grey band seed 0")
     assert pairing_text(seeded, same).startswith("Both bands use seed 3: paired runs")
@@ -194,11 +202,11 @@ def test_page_has_no_markdown_so_no_katex_and_shows_pending_hint() -> None:
         assert not any("Changes pending" in a for a in alerts())
         rc.find(v.Slider, label="Hard tactics (intensity 0-1)").widget.v_model = 1.0
         pending = [a for a in alerts() if "Changes pending" in a]
-        assert pending and "hard 0.4 → 1" in pending[0]
+        assert pending and "Hard tactics (intensity 0-1) 0.4 → 1" in pending[0]
         rc.find(v.Btn, children=["Reset"]).widget.click()
         assert not any("Changes pending" in a for a in alerts())
         html = [str(w.unsafe_innerHTML) for w in rc.find(solara.widgets.HTML).widgets]
-        assert any(re.search(r"baseline: hard 1\b", h) for h in html)
+        assert any(re.search(r"baseline: Hard tactics \(intensity 0-1\) 1\b", h) for h in html)
         assert any("No band yet" in h for h in html)  # placeholder before the first band
     finally:
         rc.close()

@@ -70,6 +70,13 @@ def _execute(name: str, cwd: Path) -> tuple[object, float]:
     return nb, time.perf_counter() - started
 
 
+def _cell_output(nb: object, source_start: str) -> str:
+    """The plain-text output of the one code cell whose source starts with ``source_start``."""
+    cells = [c for c in nb.cells if c.source.startswith(source_start)]  # type: ignore[attr-defined]
+    assert len(cells) == 1, source_start
+    return "\n".join(o.get("data", {}).get("text/plain", "") for o in cells[0].outputs)
+
+
 def _percent(pattern: str, text: str) -> float:
     match = re.search(pattern, text)
     assert match, f"not found in the notebook's output: {pattern}"
@@ -120,6 +127,15 @@ def test_02_hard_vs_soft_runs(tmp_path: Path) -> None:
     assert conflict is not None
     hard, mix, soft = (float(x) for x in conflict.groups())
     assert hard > mix > soft
+    # question 3's table shows what the question and worked answer use: programme-mean conflict
+    table = _cell_output(nb, 'med = runs.groupby("design").median(numeric_only=True)  #')
+    assert "mean conflict during the programme (0-1)" in table
+    for design, value in (("hard_only", hard), ("mix", mix), ("soft_only", soft)):
+        row = re.search(rf"^{design}\s+([\d.]+)\s", table, re.MULTILINE)
+        assert row and float(row.group(1)) == value, (design, value, table)
+    notes = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")  # type: ignore[attr-defined]
+    assert "`n_censored` counts the runs" in notes and "`inf` means" in notes
+    assert "gaming_gap (reported minus true adherence, percentage points)" in text
 
 
 def test_03_sweeps_and_sensitivity_runs(tmp_path: Path) -> None:
@@ -131,9 +147,15 @@ def test_03_sweeps_and_sensitivity_runs(tmp_path: Path) -> None:
     assert "Morris: 36 points x 1 replications" in text  # 4 trajectories x (8 + 1)
     assert "Sobol: 80 points x 1 replications" in text  # N = 8 x (8 + 2)
     # more money and more soft tactics both close more of the gap (grid corners)
-    assert _percent(r"the full budget range closes ([\d.]+)% more", text) > 5
-    assert _percent(r"the full soft range closes ([\d.]+)% more", text) > 5
+    # differences of two gaps (%) are percentage points
+    assert _percent(r"the full budget range closes ([\d.]+) percentage points more", text) > 5
+    assert _percent(r"the full soft range closes ([\d.]+) points more", text) > 5
     assert "Top levers by mu_star: " in text and "Top levers by ST: " in text
+    # the notebook's settings, not the command line's flag; levers by the app's slider names
+    assert "--samples" not in text and "increase SOBOL_N" in text
+    tops = [line for line in text.splitlines() if line.startswith("Top levers by")]
+    assert tops and not any("programme." in line for line in tops)
+    assert "Hard tactics" in text
     assert "Dummy (never read) mu_star: 0.000" in text  # CRN: the dummy has exactly no effect
 
 

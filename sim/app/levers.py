@@ -57,7 +57,7 @@ LEVERS: tuple[Lever, ...] = (
         "data support, events and embedding.",
         0,
         5000,
-        100,
+        50,
     ),
     Lever(
         "hard",
@@ -233,20 +233,32 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+SEED_LABEL = "Random seed"
+"""The seed's label in the sidebar (Mesa's ``model_params``)."""
+
+
+def setting_text(name: str, value: Any) -> str:
+    """One input as the sidebar labels it, e.g. ``Number of sites 60`` (``seed``: ``Random
+    seed 3``); the label carries the unit."""
+    label = LEVERS_BY_NAME[name].label if name in LEVERS_BY_NAME else SEED_LABEL
+    return f"{label} {_shown(value)}"
+
+
 def describe_settings(
     levers: Mapping[str, Any], base: Mapping[str, Any], seed: int = DEFAULT_SEED
 ) -> str:
-    """Short text of the levers that differ from the base, e.g. ``hard 0.8, soft 0``.
+    """The levers that differ from the base, by their sidebar labels, e.g. ``Hard tactics
+    (intensity 0-1) 0.8, Soft tactics (intensity 0-1) 0``.
 
-    A seed other than :data:`DEFAULT_SEED` is named last (``base settings, seed 3``).
+    A seed other than :data:`DEFAULT_SEED` is named last (``base settings, Random seed 3``).
     """
     parts = []
     for lever in LEVERS:
         value, ref = levers.get(lever.name), base.get(lever.name)
         if not _same(value, ref):
-            parts.append(f"{lever.name.replace('_', ' ')} {_shown(value)}")
+            parts.append(setting_text(lever.name, value))
     text = ", ".join(parts) if parts else "base settings"
-    return text if seed == DEFAULT_SEED else f"{text}, seed {seed}"
+    return text if seed == DEFAULT_SEED else f"{text}, {setting_text('seed', seed)}"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -256,7 +268,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def pending_changes(chosen: Mapping[str, Any], levers: Mapping[str, Any], seed: int) -> list[str]:
-    """Inputs whose chosen value differs from the running model's, e.g. ``["hard 0.4 → 1"]``.
+    """Inputs whose chosen value differs from the running model's, by their sidebar labels,
+    e.g. ``["Hard tactics (intensity 0-1) 0.4 → 1"]``.
 
     Args:
         chosen: what the sidebar shows now (lever name or ``seed`` -> value); missing = unchanged.
@@ -264,11 +277,11 @@ def pending_changes(chosen: Mapping[str, Any], levers: Mapping[str, Any], seed: 
         seed: the running model's seed.
 
     Returns:
-        One ``name old → new`` item per changed input, in lever order, the seed last.
+        One ``label old → new`` item per changed input, in lever order, the seed last.
     """
     out = []
     for name, now in [*levers.items(), ("seed", seed)]:
         value = chosen.get(name, now)
         if not _same(value, now):
-            out.append(f"{name.replace('_', ' ')} {_shown(now)} → {_shown(value)}")
+            out.append(f"{setting_text(name, now)} → {_shown(value)}")
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from sim.app.levers import (
     DEFAULT_SEED,
     LEVERS,
     LEVERS_BY_NAME,
+    SEED_LABEL,
     Lever,
     describe_settings,
     lever_values,
@@ -118,7 +120,7 @@ def model_params(base: Scenario | None = None, seed: int = DEFAULT_SEED) -> dict
             "label": lever.label,
         }
     params["seed"] = {"type": "SliderInt", "value": seed, "min": 0, "max": 99, "step": 1}
-    params["seed"]["label"] = "Random seed"
+    params["seed"]["label"] = SEED_LABEL
     params["base"] = base  # fixed (not a dict with "type"): passed through on every Reset
     return params
 
@@ -184,10 +186,29 @@ class AppModel(CommunityModel):
         if seed < 0:
             raise ScenarioError(f"seed = {seed} must be >= 0")
         scn = scenario_from_levers(self.base_scenario, values)
+        self._step_lock = threading.RLock()  # before Mesa wraps step()
         super().__init__(scenario=scn, replication=0, root_seed=seed, record_sites=True)
         self.root_seed = seed
         self.levers = lever_values(scn)
         self.layout = network_layout(self)
+
+    def step(self) -> None:
+        """One month (never two at once: ▶ steps in a thread of its own)."""
+        with self._step_lock:
+            super().step()
+
+    def run_to(self, month: int) -> None:
+        """Step until ``month`` months are simulated (``programme_end``: the end of funding).
+
+        Each month is checked and stepped under the step lock, so a ▶ playing at the same
+        time cannot carry this past ``month``; nothing happens if the model is already there.
+        """
+        month = min(month, self.horizon)
+        while True:
+            with self._step_lock:
+                if not self.running or self.month >= month:
+                    return
+                self.step()  # Mesa's wrapper: advances Mesa's clock (Time), then our step()
 
     @property
     def settings_key(self) -> tuple[Any, ...]:

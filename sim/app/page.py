@@ -21,7 +21,7 @@ from typing import Any
 
 import solara
 from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
 
 from sim.app.model import (
     BAND_REPS,
@@ -41,10 +41,13 @@ from sim.app.text import (
     BAND_PLACEHOLDER,
     CONFLICT_CAPTION,
     GAP_CAPTION,
+    LESSON_ONE,
     NETWORK_CAPTION,
     SITES_CAPTION,
     band_text,
     clock_note,
+    funding_end_label,
+    how_to_text,
     pairing_text,
     pending_text,
     settings_text,
@@ -147,14 +150,31 @@ def status_panel(model: AppModel) -> Any:
         note = clock_note(model)
         if note:
             solara.Text(note, classes=["ccsim-clock"], style={"font-size": "0.8rem"})
-        how = (
-            "**How to use:** move a lever in the sidebar, press **Reset** to rebuild the "
-            "community with it, then **Step** (one month) or **▶** (play; it runs to the end of "
-            f"follow-up, month {model.horizon - model.programme_start}: press ❚❚ to pause). "
-            f"The tab *{TAB_NAMES[1]}* explains every lever and the lesson it stands for."
-        )
-        _html(to_html(how))
+        _funding_end_button(model)
+        _html(to_html(how_to_text(model, TAB_NAMES[1])), classes=["ccsim-how"])
     return c
+
+
+def _funding_end_button(model: AppModel) -> None:
+    """Run the live model to the end of funding and redraw every chart (as Mesa's Step does).
+
+    Pausing ▶ by hand lands a month or two late; this button stops at ``programme_end``. It
+    leaves ``model.running`` True (follow-up is still to come), so Step and ▶ stay usable.
+    """
+
+    def run() -> None:
+        model.run_to(model.programme_end)
+        force_update()
+
+    solara.Button(
+        funding_end_label(model),
+        on_click=run,
+        disabled=model.month >= model.programme_end,
+        color="primary",
+        outlined=True,
+        classes=["ccsim-funding-end"],
+        style={"align-self": "flex-start"},
+    )
 
 
 def _band_texts(current: Band | None, previous: Band | None) -> None:
@@ -229,7 +249,10 @@ def lever_guide(model: AppModel) -> Any:
         "<h3>The levers and the ten lessons</h3>"
         f"<p>{to_html(intro)}</p><table><thead><tr><th>lever</th><th>what it means</th>"
         f"<th>lesson</th><th>now</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p>{to_html(LESSON_ONE)}</p>"
         f"<p>Base scenario: <strong>{to_html(scn.name)}</strong>: {to_html(scn.description)}</p>"
+        "<p>To print lever cards, print this tab from the browser (it prints whole, without the "
+        "sidebar) or the same table in docs/workshop.md (Lever cards).</p>"
     )
     with solara.Column(classes=["ccsim-card", "ccsim-guide"], style={"padding": "8px"}) as c:
         _html(text)

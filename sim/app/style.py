@@ -3,9 +3,10 @@
 Mesa 3.5 lays the charts out in a draggable grid of fixed-height cells, names its tabs
 "Page 0", "Page 1" and draws slider values only while a thumb is held. The rules below, scoped
 to Mesa's and Vuetify's class names, make the cards grow to fit their content in a two-column
-flow (one column on narrow screens), name the tabs, and keep every slider's value visible
-without the bubbles overlapping. If Mesa changes its markup, a rule stops matching and the page
-falls back to Mesa's own look; nothing breaks.
+flow (one column on narrow screens), name the tabs, keep every slider's value visible
+without the bubbles overlapping, and print the page whole (the lever tab as lever cards). If
+Mesa changes its markup, a rule stops matching and the page falls back to Mesa's own look;
+nothing breaks.
 """
 
 from __future__ import annotations
@@ -71,5 +72,19 @@ _TEXT = """
 .ccsim-guide th { text-align: left; }
 """
 
-CSS = _GRID + _TABS + _SLIDERS + _TEXT
+_PRINT = """
+/* printing: Solara's page scrolls inside a box one screen high, which prints cut off; let the
+   page flow to its full height and leave out the sidebar, the app bar and the tabs */
+@media print {
+  html, body, .v-application, .v-application--wrap, .v-application--wrap div,
+  main.v-content, .solara-autorouter-content {
+    height: auto !important; max-height: none !important; overflow: visible !important;
+  }
+  .v-navigation-drawer, header.v-app-bar, .v-tabs, .ccsim-funding-end { display: none !important; }
+  main.v-content { padding: 0 !important; }
+  .ccsim-guide tr { break-inside: avoid; }
+}
+"""
+
+CSS = _GRID + _TABS + _SLIDERS + _TEXT + _PRINT
 """All of the page's CSS (given to ``solara.Style`` once per page)."""

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.app.levers import LEVERS, Lever, setting_text
+
 if TYPE_CHECKING:
     from sim.app.model import AppModel, Band
 
@@ -52,9 +54,9 @@ BAND_CAPTION = (
     "The button runs 20 replications of the settings of the run shown (press Reset first after "
     "moving a lever). The line is the median, the dark band holds the middle half of the runs, "
     "the light band 18 of 20. Change a lever, press Reset, run again: the grey band is the "
-    "previous settings, paired with the blue one when both use the same seed. *Peripheral "
-    "lag*: the share of its own gap a central site closed by programme end minus a peripheral "
-    "site's (0 = the margin keeps pace)."
+    "previous settings, paired with the blue one when both use the same seed. Conflict is on a "
+    "0-1 scale. *Peripheral lag*, in percentage points: how much more of its own gap a central "
+    "site closed by programme end than a peripheral site (0 = the margin keeps pace)."
 )
 BAND_PLACEHOLDER = (
     "No band yet. Press **Run 20 replications** to run 20 replications of the settings shown "
@@ -87,12 +89,10 @@ def phase(model: AppModel) -> str:
 
 
 def settings_text(model: AppModel) -> str:
-    """The levers of the running model in one line, e.g. ``budget 1500 · hard 0.4 · ...``."""
-    parts = []
-    for name, value in model.levers.items():
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
-        parts.append(f"{name.replace('_', ' ')} {shown}")
-    return "This run: " + " · ".join(parts) + f" · seed {model.root_seed}"
+    """The levers of the running model in one line, by their sidebar labels, e.g. ``This run:
+    Budget (currency per site-month) 1500 · Hard tactics (intensity 0-1) 0.4 · ...``."""
+    parts = [setting_text(name, value) for name, value in model.levers.items()]
+    return "This run: " + " · ".join([*parts, setting_text("seed", model.root_seed)]) + "."
 
 
 def clock_note(model: AppModel) -> str:
@@ -101,8 +101,10 @@ def clock_note(model: AppModel) -> str:
     if p == 0:
         return ""
     return (
-        f"Months count from the programme start: the {p} baseline months are months "
-        f"{1 - p} to 0. The sidebar's Time counts every simulated month, so it runs {p} ahead."
+        f"Months count from the programme start (month 1 = the first month of support). The run "
+        f"opens at month {-p}, before anything is simulated; the {p} baseline months are months "
+        f"{1 - p} to 0 (0 and below), then the programme starts. The sidebar's Time counts every "
+        f"simulated month from 0, so it runs {p} ahead."
     )
 
 
@@ -150,7 +152,7 @@ def pending_text(changes: list[str]) -> str:
         return ""
     return (
         f"Changes pending: {', '.join(changes)}. Press Reset to apply them; until then Step, ▶ "
-        "and Run 20 replications use the settings of the run shown."
+        "and the Run buttons use the settings of the run shown."
     )
 
 
@@ -168,11 +170,12 @@ def band_text(band: Band) -> str:
         f"{band.label}: gap at programme end {_pct(med)} (90% of runs between {_pct(lo)} and "
         f"{_pct(hi)})",
         t50,
-        f"mean conflict during the programme {np.median(band.conflict):.2f} (median)",
+        f"mean conflict during the programme {np.median(band.conflict):.2f} on a 0-1 scale "
+        "(median)",
     ]
     lag = band.peripheral_lag
     if lag is not None and np.isfinite(lag).any():
-        parts.append(f"peripheral lag {np.nanmedian(lag):.2f} (median)")
+        parts.append(f"peripheral lag {100 * np.nanmedian(lag):.0f} percentage points (median)")
     parts.append(
         f"drop-outs per run {np.median(band.dropouts):.0f} (max {int(band.dropouts.max())})"
     )
@@ -189,3 +192,51 @@ def pairing_text(current: Band | None, previous: Band | None) -> str:
         f"Not paired: the blue band uses seed {current.seed}, the grey band seed "
         f"{previous.seed}, so part of the difference between them is chance."
     )
+
+
+def funding_end_label(model: AppModel) -> str:
+    """The label of the button that runs the live model to the end of funding."""
+    return f"Run to end of funding (month {model.programme_end - model.programme_start})"
+
+
+def how_to_text(model: AppModel, levers_tab: str) -> str:
+    """How to use the page now; once the run has ended, that it has and how to start again."""
+    last = model.horizon - model.programme_start
+    if not model.running or model.month >= model.horizon:
+        return (
+            f"**The run has ended** at month {last}, the end of follow-up, so ▶ and Step are "
+            "greyed out. Press **Reset** to start again (with the levers in the sidebar); "
+            "*Run 20 replications* still works."
+        )
+    return (
+        "**How to use:** move a lever in the sidebar, press **Reset** to rebuild the community "
+        "with it, then **Step** (one month), **▶** (play; it runs on to the end of follow-up, "
+        f"month {last}: press ❚❚ to pause) or **{funding_end_label(model)}**. The tab "
+        f"*{levers_tab}* explains every lever and the lesson it stands for."
+    )
+
+
+LESSON_ONE = (
+    "Lesson 1, *choose the right challenge*, is not a slider: the challenge (the practice, the "
+    "strength of its evidence and how far care is from it) comes with the scenario the app "
+    "runs, and every lever acts on that one gap. Discuss it before the levers; to try another "
+    "challenge, start the app with another scenario (ccsim app SCENARIO)."
+)
+"""Why the levers cover lessons 2 to 10 (the app's lever tab and the guide's lever cards)."""
+
+
+def lever_range(lever: Lever) -> str:
+    """A lever's choices in words: ``0 to 5000 in steps of 50`` or ``learning / judgement``."""
+    if lever.kind == "Select":
+        return " / ".join(lever.values)
+    return f"{lever.lo:g} to {lever.hi:g} in steps of {lever.step:g}"
+
+
+def lever_cards_markdown() -> str:
+    """The lever cards of ``docs/workshop.md``: one table row per lever, then lesson 1."""
+    rows = ["| lever (sidebar label) | what it means | lesson | range |", "|---|---|---|---|"]
+    rows += [
+        f"| {lever.label} | {lever.meaning} | {lever.lesson} | {lever_range(lever)} |"
+        for lever in LEVERS
+    ]
+    return "\n".join([*rows, "", LESSON_ONE])

@@ -45,6 +45,7 @@ ADOPTION_COLOURS = {  # by adoption state (sim.state codes)
     st.INTERNALISED: "#2a9d8f",
 }
 BAND_COLOURS = ("#1f4e79", "#9a9a9a")  # current settings, previous settings
+CORE_COLOUR, DROPPED_COLOUR = "#1f4e79", "#c0392b"
 
 __all__ = [
     "BAND_CAPTION",
@@ -57,6 +58,7 @@ __all__ = [
     "conflict_figure",
     "gap_figure",
     "network_figure",
+    "network_title",
     "settings_text",
     "sites_figure",
     "status_text",
@@ -197,7 +199,7 @@ def network_figure(model: AppModel) -> Figure:
     """Sites and clinicians at their precomputed positions, coloured by adoption state."""
     layout = model.layout
     fig = _new_figure(4.6, 4.0)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.88)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.13, top=0.88)
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
@@ -210,12 +212,19 @@ def network_figure(model: AppModel) -> Figure:
     lim = 1.0 + layout.site_radius * 1.6
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    shown = f"{layout.sites.size} of {layout.n_programme_sites} programme sites drawn"
-    if layout.sampled:
-        shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
-    ax.set_title(f"The community, month {month_now(model)}\n({shown})", loc="left", fontsize=10)
+    ax.set_title(network_title(model), loc="left", fontsize=10)
     _adoption_legend(ax)
     return fig
+
+
+def network_title(model: AppModel) -> str:
+    """``The community, month 24`` over a short line of what is drawn (fits the chart)."""
+    layout = model.layout
+    n, total = layout.sites.size, layout.n_programme_sites
+    shown = f"all {total} sites drawn" if n == total else f"{n} of {total} sites drawn"
+    if layout.sampled:
+        shown += f", up to {MAX_CLINICIANS_DRAWN} clinicians each"
+    return f"The community, month {month_now(model)}\n({shown})"
 
 
 def _draw_links(ax: Axes, model: AppModel) -> None:
@@ -250,35 +259,41 @@ def _draw_sites(ax: Axes, model: AppModel) -> None:
         )
     )
     dropped = s.dropped[layout.sites]
-    if dropped.any():
-        ax.scatter(*layout.site_xy[dropped].T, marker="x", s=80, c="#c0392b", zorder=4)
-    ax.scatter([0], [0], marker="*", s=260, c="#1f4e79", zorder=4)
-    ax.annotate(
-        "core team",
-        (0, 0),
-        xytext=(0, -16),
-        textcoords="offset points",
-        ha="center",
-        fontsize=8,
-        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
-        zorder=5,
-    )
+    if dropped.any():  # above every label, with a white edge so it shows on any ring
+        ax.scatter(
+            *layout.site_xy[dropped].T,
+            marker="X",
+            s=110,
+            c=DROPPED_COLOUR,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=6,
+        )
+    ax.scatter([0], [0], marker="*", s=260, c=CORE_COLOUR, zorder=4)
 
 
 def _adoption_legend(ax: Axes) -> None:
-    """Legend of the clinicians' adoption colours, below the network."""
+    """Legend below the network: the clinicians' adoption colours, the core team (the star at
+    the centre, named here so no label covers the sites near it) and dropped sites."""
+    handles = [
+        Line2D([], [], ls="", marker="o", color=colour, label=label)
+        for label, colour in zip(
+            ("not adopted", "compliant", "internalised"), ADOPTION_COLOURS.values(), strict=True
+        )
+    ]
+    handles += [
+        Line2D([], [], ls="", marker="*", markersize=10, color=CORE_COLOUR, label="core team"),
+        Line2D([], [], ls="", marker="X", markersize=8, color=DROPPED_COLOUR, label="dropped out"),
+    ]
     ax.legend(
-        handles=[
-            Line2D([], [], ls="", marker="o", color=colour, label=label)
-            for label, colour in zip(
-                ("not adopted", "compliant", "internalised"), ADOPTION_COLOURS.values(), strict=True
-            )
-        ],
-        loc="lower center",
-        bbox_to_anchor=(0.5, -0.07),
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
         ncol=3,
         frameon=False,
         fontsize=8,
+        handletextpad=0.2,
+        columnspacing=1.0,
     )
 
 
