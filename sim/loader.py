@@ -60,14 +60,16 @@ def resolve_path(ref: str | Path, base_dir: Path | None = None) -> Path:
     """Find a scenario by path (relative to ``base_dir`` or cwd) or by library name."""
     found = _find(ref, base_dir)
     if found is None:
-        close = difflib.get_close_matches(Path(ref).stem, list(library()), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ScenarioError(f"scenario file not found: '{ref}' ({hint}{_library_note()})")
+        raise ScenarioError(f"scenario file not found: '{ref}' ({_library_note(ref)})")
     return found
 
 
-def _library_note() -> str:
-    return f"library scenarios: {', '.join(library()) or 'none'}"
+def _library_note(ref: str | Path | None = None) -> str:
+    """The library's scenario names, after a "did you mean" for the closest to ``ref``."""
+    names = list(library())
+    close = [] if ref is None else difflib.get_close_matches(Path(ref).stem, names, 1, 0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}library scenarios: {', '.join(names) or 'none'}"
 
 
 def _find(ref: str | Path, base_dir: Path | None) -> Path | None:
@@ -129,7 +131,7 @@ def read_with_extends(path: Path, _depth: int = 0) -> dict[str, Any]:
     if parent_path is None:  # name the file whose `extends` points nowhere
         raise ScenarioError(
             f"{path}: extends = {parent!r}: no such file beside it or in the current folder, "
-            f"and no library scenario of that name ({_library_note()})"
+            f"and no library scenario of that name ({_library_note(parent)})"
         )
     return deep_merge(read_with_extends(parent_path, _depth + 1), data)
 

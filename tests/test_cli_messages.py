@@ -168,3 +168,31 @@ def test_compare_says_it_replaces_a_finished_comparison(tmp_path, capsys) -> Non
     assert note not in capsys.readouterr().err
     assert main(argv) in (0, 1)
     assert capsys.readouterr().err.count(note) == 1
+
+
+def test_a_folder_of_other_files_as_out_gets_a_note(tmp_path, capsys) -> None:
+    """ccsim writes beside a user's own files (never removes them) and says so."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    argv = ["run", "--reps", "2", "--jobs", "1", "--no-figures", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"note: {out} already holds files that are not ccsim results (notes.txt)" in err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_compare_refuses_set_with_the_reason(capsys) -> None:
+    assert main(["compare", "baseline", "hard_only", "--set", "programme.tactics.hard=0.2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ccsim compare: error: compare takes no --set (got --set programme.")
+    assert "write each variant as a small TOML file" in err
+
+
+def test_a_typo_in_extends_gets_a_suggestion(tmp_path, capsys) -> None:
+    f = tmp_path / "t.toml"
+    f.write_text('name = "t"\nextends = "baselin"\n', encoding="utf-8")
+    assert main(["run", str(f), "--reps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "extends = 'baselin': no such file" in err
+    assert "(did you mean 'baseline'? library scenarios: baseline," in err

@@ -171,10 +171,10 @@ def nothing_saved_yet() -> Iterator[None]:
 
 
 def note_if_replacing(out: Any, args: argparse.Namespace) -> None:
-    """Say on stderr that a finished run of the same experiment in ``out`` will be run again
-    and replaced (the folder rule lets it through silently otherwise); call after the folder
-    checks passed. Nothing is printed with ``--resume`` or ``--overwrite``, or when ``out``
-    holds no finished run."""
+    """Say on stderr what the run will do to ``out`` that the folder rule lets through silently:
+    run a finished run of the same experiment again and replace it, or write beside files that
+    are not ccsim results (a folder without a manifest). Call after the folder checks passed.
+    Nothing is printed with ``--resume`` or ``--overwrite``, or for a new or empty folder."""
     import sys
     from pathlib import Path
 
@@ -183,6 +183,18 @@ def note_if_replacing(out: Any, args: argparse.Namespace) -> None:
     if args.resume or args.overwrite:
         return
     path = Path(out) / "manifest.json"
+    if Path(out).is_dir() and not path.exists():
+        others = sorted(p.name for p in Path(out).iterdir())
+        if others:  # a folder of the user's own: ccsim writes beside these, never removes them
+            shown = ", ".join(others[:4]) + (
+                f" and {len(others) - 4} more" if len(others) > 4 else ""
+            )
+            print(
+                f"note: {out} already holds files that are not ccsim results ({shown}); the "
+                "results are written beside them (another --out keeps them apart)",
+                file=sys.stderr,
+            )
+        return
     try:
         finished = path.is_file() and bool(read_manifest(path).get("complete"))
     except OutputError:

@@ -68,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"replications per design (default: {DEFAULT_REPS}; with --resume: as recorded)",
     )
     add_jobs_option(p)
+    p.add_argument("--set", action="append", default=[], help=argparse.SUPPRESS)  # refused in run
     p.add_argument(
         "--seed",
         type=seed,
@@ -146,6 +147,12 @@ def run(args: argparse.Namespace) -> int:
         RunError, Interrupted: the run stopped part-way; finish it with ``--resume``.
     """
     started = time.perf_counter()
+    if args.set:
+        raise UsageError(
+            f"compare takes no --set (got --set {args.set[0]}): every design needs its own "
+            'name, so write each variant as a small TOML file with extends = "baseline" and the '
+            "changed keys (README: Writing a scenario)"
+        )
     with nothing_saved_yet():
         designs, names, base = _designs(args)  # before the heavy imports: bad input fails fast
         from sim.compare import few_pairs_caution, run_comparison
