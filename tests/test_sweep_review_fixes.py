@@ -263,3 +263,24 @@ def test_load_sweep_raises_sweep_error_not_python_errors(tmp_path: Path) -> None
     body = '[parameters."sites.n_sites"]\nrange = [4, inf]\n'
     with pytest.raises(SweepError, match=r"range = \[4, inf\]: inf is not a finite number"):
         load_sweep(_file(tmp_path, body, N_SITES))
+
+
+def test_neighbours_whose_intervals_overlap_are_not_given_an_order() -> None:
+    """Naming soft before hard claims more than the estimates show when 0.50 +- 0.06 and
+    0.45 +- 0.05 overlap; hard and budget (0.45 +- 0.05 vs 0.10 +- 0.03) are resolved."""
+    import pandas as pd
+
+    from sim.sweep.ranking import top_levers
+
+    df = pd.DataFrame(
+        {
+            "parameter": ["soft", "hard", "budget"],
+            "ST": [0.50, 0.45, 0.10],
+            "ST_conf": [0.06, 0.05, 0.03],
+            "S1": [0.40, 0.30, 0.08],
+            "S1_conf": [0.05, 0.05, 0.02],
+        }
+    )
+    text = top_levers(df, "sobol")
+    assert "The order of soft and hard is not resolved: their 95% CIs overlap." in text
+    assert "hard and budget" not in text

@@ -16,6 +16,7 @@ from being read as an effect.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,6 +100,22 @@ def reliability_problem(
     return "; ".join(reasons)
 
 
+def overlap_note(top: pd.DataFrame, key: str, conf: str) -> str:
+    """`` The order of A and B is not resolved: their 95% CIs overlap.`` for neighbours in the
+    ranking whose intervals ``index +- conf`` overlap (``""`` if none do): naming them in order
+    would claim more than the estimates show."""
+    rows = list(top.itertuples(index=False))
+    tied = [
+        (a.parameter, b.parameter)
+        for a, b in itertools.pairwise(rows)
+        if getattr(a, key) - getattr(a, conf) <= getattr(b, key) + getattr(b, conf)
+    ]
+    if not tied:
+        return ""
+    pairs = "; ".join(f"{a} and {b}" for a, b in tied)
+    return f" The order of {pairs} is not resolved: their 95% CIs overlap."
+
+
 def top_levers(
     indices: pd.DataFrame,
     method: str,
@@ -137,6 +154,7 @@ def top_levers(
     named = [f"{r.parameter} ({key} {getattr(r, key):.2f} +- {getattr(r, conf):.2f})"
              for r in real.head(k).itertuples(index=False)]  # fmt: skip
     text = f"Top levers by {key}: " + ", ".join(named) + "."
+    text += overlap_note(real.head(k), key, conf)
     text += lever_judgement(real, method) + dummy_note(floor_rows, key)
     return text + (sobol_warnings(real) if method == "sobol" else "")
 
