@@ -8,10 +8,11 @@ The same fixes in a real browser: test_app_browser.py.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import CARD_A, GUIDE, ROOT  # noqa: F401
+from app_helpers import stepped as _stepped
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.transforms import Bbox
 
@@ -29,17 +30,6 @@ from sim.app.text import (
 )
 from sim.app.views import network_figure
 from sim.loader import load_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
-GUIDE = (ROOT / "docs" / "workshop.md").read_text()
-CARD_A = {"inclusion_effort": 0.0, "conflict_handling": 0.0}
-
-
-def _stepped(months: int, **kwargs: object) -> AppModel:
-    model = AppModel(**kwargs)  # type: ignore[arg-type]
-    for _ in range(months):
-        model.step()
-    return model
 
 
 def _render():

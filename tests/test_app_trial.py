@@ -7,10 +7,11 @@ Layout, tab names and slider bubbles need a browser: see test_app_browser.py.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import CARD_A, GUIDE, ROOT  # noqa: F401
+from app_helpers import stepped as _stepped
 
 from sim.app.model import (
     BASE_SCENARIO,
@@ -31,17 +32,6 @@ from sim.app.text import (
 )
 from sim.app.views import band_figure, conflict_figure, gap_figure, network_figure, sites_figure
 from sim.loader import load_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
-GUIDE = (ROOT / "docs" / "workshop.md").read_text()
-CARD_A = {"inclusion_effort": 0.0, "conflict_handling": 0.0}
-
-
-def _stepped(months: int, **kwargs: object) -> AppModel:
-    model = AppModel(**kwargs)  # type: ignore[arg-type]
-    for _ in range(months):
-        model.step()
-    return model
 
 
 def test_keystone_status_and_charts_share_one_clock() -> None:
