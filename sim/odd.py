@@ -259,6 +259,33 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def sync_generated(
+    path: Path, wanted: str, *, up_to_date: bool, missing: bool, what: str, command: str,
+    check: bool,
+) -> int:  # fmt: skip
+    """Report or write a generated file (the ODD parameter table, docs/outputs.md).
+
+    Args:
+        path: the file. wanted: its whole text as it should be.
+        up_to_date: the file already says what it should. missing: the file does not exist.
+        what: what is generated, e.g. ``"parameter table"``. command: the command regenerating it.
+        check: only report (exit 1 if stale or missing), write nothing.
+
+    Returns:
+        0 (up to date, or written), 1 (``check`` and stale or missing).
+    """
+    if up_to_date:
+        print(f"{path}: {what} is up to date")
+        return 0
+    if check:
+        state = "missing" if missing else "stale"
+        print(f"{path}: {what} is {state}; run `{command}` to regenerate it", file=sys.stderr)
+        return 1
+    write_atomic(path, wanted)
+    print(f"{path}: {what} written")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite (or with ``--check`` verify) the parameter table in docs/ODD.md.
 
@@ -285,18 +312,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sim.odd: {path}: {err}", file=sys.stderr)
         return 2
     block = render_block()
-    if old == block.strip():
-        print(f"{path}: parameter table is up to date")
-        return 0
-    if args.check:
-        print(
-            f"{path}: parameter table is stale; run `python3 -m sim.odd` to regenerate it",
-            file=sys.stderr,
-        )
-        return 1
-    write_atomic(path, replace_block(text, block))
-    print(f"{path}: parameter table rewritten")
-    return 0
+    return sync_generated(
+        path,
+        replace_block(text, block),
+        up_to_date=old == block.strip(),
+        missing=False,
+        what="parameter table",
+        command="python3 -m sim.odd",
+        check=args.check,
+    )
 
 
 if __name__ == "__main__":

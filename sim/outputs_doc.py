@@ -19,13 +19,12 @@ The whole file is generated (there is nothing hand-written to keep) and replaced
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sim.experiment import MEMORY_REPS
 from sim.metric_info import METRICS
-from sim.odd import write_atomic
+from sim.odd import sync_generated
 from sim.outputs_columns import (
     CENSOR_FLAGS,
     ELSEWHERE,
@@ -202,18 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         old = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         old = None
-    if old == text:
-        print(f"{path}: output columns are up to date")
-        return 0
-    if args.check:
-        state = "missing" if old is None else "stale"
-        print(
-            f"{path}: {state}; run `python3 -m sim.outputs_doc` to regenerate it", file=sys.stderr
-        )
-        return 1
-    write_atomic(path, text)
-    print(f"{path}: output columns written")
-    return 0
+    return sync_generated(
+        path,
+        text,
+        up_to_date=old == text,
+        missing=old is None,
+        what="output column table",
+        command="python3 -m sim.outputs_doc",
+        check=args.check,
+    )
 
 
 if __name__ == "__main__":
