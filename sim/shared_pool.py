@@ -19,8 +19,11 @@ runs a chunk never changes its results: ``runs.parquet`` is byte-identical to a 
 (tests/test_backends.py).
 
 A chunk a worker has finished is handed on when this process next looks, i.e. between its own
-chunks: so a stop (below) can drop up to one finished chunk per worker, which ``--resume``
-simply runs again.
+chunks. When SIGINT or SIGTERM stops the run (:class:`sim.checkpoint.Interrupted`, raised here
+while this process computes or waits), the chunks the workers have already finished are still
+handed on, so the caller saves them, before the stop goes on: only chunks in progress are lost,
+and ``--resume`` runs them again. (A signal that lands while the caller itself is writing a
+result closes this generator instead; then a finished chunk not yet handed on is run again.)
 
 Stopping: an exception in the caller (SIGINT or SIGTERM raise
 :class:`sim.checkpoint.Interrupted` in the main thread, whether it is computing a chunk or
@@ -96,17 +99,21 @@ def run_shared(
                 feed.pool = _pool(workers)
                 feed.start(workers)
         with caller_objects_frozen():
-            while True:
-                done, waiting = feed.collect()
-                for future in done:
-                    yield future.result()
-                call = feed.take_last()
-                if call is not None:  # this process's share: the last chunk nobody has taken
-                    yield fn(*call, **(own or {}))
-                elif waiting:
-                    cf.wait(waiting, return_when=cf.FIRST_COMPLETED)
-                elif not done:
-                    break
+            try:
+                while True:
+                    done, waiting = feed.collect()
+                    for future in done:
+                        yield future.result()
+                    call = feed.take_last()
+                    if call is not None:  # this process's share: the last chunk nobody took
+                        yield fn(*call, **(own or {}))
+                    elif waiting:
+                        cf.wait(waiting, return_when=cf.FIRST_COMPLETED)
+                    elif not done:
+                        break
+            except KeyboardInterrupt:  # sim.checkpoint.Interrupted (SIGINT, SIGTERM) too
+                yield from feed.finished_results()  # finished work is kept, then we stop
+                raise
         finished = True
     finally:
         feed.stop()
@@ -158,6 +165,15 @@ class _Feed:
             done = {f for f in self.running if f.done()}
             self.running.difference_update(done)
             return done, set(self.running)
+
+    def finished_results(self) -> Iterator[Any]:
+        """After a stop: the results of chunks the workers have already finished (no more
+        chunks are handed out). Chunks that raised are skipped: the run is stopping anyway."""
+        self.stop()
+        done, _ = self.collect()
+        for future in done:
+            if not future.cancelled() and future.exception() is None:
+                yield future.result()
 
     def take_last(self) -> tuple[Any, ...] | None:
         """The last chunk of the list (removed), or None when every chunk is taken."""

@@ -93,3 +93,24 @@ def test_shutdown_pools_stops_the_kept_pools_threads() -> None:
     assert managers() == before + 1
     shared_pool.shutdown_pools()
     assert shared_pool._POOLS == {} and managers() == before
+
+
+def test_a_stop_keeps_the_chunks_the_workers_have_finished() -> None:
+    """Finished work is never lost: SIGINT while this process computes its own chunk still
+    hands on the chunk a worker finished meanwhile, then stops (Interrupted)."""
+    import threading
+
+    from sim.checkpoint import Interrupted, stop_signals
+
+    assert sorted(run_shared(abs, [(-1,), (-2,)], processes=2)) == [1, 2]  # a warm worker
+    # the worker takes the front call (returns at once); this process the back one (a 20 s
+    # sleep that the signal cuts short after 1.5 s, ample for a warm worker's empty chunk)
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    got = []
+    with stop_signals(), pytest.raises(Interrupted):
+        timer.start()
+        for result in run_shared(time.sleep, [(0,), (20,)], processes=2):
+            got.append(result)
+    timer.cancel()
+    assert got == [None]  # the worker's finished chunk (time.sleep returns None)
+    assert 1 not in shared_pool._POOLS  # and the stop killed the pool
