@@ -147,6 +147,10 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         self._active: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # active_sites
         self._on: np.ndarray | None = None  # _supported_sites, this month
         self._on_of: np.ndarray | None = None
+        # _adopt's per-site terms (8 rows of n_sites) and the flat indices that take row r of
+        # every clinician's site in one gather (clinicians never change site)
+        self._site_rows = np.empty((8, self.n_sites))
+        self._site_rows_at = self.clinicians.site + self.n_sites * np.arange(8)[:, None]
 
     # ------------------------------------------------------------------ helpers
     @property

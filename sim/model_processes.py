@@ -17,6 +17,7 @@ and site state) and uses its helpers (``supported``, ``month_in_programme``, ``a
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 from sim import state as st
 from sim.mechanisms import (
@@ -128,61 +129,57 @@ class MonthlyProcesses:
     def _adopt(self) -> None:
         s, c, scn, net = self.sites, self.clinicians, self.scn, self.networks
         a = scn.adoption
-        rng = self.streams["adoption"]
-        n = c.site.size
-        u_adopt, u_kind, u_int = rng.random((3, n))  # = three draws of n, in this order
+        u_adopt, u_kind, u_int = self.streams["adoption"].random((3, c.site.size))  # in order
         # network: conflict weakens cross-profession ties, one factor per site (structure fixed)
         net.tie_factor = 1.0 - scn.network.conflict_tie_penalty * s.conflict
-        site = c.site
-        adopted = (c.adoption > 0).astype(float)
-        within_adopted, net.degree = net.weighted_sums(adopted, site)
+        supported = self.supported
+        rows = self._site_rows  # the per-site terms, indexed to clinicians in one gather below
+        np.multiply(net.cross_tie_weight, net.tie_factor, out=rows[0])  # weight of a cross tie
         cross_share = adoption.community_share(
             self.adopted_share, self.site_sizes, s.tie_strength * s.joined
         )
         cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging * s.joined
-        e = adoption.exposure_from_sums(
-            within_adopted,
-            net.degree,
-            (cross_weight * cross_share)[site],
-            (1.0 + cross_weight)[site],
-        )
-        self.exposure = e
-        peer = a.peer_influence * adoption.peer_response(
-            e, c.threshold, a.threshold_width, a.contagion == "linear", self._curve_bounds()
-        )
-        if self.supported:
+        np.multiply(cross_weight, cross_share, out=rows[1])
+        np.add(1.0, cross_weight, out=rows[2])
+        # routinised systems (checklists, default orders) pull newcomers into the practice;
+        # like peer norms this is owned practice, so it counts with peer in the internalised share
+        np.multiply(scn.routinisation.adoption_pull, s.routinisation, out=rows[3])
+        if supported:
             push = adoption.site_push_now(
                 self._push_base,
                 scn.programme.core_team_strength,
                 s.attention * (0.5 + 0.5 * s.engagement),
             )
-            soft_part, hard_part = adoption.drive(  # soft part per site, hard per clinician
-                self.core_team.soft,
-                self.core_team.hard,
-                0.3 + 0.7 * s.belonging,
-                c.reactance,
-                s.feedback_pressure[site],
-                a.soft_weight,
-                a.hard_weight,
-                a.reactance_damping,
+            soft = self.core_team.soft
+            np.multiply(
+                push, adoption.soft_drive(soft, 0.3 + 0.7 * s.belonging, a.soft_weight), out=rows[4]
             )
-            ext_soft = (push * soft_part)[site]
-            ext_hard = push[site]
-            ext_hard *= hard_part
-            soft_support = (self.core_team.soft * (s.belonging * self.active_sites()))[site]
+            rows[5] = push
+            np.multiply(soft, s.belonging * self.active_sites(), out=rows[6])
+            rows[7] = s.feedback_pressure
+        per = rows.ravel().take(self._site_rows_at[: 8 if supported else 4])  # (k, n_clinicians)
+        within_adopted, net.degree = net.weighted_sums_at(per[0], (c.adoption > 0).astype(float))
+        e = adoption.exposure_from_sums(within_adopted, net.degree, per[1], per[2])
+        self.exposure = e
+        peer = a.peer_influence * adoption.peer_response(
+            e, c.threshold, a.threshold_width, a.contagion == "linear", self._curve_bounds()
+        )
+        peer += per[3]
+        if supported:  # soft part per site, hard part per clinician
+            ext_soft, ext_hard, soft_support = per[4], per[5], per[6]
+            ext_hard *= adoption.hard_drive(
+                self.core_team.hard, c.reactance, per[7], a.hard_weight, a.reactance_damping
+            )
         else:  # no programme: scalar zeros (same sums, no arrays of zeros)
             ext_soft = ext_hard = soft_support = 0.0
         secular = scn.challenge.secular_adoption_per_year / 12.0
-        # routinised systems (checklists, default orders) pull newcomers into the practice;
-        # like peer norms this is owned practice, so it counts with peer in the internalised share
-        peer += (scn.routinisation.adoption_pull * s.routinisation)[site]
         new_comp, new_int = adoption.adopt(
             c.adoption, ext_soft, ext_hard, peer, secular, u_adopt, u_kind
         )
         internalising = adoption.internalise_compliant(  # rate = r x (soft support + 0.3 E)
             c.adoption, a.internalisation_rate, soft_support, e, 0.3, u_int
         )
-        self._pending = (new_comp, new_int, internalising)
+        self._pending = (new_comp, new_int, internalising)  # row indices
 
     def _lapse_and_turnover(self) -> None:
         s, c, scn = self.sites, self.clinicians, self.scn
@@ -191,7 +188,7 @@ class MonthlyProcesses:
         if self.supported:
             t = self.core_team
             support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
-            support.clip(0.0, 1.0, out=support)
+            _clip(support, 0.0, 1.0, out=support)
             support *= self.active_sites()
         else:
             support = np.zeros(self.n_sites)
@@ -220,12 +217,14 @@ class MonthlyProcesses:
         if k:
             cl = scn.clinicians
             state[leaving] = st.NOT_ADOPTED
-            c.threshold[leaving] = trng.normal(cl.threshold_mean, cl.threshold_sd, k).clip(0.0, 1.0)
+            threshold = trng.normal(cl.threshold_mean, cl.threshold_sd, k)
+            c.threshold[leaving] = _clip(threshold, 0.0, 1.0, out=threshold)
             if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
-                lo, span = adoption.curve_bounds(c.threshold[leaving], scn.adoption.threshold_width)
+                lo, span = adoption.curve_bounds(threshold, scn.adoption.threshold_width)
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
             # drawn as at initialisation (docs/ODD.md section 5, items 2 and 4): each step clipped
-            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k).clip(0.0, 1.0)
+            reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k)
+            _clip(reactance, 0.0, 1.0, out=reactance)
             doctor = c.profession[leaving] == st.DOCTOR
             reactance = st.with_reactance_extra(reactance, doctor, cl.doctor_reactance_extra)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 from sim.scenario import Network as NetworkParams
 from sim.scenario import Scenario
@@ -116,20 +117,30 @@ class Networks:
         gives each clinician's site; one sparse product, no per-tie work. Returns two
         ``(n_clinicians,)`` arrays.
         """
-        y = self.counts @ x  # same count + COUNT_SHIFT x cross count, exact integers
-        cross_x = y * (1.0 / COUNT_SHIFT)
-        np.floor(cross_x, out=cross_x)
-        same_x = cross_x * COUNT_SHIFT
-        np.subtract(y, same_x, out=same_x)
         if self.tie_factor is None:
+            same_x, cross_x = self._counts(x)
             cross_x *= self.cross_tie_weight
             return same_x + cross_x, self.same_degree + self.cross_degree
-        g = (self.cross_tie_weight * self.tie_factor)[site]  # weight of one cross tie, now
+        return self.weighted_sums_at((self.cross_tie_weight * self.tie_factor)[site], x)
+
+    def weighted_sums_at(self, g: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`weighted_sums` given ``g``, the weight of one cross-profession tie of each
+        clinician (``cross_tie_weight x tie_factor`` of its site, shape ``(n_clinicians,)``)."""
+        same_x, cross_x = self._counts(x)
         cross_x *= g
         cross_x += same_x
         degree = g * self.cross_ties
         degree += self.same_degree
         return cross_x, degree
+
+    def _counts(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(same-profession, cross-profession) contacts with ``x`` = 1, exact float counts."""
+        y = self.counts @ x  # same count + COUNT_SHIFT x cross count, exact integers
+        cross_x = y * (1.0 / COUNT_SHIFT)
+        np.floor(cross_x, out=cross_x)
+        same_x = cross_x * COUNT_SHIFT
+        np.subtract(y, same_x, out=same_x)
+        return same_x, cross_x
 
 
 def with_reactance_extra(reactance: np.ndarray, who: np.ndarray, extra: float) -> np.ndarray:
@@ -137,7 +148,8 @@ def with_reactance_extra(reactance: np.ndarray, who: np.ndarray, extra: float) -
     on top of its clipped normal draw (doctors, then a mandated programme's clinicians), at
     initialisation and for newcomers alike (docs/ODD.md section 5, items 2 and 4). Arrays of
     shape ``(n,)``; ``who`` is a bool mask; returns a new array."""
-    return np.clip(reactance + extra * who, 0.0, 1.0)
+    r = reactance + extra * who
+    return _clip(r, 0.0, 1.0, out=r)
 
 
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:

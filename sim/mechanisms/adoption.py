@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def site_push(
@@ -87,9 +88,27 @@ def drive(
     they start slow and grow as belonging builds; hard pressure acts at once but is blunted by
     reactance. Site arrays are already indexed per clinician; returns two ``(n_clinicians,)``.
     """
-    soft_part = soft_weight * soft * receptivity
-    hard_part = hard_weight * hard * (1.0 - reactance_damping * reactance) + feedback
-    return soft_part, hard_part
+    return soft_drive(soft, receptivity, soft_weight), hard_drive(
+        hard, reactance, feedback, hard_weight, reactance_damping
+    )
+
+
+def soft_drive(soft: float, receptivity: np.ndarray, soft_weight: float) -> np.ndarray:
+    """The soft part of :func:`drive`: ``soft_weight x soft x receptivity`` (per site or per
+    clinician, the shape of ``receptivity``)."""
+    return soft_weight * soft * receptivity
+
+
+def hard_drive(
+    hard: float,
+    reactance: np.ndarray,
+    feedback: np.ndarray,
+    hard_weight: float,
+    reactance_damping: float,
+) -> np.ndarray:
+    """The hard + feedback part of :func:`drive`: ``hard_weight x hard x (1 - reactance_damping
+    x reactance) + feedback``, shape ``(n_clinicians,)`` (``feedback`` indexed per clinician)."""
+    return hard_weight * hard * (1.0 - reactance_damping * reactance) + feedback
 
 
 def exposure(
@@ -171,24 +190,26 @@ def peer_response(
     np.divide(1.0, f, out=f)
     f -= lo
     f /= span
-    return np.clip(f, 0.0, 1.0, out=f)
+    return _clip(f, 0.0, 1.0, out=f)
 
 
 def adopt(
     adoption: np.ndarray,
-    external_soft: np.ndarray,
-    external_hard: np.ndarray,
+    external_soft: np.ndarray | float,
+    external_hard: np.ndarray | float,
     peer: np.ndarray,
     secular: float,
     u_adopt: np.ndarray,
     u_kind: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """New adopters this month: (new_compliant, new_internalised) boolean masks.
+    """New adopters this month: (new_compliant, new_internalised) row indices (int, ascending).
 
     ``u_adopt``, ``u_kind`` are uniform draws of shape ``(n_clinicians,)``; the external terms
     may be the scalar 0 (no programme support). Only new adopters' kinds are computed.
     """
-    rate = external_soft + external_hard + peer + secular
+    rate = np.add(external_soft, external_hard)  # ((soft + hard) + peer) + secular
+    rate += peer  # a 0-d sum (no support) is replaced by a new array here
+    rate += secular
     hazard = np.negative(rate)  # 1 - exp(-rate)
     np.exp(hazard, out=hazard)
     np.subtract(1.0, hazard, out=hazard)
@@ -198,9 +219,8 @@ def adopt(
     soft = external_soft[who] if isinstance(external_soft, np.ndarray) else external_soft
     r = rate[who]  # > 0: a draw in [0, 1) falls below the hazard only if the rate is positive
     p_int = (soft + peer[who] + secular) / r
-    internal = np.zeros(new.shape, dtype=bool)
-    internal[who] = u_kind[who] < p_int
-    return new & ~internal, internal
+    internal = u_kind[who] < p_int
+    return who[~internal], who[internal]
 
 
 def internalise_compliant(
@@ -212,13 +232,12 @@ def internalise_compliant(
     u: np.ndarray,
 ) -> np.ndarray:
     """:func:`internalise` with ``rate = scale x (soft_support + exposure_weight x exposure)``
-    per month, computed for the compliant clinicians only (bool mask, ``(n_clinicians,)``)."""
+    per month, computed for the compliant clinicians only; returns their row indices (int,
+    ascending; ``soft_support`` per clinician ``(n_clinicians,)`` or a scalar)."""
     who = (adoption == 1).nonzero()[0]
     support = soft_support[who] if isinstance(soft_support, np.ndarray) else soft_support
     rate = scale * (support + exposure_weight * exposure[who])
-    out = np.zeros(adoption.shape, dtype=bool)
-    out[who] = u[who] < 1.0 - np.exp(-rate)
-    return out
+    return who[u[who] < 1.0 - np.exp(-rate)]
 
 
 def internalise(adoption: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:

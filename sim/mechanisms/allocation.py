@@ -10,6 +10,7 @@ so doubling a component's money never doubles its effect.
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 from sim.scenario import Programme
 
@@ -66,4 +67,4 @@ def attention_with_margin(
     n_active = max(np.count_nonzero(active), 1)
     stretch = min(1.0, capacity_sites / n_active)
     att = active * stretch * plan_weight * margin * (0.4 + 0.6 * facilitation_effect)
-    return att.clip(0.0, 2.0, out=att)
+    return _clip(att, 0.0, 2.0, out=att)

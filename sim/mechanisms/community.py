@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def is_event_month(month_in_programme: int, events_per_year: float) -> bool:
@@ -28,7 +29,7 @@ def belonging_drift(
 ) -> np.ndarray:
     """Monthly fading of belonging: ``b - b x (decay + conflict_erosion x conflict)``, in [0, 1]."""
     b = belonging * (1.0 - decay - conflict_erosion * conflict)
-    return b.clip(0.0, 1.0, out=b)
+    return _clip(b, 0.0, 1.0, out=b)
 
 
 def attend(engagement: np.ndarray, active: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -51,7 +52,7 @@ def event_gain(
     g = gain * (0.4 + 0.6 * events_effect) * (0.5 + 0.5 * soft)
     g = g * (1.0 - peripheral_penalty * peripheral * (1.0 - inclusion_effort))
     b = belonging + attended * g * (1.0 - belonging)
-    return b.clip(0.0, 1.0, out=b)
+    return _clip(b, 0.0, 1.0, out=b)
 
 
 def tie_update(tie: np.ndarray, attended: np.ndarray, gain: float, decay: float) -> np.ndarray:
@@ -60,4 +61,4 @@ def tie_update(tie: np.ndarray, attended: np.ndarray, gain: float, decay: float)
     if not attended.any():  # no event: adding 0 x gain changes nothing and tie stays in [0, 1]
         return tie
     tie = tie + attended * gain * (1.0 - tie)
-    return tie.clip(0.0, 1.0, out=tie)
+    return _clip(tie, 0.0, 1.0, out=tie)

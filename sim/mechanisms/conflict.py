@@ -11,6 +11,7 @@ leave: they stay enrolled, disengaged.
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def conflict_update(
@@ -41,7 +42,7 @@ def conflict_update(
     )
     fall = resolution_rate * handling + decay
     c = conflict + (1.0 - conflict) * rise - conflict * fall
-    return c.clip(0.0, 1.0, out=c)
+    return _clip(c, 0.0, 1.0, out=c)
 
 
 def engagement_update(
@@ -53,7 +54,7 @@ def engagement_update(
 ) -> np.ndarray:
     """Engagement moves by ``adjust`` towards ``clip(0.2 + 0.6 b + 0.3 min(attention, 1) - C)``."""
     target = 0.2 + 0.6 * belonging + 0.3 * np.minimum(attention, 1.0) - conflict
-    target.clip(0.0, 1.0, out=target)
+    _clip(target, 0.0, 1.0, out=target)
     return engagement + adjust * (target - engagement)
 
 

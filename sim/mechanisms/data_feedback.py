@@ -11,6 +11,7 @@ effect, larger when baseline is low and the source respected).
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def data_quality(measurement_quality: float, data_support_effect: float) -> float:
@@ -38,7 +39,7 @@ def report(
 ) -> np.ndarray:
     """Reported adherence ``clip(true + gaming + sd x z, 0, 1)``; ``z`` standard normal draws."""
     r = true_adherence + gaming + sd * z
-    return r.clip(0.0, 1.0, out=r)
+    return _clip(r, 0.0, 1.0, out=r)
 
 
 def feedback_pressure(
@@ -52,5 +53,5 @@ def feedback_pressure(
     """Pressure from feedback: ``gain x quality x (0.5 + 0.5 credibility) x reported gap``,
     where the reported gap is ``clip((target - reported) / (target - baseline), 0, 1)``."""
     gap = (target_adherence - reported) / (target_adherence - baseline_adherence)
-    gap.clip(0.0, 1.0, out=gap)
+    _clip(gap, 0.0, 1.0, out=gap)
     return gain * quality * (0.5 + 0.5 * credibility) * gap

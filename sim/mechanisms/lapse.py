@@ -8,6 +8,7 @@ non-adopting clinicians who must be reached again (clinicians are conserved).
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def lapse_rates(
@@ -30,7 +31,7 @@ def lapse_rates(
     comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
     comp *= shield
     shield *= internalised  # now the internalised rate (same product: x * y = y * x)
-    return comp.clip(0.0, 1.0, out=comp), shield.clip(0.0, 1.0, out=shield)
+    return _clip(comp, 0.0, 1.0, out=comp), _clip(shield, 0.0, 1.0, out=shield)
 
 
 def lapse(

@@ -12,6 +12,7 @@ non-adopters, newcomers included, into the practice: an extra adoption hazard
 from __future__ import annotations
 
 import numpy as np
+from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 
 def routinisation_update(
@@ -26,4 +27,4 @@ def routinisation_update(
     grow = growth * adopted_share * (0.5 + 0.5 * leadership) * embed * (1.0 - routinisation)
     fall = decay * (1.0 - adopted_share) * routinisation
     r = routinisation + grow - fall
-    return r.clip(0.0, 1.0, out=r)
+    return _clip(r, 0.0, 1.0, out=r)
