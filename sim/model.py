@@ -144,7 +144,7 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         """Caches of the monthly processes (the active-site masks are emptied at the start of
         every step; the threshold-curve bounds are refreshed for replaced clinicians)."""
         self._bounds_of: np.ndarray | None = None  # threshold array the curve bounds belong to
-        self._active: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # active_sites
+        self._active: tuple | None = None  # active_sites, _everyone
         self._on: np.ndarray | None = None  # _supported_sites, this month
         self._on_of: np.ndarray | None = None
         # _adopt's per-site terms (8 rows of n_sites) and the flat indices that take row r of
@@ -176,10 +176,23 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         """``sites.active`` (joined, not dropped out), shape ``(n_sites,)``, computed once per
         month and again only if recruitment or drop-out replaces ``joined`` or ``dropped``
         (the processes replace these arrays, never write into them). Read it, don't write it."""
+        return self._active_cache()[2]
+
+    def _everyone(self) -> tuple[bool, bool]:
+        """(every site joined, every site active) this month, from the :meth:`active_sites`
+        cache. When true, the processes skip multiplying by (or selecting with) the all-ones
+        mask: ``x x 1 = x`` and ``where(True, x, y) = x`` exactly, so the results are the same."""
+        cached = self._active_cache()
+        return cached[3], cached[4]
+
+    def _active_cache(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:
         s, cached = self.sites, self._active
         if cached is None or cached[0] is not s.joined or cached[1] is not s.dropped:
-            self._active = cached = (s.joined, s.dropped, s.active)
-        return cached[2]
+            active, n = s.active, self.n_sites
+            all_joined = np.count_nonzero(s.joined) == n
+            all_active = np.count_nonzero(active) == n
+            self._active = cached = (s.joined, s.dropped, active, all_joined, all_active)
+        return cached
 
     def _supported_sites(self) -> np.ndarray:
         """1.0 at active sites while the programme gives support, else 0.0, shape

@@ -57,19 +57,17 @@ class MonthlyProcesses:
             self._margin,
             prog.core_team_capacity_sites,
             self.resources["facilitation"],
+            all_active=self.supported and self._everyone()[1],
         )
 
     def _community(self) -> None:
         s, scn, prog = self.sites, self.scn, self.scn.programme
         draw = self.streams["community"].random(self.n_sites)
-        s.belonging = np.where(
-            s.joined,
-            community.belonging_drift(
-                s.belonging, s.conflict, scn.belonging.decay, scn.belonging.conflict_erosion
-            ),
-            s.belonging,
+        drift = community.belonging_drift(
+            s.belonging, s.conflict, scn.belonging.decay, scn.belonging.conflict_erosion
         )
-        attended = np.zeros(self.n_sites, dtype=bool)
+        s.belonging = drift if self._everyone()[0] else np.where(s.joined, drift, s.belonging)
+        attended = None  # no event this month
         if self.supported and community.is_event_month(
             self.month_in_programme, prog.community.events_per_year
         ):
@@ -112,10 +110,14 @@ class MonthlyProcesses:
             self.site_adherence, judgement, self.core_team.hard, scn.data.gaming_max
         )
         reported = data_feedback.report(self.site_adherence, gaming, sd, z)
-        s.reported_adherence = np.where(active, reported, s.reported_adherence)
-        s.noise_sd = np.where(active, sd, 0.0)
-        s.gaming = np.where(active, gaming, 0.0)
-        self.report_error = np.where(active, reported - self.site_adherence, np.nan)
+        everyone = self._everyone()[1]  # every site active: where(active, x, y) is x
+        s.reported_adherence = (
+            reported if everyone else np.where(active, reported, s.reported_adherence)
+        )
+        s.noise_sd = sd if everyone else np.where(active, sd, 0.0)
+        s.gaming = gaming if everyone else np.where(active, gaming, 0.0)
+        error = reported - self.site_adherence
+        self.report_error = error if everyone else np.where(active, error, np.nan)
         pressure = data_feedback.feedback_pressure(
             s.reported_adherence,
             scn.challenge.baseline_adherence,
@@ -124,7 +126,7 @@ class MonthlyProcesses:
             prog.core_team_strength,
             scn.adoption.feedback_gain,
         )
-        s.feedback_pressure = np.where(active, pressure, 0.0)
+        s.feedback_pressure = pressure if everyone else np.where(active, pressure, 0.0)
 
     def _adopt(self) -> None:
         s, c, scn, net = self.sites, self.clinicians, self.scn, self.networks
@@ -133,12 +135,14 @@ class MonthlyProcesses:
         # network: conflict weakens cross-profession ties, one factor per site (structure fixed)
         net.tie_factor = 1.0 - scn.network.conflict_tie_penalty * s.conflict
         supported = self.supported
+        all_joined, all_active = self._everyone()  # x x (all-ones mask) = x: skipped
         rows = self._site_rows  # the per-site terms, indexed to clinicians in one gather below
         np.multiply(net.cross_tie_weight, net.tie_factor, out=rows[0])  # weight of a cross tie
-        cross_share = adoption.community_share(
-            self.adopted_share, self.site_sizes, s.tie_strength * s.joined
-        )
-        cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging * s.joined
+        tie = s.tie_strength if all_joined else s.tie_strength * s.joined
+        cross_share = adoption.community_share(self.adopted_share, self.site_sizes, tie)
+        cross_weight = scn.network.cross_site_weight * s.tie_strength * s.belonging
+        if not all_joined:
+            cross_weight *= s.joined
         np.multiply(cross_weight, cross_share, out=rows[1])
         np.add(1.0, cross_weight, out=rows[2])
         # routinised systems (checklists, default orders) pull newcomers into the practice;
@@ -155,7 +159,8 @@ class MonthlyProcesses:
                 push, adoption.soft_drive(soft, 0.3 + 0.7 * s.belonging, a.soft_weight), out=rows[4]
             )
             rows[5] = push
-            np.multiply(soft, s.belonging * self.active_sites(), out=rows[6])
+            b_active = s.belonging if all_active else s.belonging * self.active_sites()
+            np.multiply(soft, b_active, out=rows[6])
             rows[7] = s.feedback_pressure
         per = rows.ravel().take(self._site_rows_at[: 8 if supported else 4])  # (k, n_clinicians)
         within_adopted, net.degree = net.weighted_sums_at(per[0], (c.adoption > 0).astype(float))
@@ -189,7 +194,8 @@ class MonthlyProcesses:
             t = self.core_team
             support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
             _clip(support, 0.0, 1.0, out=support)
-            support *= self.active_sites()
+            if not self._everyone()[1]:
+                support *= self.active_sites()
         else:
             support = np.zeros(self.n_sites)
         p_comp, p_int = lapse.lapse_rates(
@@ -238,15 +244,19 @@ class MonthlyProcesses:
 
     def _conflict(self) -> None:
         s, scn, prog = self.sites, self.scn, self.scn.programme
-        on = self._supported_sites()
+        all_joined, all_active = self._everyone()
+        if self.supported and not all_active:
+            on = self._supported_sites()
+        else:  # the support mask's single value: a scalar gives the same products
+            on = 1.0 if self.supported else 0.0
         judgement = float(prog.data.use == DataUse.judgement)
         s.conflict = conflict.conflict_update(
             s.conflict,
             self.core_team.hard * on,
             self.mean_reactance,
             s.belonging,
-            s.tension * s.joined,
-            judgement * s.noise_sd * on,
+            s.tension if all_joined else s.tension * s.joined,
+            judgement * s.noise_sd * on if judgement else 0.0,  # + 0 x rate: the same sums
             prog.community.conflict_handling * prog.core_team_strength * on,
             scn.conflict.hard_reactance_rate,
             scn.conflict.professional_rate,
@@ -256,30 +266,37 @@ class MonthlyProcesses:
         )
         if not self.supported:
             return
-        s.engagement = np.where(
-            self.active_sites(),
-            conflict.engagement_update(
-                s.engagement, s.belonging, s.attention, s.conflict, scn.belonging.engagement_adjust
-            ),
-            s.engagement,
+        engagement = conflict.engagement_update(
+            s.engagement, s.belonging, s.attention, s.conflict, scn.belonging.engagement_adjust
         )
+        active = self.active_sites()
+        s.engagement = engagement if all_active else np.where(active, engagement, s.engagement)
         s.disengaged_months, out = conflict.dropout(
             s.engagement,
-            self.active_sites(),
+            active,
             s.disengaged_months,
             scn.conflict.disengage_threshold,
             scn.conflict.dropout_after_months,
         )
-        if self.mode != RecruitmentMode.mandated:  # mandated sites cannot leave, only disengage
+        # mandated sites cannot leave, only disengage; dropped is replaced only when it changes
+        if self.mode != RecruitmentMode.mandated and np.count_nonzero(out):
             s.dropped = s.dropped | out
 
     def _routinise(self) -> None:
         s, r = self.sites, self.scn.routinisation
         share = r.unsupported_growth_share
-        supported = self._supported_sites()
-        embed = share + supported * (1.0 - share) * self.resources["embedding"]
+        all_joined, all_active = self._everyone()
+        if self.supported and not all_active:
+            embed = share + self._supported_sites() * (1.0 - share) * self.resources["embedding"]
+        else:  # the support mask's single value (same products as with the array)
+            embed = share + float(self.supported) * (1.0 - share) * self.resources["embedding"]
         s.routinisation = routinisation.routinisation_update(
-            s.routinisation, self.adopted_share, s.leadership, embed * s.joined, r.growth, r.decay
+            s.routinisation,
+            self.adopted_share,
+            s.leadership,
+            embed if all_joined else embed * s.joined,
+            r.growth,
+            r.decay,
         )
 
     def _review(self) -> None:

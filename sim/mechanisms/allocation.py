@@ -62,9 +62,15 @@ def attention_with_margin(
     margin: np.ndarray,
     capacity_sites: float,
     facilitation_effect: float,
+    all_active: bool = False,
 ) -> np.ndarray:
-    """:func:`attention` with the site :func:`margin` already computed, shape ``(n_sites,)``."""
-    n_active = max(np.count_nonzero(active), 1)
+    """:func:`attention` with the site :func:`margin` already computed, shape ``(n_sites,)``.
+
+    ``all_active``: the caller knows every site is active (``active x stretch`` is then
+    ``stretch`` at every site, so the mask is not multiplied in: the same products)."""
+    n_active = active.size if all_active else max(np.count_nonzero(active), 1)
     stretch = min(1.0, capacity_sites / n_active)
-    att = active * stretch * plan_weight * margin * (0.4 + 0.6 * facilitation_effect)
+    att = plan_weight * stretch if all_active else active * stretch * plan_weight
+    att *= margin
+    att *= 0.4 + 0.6 * facilitation_effect
     return _clip(att, 0.0, 2.0, out=att)

@@ -55,10 +55,13 @@ def event_gain(
     return _clip(b, 0.0, 1.0, out=b)
 
 
-def tie_update(tie: np.ndarray, attended: np.ndarray, gain: float, decay: float) -> np.ndarray:
-    """Cross-site tie strength: decays by ``decay`` a month, attendees gain ``gain x (1 - tie)``."""
+def tie_update(
+    tie: np.ndarray, attended: np.ndarray | None, gain: float, decay: float
+) -> np.ndarray:
+    """Cross-site tie strength: decays by ``decay`` a month, attendees gain ``gain x (1 - tie)``
+    (``attended`` bool ``(n_sites,)``, or None in a month without an event)."""
     tie = tie * (1.0 - decay)
-    if not attended.any():  # no event: adding 0 x gain changes nothing and tie stays in [0, 1]
+    if attended is None or not attended.any():  # no one attended: adding 0 x gain changes nothing
         return tie
     tie = tie + attended * gain * (1.0 - tie)
     return _clip(tie, 0.0, 1.0, out=tie)
