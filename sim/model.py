@@ -149,6 +149,7 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         self._on_of: np.ndarray | None = None
         # _adopt's per-site terms (8 rows of n_sites) and the flat indices that take row r of
         # every clinician's site in one gather (clinicians never change site)
+        self._lapse_rows = np.empty((self.n_sites, 3))  # _lapse_and_turnover's (site, state) table
         self._site_rows = np.empty((8, self.n_sites))
         self._site_rows_at = self.clinicians.site + self.n_sites * np.arange(8)[:, None]
 

@@ -39,6 +39,8 @@ class MonthlyProcesses:
 
     def _recruit(self) -> None:
         s, scn = self.sites, self.scn
+        if self._everyone()[0]:  # every site has joined: no one left to recruit
+            return
         new = ~s.joined & (s.join_month >= 0) & (s.join_month <= self.month)
         if new.any():
             b0 = recruitment.initial_belonging(
@@ -197,8 +199,8 @@ class MonthlyProcesses:
             if not self._everyone()[1]:
                 support *= self.active_sites()
         else:
-            support = np.zeros(self.n_sites)
-        p_comp, p_int = lapse.lapse_rates(
+            support = 0.0  # no site supported (a scalar: the same products)
+        table = lapse.lapse_table(
             support,
             s.routinisation,
             s.conflict,
@@ -207,8 +209,9 @@ class MonthlyProcesses:
             scn.lapse.internalised,
             scn.lapse.routinisation_protection,
             scn.lapse.conflict_multiplier,
+            self._lapse_rows,
         )
-        lapsing = lapse.lapse_by_site(c.adoption, self._site_row, p_comp, p_int, u)
+        lapsing = lapse.lapse_from_table(c.adoption, self._site_row, table, u)
         new_comp, new_int, internalising = self._pending
         state = c.adoption.copy()
         state[internalising] = st.INTERNALISED

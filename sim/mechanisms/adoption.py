@@ -150,9 +150,9 @@ def community_share(adopted_share: np.ndarray, size: np.ndarray, tie: np.ndarray
     """Adopted share of the rest of the community as seen from each site (leave-one-out mean
     weighted by size x tie strength), shape ``(n_sites,)``."""
     w = size * tie
-    total_w = w.sum()
+    total_w = np.add.reduce(w)  # = w.sum() without its Python wrapper
     wa = w * adopted_share
-    total = wa.sum()
+    total = np.add.reduce(wa)
     rest_w = total_w - w
     return np.divide(total - wa, rest_w, out=np.zeros(rest_w.shape), where=rest_w > 1e-12)
 

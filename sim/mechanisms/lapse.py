@@ -58,6 +58,39 @@ def lapse_by_site(
     return u < table.ravel()[site_row + adoption]
 
 
+def lapse_table(
+    support: np.ndarray | float,
+    routinisation: np.ndarray,
+    conflict: np.ndarray,
+    compliant_supported: float,
+    compliant_unsupported: float,
+    internalised: float,
+    protection: float,
+    conflict_multiplier: float,
+    out: np.ndarray,
+) -> np.ndarray:
+    """:func:`lapse_rates` written into the ``(site, state)`` table ``out``, shape ``(n_sites,
+    3)``: per site (0, p_compliant, p_internalised); returns the table flattened, for
+    :func:`lapse_from_table`. ``support`` may be the scalar 0 (no site supported)."""
+    shield = (1.0 - protection * routinisation) * (1.0 + conflict_multiplier * conflict)
+    comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
+    p_comp, p_int = out[:, 1], out[:, 2]
+    np.multiply(comp, shield, out=p_comp)
+    np.multiply(shield, internalised, out=p_int)
+    _clip(p_comp, 0.0, 1.0, out=p_comp)
+    _clip(p_int, 0.0, 1.0, out=p_int)
+    out[:, 0] = 0.0
+    return out.ravel()
+
+
+def lapse_from_table(
+    adoption: np.ndarray, site_row: np.ndarray, table: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Mask of adopters who lapse this month (bool, ``(n_clinicians,)``) from the flattened
+    :func:`lapse_table`; ``site_row`` = 3 x each clinician's site."""
+    return u < table[site_row + adoption]
+
+
 def leavers(turnover_per_year: float, u: np.ndarray) -> np.ndarray:
     """Clinicians who leave this month (bool): monthly probability ``1 - (1 - t)^(1/12)``."""
     return u < 1.0 - (1.0 - turnover_per_year) ** (1.0 / 12.0)
