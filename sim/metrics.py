@@ -57,7 +57,24 @@ def gini(x: np.ndarray) -> float:
 
 def _nanmean(x: np.ndarray) -> float:
     x = x[~np.isnan(x)]
-    return float(x.mean()) if x.size else float("nan")
+    return float(x.sum() / x.size) if x.size else float("nan")
+
+
+def _share(mask: np.ndarray) -> float:
+    """Share of True in ``mask`` (what ``mask.mean()`` gives, without its overhead)."""
+    return np.count_nonzero(mask) / mask.size
+
+
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D array (``nan`` if any value is ``nan``), from one sort: the middle
+    value, or the mean of the two middle values as ``np.median`` forms it, ``(a + b) / 2``."""
+    if x.size == 0:
+        return float(np.median(x))  # nan, with numpy's warning
+    x = np.sort(x)
+    k = x.size // 2
+    if np.isnan(x[-1]):  # sorted last
+        return float("nan")
+    return float(x[k]) if x.size % 2 else float((x[k - 1] + x[k]) / 2.0)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -118,8 +135,8 @@ def site_rates(model: CommunityModel) -> dict[str, float]:
     """Observed per-site event rates (Poisson counts, per 1000 patient-days) in the baseline
     phase and in the IRR windows: mean and median across programme sites (Keystone reported
     a baseline mean of 7.7 but a median of 2.7; the median site reached 0 by month 3)."""
-    rec, s = model.recorder, model.sites
-    prog = model.prog_mask
+    rec, prog = model.recorder, model.prog_mask
+    days = model.sites.patient_days[prog]
     start = model.programme_start + model.scn.time.implementation_months
     windows = {"baseline": (0, model.programme_start)}
     windows.update(
@@ -131,9 +148,9 @@ def site_rates(model: CommunityModel) -> dict[str, float]:
             out[f"site_rate_mean_{name}"] = out[f"site_rate_median_{name}"] = float("nan")
             continue
         counts = rec.site_events_monthly[a:b, prog].sum(axis=0)
-        rate = 1000.0 * counts / (s.patient_days[prog] * (b - a))
-        out[f"site_rate_mean_{name}"] = float(rate.mean())
-        out[f"site_rate_median_{name}"] = float(np.median(rate))
+        rate = 1000.0 * counts / (days * (b - a))
+        out[f"site_rate_mean_{name}"] = float(rate.sum() / rate.size)
+        out[f"site_rate_median_{name}"] = _median(rate)
     return out
 
 
@@ -150,58 +167,72 @@ def site_classes(model: CommunityModel) -> dict[str, np.ndarray]:
     return {"gap_closed": closed, "class": cls}
 
 
-def run_metrics(model: CommunityModel) -> dict[str, Any]:
-    """All per-run outcome metrics (one row of ``runs.parquet``), see module docstring."""
-    d, s = model.recorder.data, model.sites
+def run_metrics(
+    model: CommunityModel, classes: dict[str, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """All per-run outcome metrics (one row of ``runs.parquet``), see module docstring.
+
+    ``classes``: :func:`site_classes` of ``model`` when the caller has it already. The keys come
+    in this order: gaps, sites, community, events, costs, cost breakdown, site rates, control.
+    """
+    gaps = gap_metrics(model)
+    events, rate_end, base_rate = event_metrics(model)
+    out: dict[str, Any] = {
+        **gaps,
+        **site_spread(model, site_classes(model) if classes is None else classes),
+        **community_metrics(model),
+        **events,
+        **cost_metrics(model, gaps["gap_programme_end"], events["events_avoided"]),
+    }
+    out.update(cost_breakdown(model))
+    out.update(site_rates(model))
+    out.update(_control_metrics(model, rate_end, base_rate))
+    return out
+
+
+def gap_metrics(model: CommunityModel) -> dict[str, Any]:
+    """Times to close half and 90% of the gap (months after programme start, censored flags),
+    its area, its level at programme end and in follow-up, sustainment and the reported gap."""
+    d = model.recorder.data
     start, end, h = model.programme_start, model.programme_end, model.horizon
-    prog = model.prog_mask
+    follow = model.scn.time.followup_months
     gap = d["gap_true"][start:]
     t50, c50 = time_to_close(gap, 0.5)
     t90, c90 = time_to_close(gap, 0.1)
     gap_end = float(d["gap_true"][end - 1])
-    follow = model.scn.time.followup_months
-    gap_follow_end = float(d["gap_true"][h - 1]) if follow > 0 else float("nan")
-
-    def gap_after(months: int) -> float:
-        i = end - 1 + months
-        return float(d["gap_true"][i]) if follow >= months else float("nan")
-
-    classes = site_classes(model)
-    closed = classes["gap_closed"][prog]
-    cls = classes["class"][prog]
-    end_adh = model.recorder.site_adherence_programme_end[prog]
-    periph = s.peripheral[prog]
-    base_rate = _baseline_rate(model, "expected_events", "patient_days")
-    base_obs = _baseline_rate(model, "events", "patient_days")
-    irr = irr_windows(model, "expected_events", "patient_days", base_rate)
-    irr_obs = {
-        f"{k}_observed": v
-        for k, v in irr_windows(model, "events", "patient_days", base_obs).items()
+    after = {
+        m: float(d["gap_true"][end - 1 + m]) if follow >= m else float("nan") for m in (12, 24)
     }
-    last3 = slice(max(end - 3, start), end)
-    rate_end = 1000.0 * d["expected_events"][last3].sum() / d["patient_days"][last3].sum()
-    counterfactual = (s.base_event_rate[prog] * s.patient_days[prog]).sum() / 1000.0
-    secular = (1.0 + model.scn.challenge.secular_event_trend_per_year) ** (np.arange(h) / 12.0)
-    avoided = float((counterfactual * secular[start:] - d["expected_events"][start:]).sum())
-    cost = float(d["cost_cumulative"][h - 1])
-    closed_points = 100.0 * (1.0 - gap_end)
-    out: dict[str, Any] = {
+    return {
         "t50_months": t50,
         "t50_censored": c50,
         "t90_months": t90,
         "t90_censored": c90,
         "gap_auc": float(gap.sum()),
         "gap_programme_end": gap_end,
-        "gap_followup_12": gap_after(12),
-        "gap_followup_24": gap_after(24),
-        "gap_followup_end": gap_follow_end,
+        "gap_followup_12": after[12],
+        "gap_followup_24": after[24],
+        "gap_followup_end": float(d["gap_true"][h - 1]) if follow > 0 else float("nan"),
         # share of the gap closed by programme end that is still closed 12 months later
-        "sustainment": _ratio(1.0 - gap_after(12), 1.0 - gap_end),
+        "sustainment": _ratio(1.0 - after[12], 1.0 - gap_end),
         "reported_gap_programme_end": float(d["gap_reported"][end - 1]),
-        "sites_improved_share": float((closed >= 0.1).mean()),
-        "share_transformed": float((cls == "transformed").mean()),
-        "share_boosted": float((cls == "boosted").mean()),
-        "share_little_change": float((cls == "little change").mean()),
+    }
+
+
+def site_spread(model: CommunityModel, classes: dict[str, np.ndarray]) -> dict[str, Any]:
+    """How evenly programme-arm sites improved (``classes``: :func:`site_classes`): shares by
+    class, inequality of end adherence, the peripheral sites' lag, drop-outs, marginalised."""
+    s, prog = model.sites, model.prog_mask
+    closed = classes["gap_closed"][prog]
+    end_adh = model.recorder.site_adherence_programme_end[prog]
+    periph = s.peripheral[prog]
+    transformed = closed >= TRANSFORMED_AT  # the classes of site_classes, without strings
+    boosted = closed >= BOOSTED_AT
+    return {
+        "sites_improved_share": _share(closed >= 0.1),
+        "share_transformed": _share(transformed),
+        "share_boosted": _share(boosted & ~transformed),
+        "share_little_change": _share(~boosted),
         "site_gini": gini(end_adh),
         "site_sd": float(np.std(closed)),
         "peripheral_lag": (
@@ -209,25 +240,57 @@ def run_metrics(model: CommunityModel) -> dict[str, Any]:
             if periph.any() and (~periph).any()
             else float("nan")
         ),
-        "dropouts": int((s.dropped & prog).sum()),
-        "marginalised_sites": int((prog & s.peripheral & (s.belonging < 0.2)).sum()),
-        "conflict_mean": float(np.mean(d["conflict"][start:end])),
-        "gaming_gap": _nanmean(d["gaming_gap"][start:end]),
-        "share_internalised_end": float(d["share_internalised"][h - 1]),
-        "share_compliant_end": float(d["share_compliant"][h - 1]),
+        "dropouts": int(np.count_nonzero(s.dropped & prog)),
+        "marginalised_sites": int(np.count_nonzero(prog & s.peripheral & (s.belonging < 0.2))),
+    }
+
+
+def community_metrics(model: CommunityModel) -> dict[str, float]:
+    """Mean conflict and gaming gap over programme months; adoption states at the horizon."""
+    d = model.recorder.data
+    months = slice(model.programme_start, model.programme_end)
+    conflict = d["conflict"][months]
+    return {
+        "conflict_mean": float(conflict.sum() / conflict.size),
+        "gaming_gap": _nanmean(d["gaming_gap"][months]),
+        "share_internalised_end": float(d["share_internalised"][model.horizon - 1]),
+        "share_compliant_end": float(d["share_compliant"][model.horizon - 1]),
+    }
+
+
+def event_metrics(model: CommunityModel) -> tuple[dict[str, float], float, float]:
+    """Baseline event rate, incidence-rate ratios (expected and observed) and events avoided;
+    also the rate over the last three programme months and the baseline rate (per 1000
+    patient-days), which the control-arm comparison reuses."""
+    d, s, prog = model.recorder.data, model.sites, model.prog_mask
+    start, end, h = model.programme_start, model.programme_end, model.horizon
+    base_rate = _baseline_rate(model, "expected_events", "patient_days")
+    base_obs = _baseline_rate(model, "events", "patient_days")
+    irr_obs = irr_windows(model, "events", "patient_days", base_obs)
+    last3 = slice(max(end - 3, start), end)
+    rate_end = 1000.0 * d["expected_events"][last3].sum() / d["patient_days"][last3].sum()
+    counterfactual = (s.base_event_rate[prog] * s.patient_days[prog]).sum() / 1000.0
+    secular = (1.0 + model.scn.challenge.secular_event_trend_per_year) ** (np.arange(h) / 12.0)
+    avoided = float((counterfactual * secular[start:] - d["expected_events"][start:]).sum())
+    out = {
         "baseline_event_rate": base_rate,
         "irr_programme_end": _ratio(rate_end, base_rate),
-        **irr,
-        **irr_obs,
+        **irr_windows(model, "expected_events", "patient_days", base_rate),
+        **{f"{k}_observed": v for k, v in irr_obs.items()},
         "events_avoided": avoided,
+    }
+    return out, rate_end, base_rate
+
+
+def cost_metrics(model: CommunityModel, gap_end: float, avoided: float) -> dict[str, float]:
+    """Total cost (currency) and cost per point of gap closed and per event avoided."""
+    cost = float(model.recorder.data["cost_cumulative"][model.horizon - 1])
+    closed_points = 100.0 * (1.0 - gap_end)
+    return {
         "cost_total": cost,
         "cost_per_gap_point": cost / closed_points if closed_points > 0 else float("nan"),
         "cost_per_event_avoided": cost / avoided if avoided > 0 else float("nan"),
     }
-    out.update(cost_breakdown(model))
-    out.update(site_rates(model))
-    out.update(_control_metrics(model, rate_end, base_rate))
-    return out
 
 
 def _control_metrics(model: CommunityModel, rate_end: float, base_rate: float) -> dict[str, float]:
