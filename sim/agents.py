@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import mesa
@@ -123,10 +124,11 @@ def create_views(model: CommunityModel, cls: type[Clinician] | type[Site], n: in
     collecting = gc.isenabled()
     gc.disable()  # no garbage is made here: skip the collections 10^5 new objects would trigger
     try:
-        views = [object.__new__(cls) for _ in range(1, n)]
-        for i, view in enumerate(views, start=1):  # attribute order as in mesa.Agent.__init__
-            view.model = model
-            view.unique_id = first + i - 1
+        views = list(map(object.__new__, repeat(cls, n - 1)))
+        ids = range(first, first + n - 1)
+        for view, i, uid in zip(views, range(1, n), ids, strict=True):
+            view.model = model  # attribute order as in mesa.Agent.__init__
+            view.unique_id = uid
             view.pos = None
             view.idx = i
     finally:
