@@ -257,13 +257,33 @@ def describe(data: AdoptionData) -> Mapping[str, object]:
     }
 
 
+def _check_group_sizes(data: AdoptionData, per_group_p: bool) -> None:
+    """Refuse groups of one person each (usually ``--group`` names the id column): without a
+    network nobody has anyone to be exposed to, with ``per_group_p`` each person gets a push,
+    and in any case each group's curve is one person's and a within-group permutation moves
+    nothing."""
+    if data.n_groups < data.n:
+        return
+    if per_group_p:
+        why = "one push per person (--per-group-p)"
+    elif data.network is None:
+        why = "nobody to be exposed to (no network: exposure = share of the rest of one's group)"
+    else:
+        why = "nothing to permute within groups and a curve per person"
+    raise CalibrationDataError(
+        f"each of the {data.n_groups} groups holds 1 person, which leaves {why}; is --group "
+        "the id column? give the column of towns, villages or sites, or leave --group out"
+    )
+
+
 def check_identifiable(data: AdoptionData, per_group_p: bool = False) -> None:
     """Refuse data that cannot identify the external push ``p`` and peer influence ``q``.
 
     Rules (docs/calibration.md, "Data rules"), checked in this order:
 
     1. at least 2 people;
-    2. at least one adopter within the observed periods;
+    2. at least one adopter within the observed periods, and not every group of a single
+       person;
     3. at least one person still at risk after period 1, i.e. adopting later or never (if
        everybody adopts in period 1, ``p`` runs to infinity); with ``per_group_p``, in every
        group;
@@ -280,6 +300,7 @@ def check_identifiable(data: AdoptionData, per_group_p: bool = False) -> None:
         )
     if not data.adopted.any():
         raise CalibrationDataError("nobody adopted before the censoring value: nothing to fit")
+    _check_group_sizes(data, per_group_p)
     later = data.period > 1
     if not later.any():
         raise CalibrationDataError(

@@ -77,7 +77,12 @@ def _read(path: Path | str, what: str, sep: str, text_cols: Sequence[str]) -> pd
         raise CalibrationDataError(f"{what} file {path}: is a folder, not a CSV file") from None
     except pd.errors.EmptyDataError:
         raise CalibrationDataError(f"{what} file {path}: empty (no header row)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+    except UnicodeDecodeError as exc:
+        raise CalibrationDataError(
+            f"{what} file {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte "
+            f"{exc.start}, e.g. a Latin-1 or Windows export); save it as 'CSV UTF-8'"
+        ) from None
+    except (pd.errors.ParserError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CalibrationDataError(f"{what} file {path}: not a readable CSV ({first})") from None
     if df.empty:

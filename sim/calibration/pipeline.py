@@ -144,7 +144,8 @@ def calibrate(
             within-group permutation gives the same exposures).
         seed: Root seed; streams 0 (simulation), 1 (permutation), 2 (bootstrap).
         compare: Also fit shared/per-group ``p`` x with/without never-adopters.
-        progress: tqdm bar of bootstrap refits (``None`` = only on a terminal).
+        progress: tqdm bar of the profile intervals' parameters or the bootstrap refits
+            (``None`` = only on a terminal).
         jobs: Worker processes for the bootstrap refits (1 = this process, -1 = all cores);
             the result does not depend on it.
 
@@ -241,7 +242,7 @@ def _intervals(
     """Intervals and standard errors in place; returns the bootstrap draws (or ``None``)."""
     draws = None
     if method == "profile":
-        profile_intervals(data, result)
+        profile_intervals(data, result, progress)
     elif method == "bootstrap":
         _, draws = bootstrap_intervals(
             data, result, n_boot, stream(seed, STREAM_BOOTSTRAP), progress, jobs

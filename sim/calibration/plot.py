@@ -31,6 +31,7 @@ def curves_figure(
     title: str,
     dpi: int = 100,
     flagged: Sequence[str] = (),
+    labels: tuple[str, str] = ("", "time (period)"),
 ) -> Figure:
     """Observed cumulative share adopted (steps) against the simulated median and 95% band.
 
@@ -43,10 +44,14 @@ def curves_figure(
             of the rest (:func:`panels`), and the title says so.
         title: Figure title (e.g. the fitted parameters).
         dpi: Resolution.
-        flagged: Groups always shown (those the model does not reproduce).
+        flagged: Groups always shown (those the model does not reproduce); their panel titles
+            say "not reproduced".
+        labels: ``(group, x axis)`` words: a group named by a number is titled with the
+            first (``village 10``); the second labels the x axis, e.g. ``"time (toa)"``.
 
     Returns:
-        The figure; one panel per group, share adopted in [0, 1] against time.
+        The figure; one panel per group, share adopted in [0, 1] against time. Each period's
+        value is a step over ``[t - 0.5, t + 0.5)``, the last one too (it holds saturation).
     """
     shown, extra = panels(targets, flagged=flagged)
     k = len(shown)
@@ -56,8 +61,9 @@ def curves_figure(
     with sns.axes_style("whitegrid"):
         fig = Figure(figsize=(3.0 * cols, 2.5 * rows + 0.6), dpi=dpi, layout="constrained")
         axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    marked = {str(g) for g in flagged}
     for ax, row in zip(axes, shown.itertuples(), strict=False):
-        c = curves[curves["group"] == row.group]
+        c = _closed(curves[curves["group"] == row.group])
         ax.fill_between(
             c["time"],
             c["sim_low"],
@@ -71,18 +77,52 @@ def curves_figure(
             c["time"], c["sim_median"], where="post", color=colours[0], label="simulated median"
         )
         ax.step(c["time"], c["observed"], where="post", color=colours[1], lw=2, label="observed")
-        ax.set_title(f"{row.group} (n={row.n}, max gap {row.max_gap:.2f})", fontsize=9)
+        bad = str(row.group) in marked
+        name = f"{labels[0]} {row.group}" if labels[0] and _numeric(row.group) else str(row.group)
+        ax.set_title(
+            f"{name} (n={row.n}, max gap {row.max_gap:.2f})" + ("\nnot reproduced" if bad else ""),
+            fontsize=9,
+            color="firebrick" if bad else "black",
+        )
         ax.set_ylim(0, 1)
         ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     for ax in axes[k:]:
         ax.set_visible(False)
     for ax in axes[(rows - 1) * cols : k]:
-        ax.set_xlabel("time (period)")
+        ax.set_xlabel(labels[1])
     for ax in axes[::cols]:
         ax.set_ylabel("share adopted")
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title + (f"\n{extra}" if extra else ""), fontsize=10)
     return fig
+
+
+def _closed(c: pd.DataFrame) -> pd.DataFrame:
+    """``c`` sorted by time, each period's value drawn (as a ``post`` step) over ``[t - 0.5,
+    t + 0.5)``: the last row is repeated half a period later, so the last period (which holds
+    saturation) gets a whole step instead of a vertical tick, and tick ``t`` sits mid-step."""
+    c = c.sort_values("time").copy()
+    if c.empty:
+        return c
+    last = c.iloc[[-1]].copy()
+    last["time"] = last["time"] + 1
+    c = pd.concat([c, last], ignore_index=True)
+    c["time"] = c["time"] - 0.5
+    return c
+
+
+def _numeric(name: object) -> bool:
+    """A group named by a number (``10``) is titled with its column (``village 10``)."""
+    try:
+        float(str(name))
+    except ValueError:
+        return False
+    return True
+
+
+def p_text(p_value: float) -> str:
+    """``"p < 0.001"`` or ``"p = 0.123"``: a permutation p-value is never 0."""
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
 
 
 def panels(
@@ -132,7 +172,7 @@ def permutation_figure(null: np.ndarray, observed: float, p_value: float, dpi: i
     sns.histplot(x=null[np.isfinite(null)], ax=ax, bins=40, color="grey", stat="density")
     ax.axvline(observed, color=sns.color_palette("colorblind")[1], lw=2, label="observed")
     ax.set_xlabel("mean exposure at adoption (adopters with contacts)")
-    ax.set_title(f"within-group permutation null, {null.size} draws: p = {p_value:.3f}", fontsize=9)
+    ax.set_title(f"within-group permutation null, {null.size} draws: {p_text(p_value)}", fontsize=9)
     ax.legend(fontsize=8)
     return fig
 
@@ -144,15 +184,16 @@ def save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def save_figures(res, out: Path) -> list[Path]:
+def save_figures(res, out: Path, labels: tuple[str, str] | None = None) -> list[Path]:
     """``curves.png`` and (when the permutation test ran) ``permutation_null.png`` of a
     calibration result in ``out``; returns the paths written. Groups the verdict found not
-    reproduced (``res.band``, filled when the result was saved) are always among the panels."""
+    reproduced (``res.band``, filled when the result was saved) are always among the panels
+    and marked. ``labels``: ``(group column, time column)`` for panel titles and the x axis."""
     from sim.calibration.store import FIGURES
 
     prm = res.params
-    p_text = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
-    title = f"fitted {res.fit.spec.contagion} model: {p_text}, q={prm.q:.3f}"
+    push = f"p={prm.p[0]:.3f}" if len(set(prm.p.round(12))) == 1 else "p per group"
+    title = f"fitted {res.fit.spec.contagion} model: {push}, q={prm.q:.3f}"
     if res.fit.spec.never_adopters:
         title += f", never-adopters={prm.pi:.2f}"
     if prm.onset is not None and prm.onset.any():
@@ -160,7 +201,9 @@ def save_figures(res, out: Path) -> list[Path]:
     curves, null = FIGURES
     band = res.band
     flagged = [] if band is None else [str(g) for g in band.group[band.not_reproduced]]
-    paths = [save(curves_figure(res.curves, res.targets, title, flagged=flagged), out / curves)]
+    words = ("", "time (period)") if labels is None else (labels[0], f"time ({labels[1]})")
+    fig = curves_figure(res.curves, res.targets, title, flagged=flagged, labels=words)
+    paths = [save(fig, out / curves)]
     perm = res.permutation
     if perm.get("testable", bool(perm)):
         fig = permutation_figure(perm["null_mean"], perm["observed_mean"], perm["p_mean"])

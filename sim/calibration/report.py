@@ -9,6 +9,9 @@ from sim.calibration.data import AdoptionData
 from sim.calibration.store import null_summary
 from sim.calibration.verdict import fit_check
 
+P_FLOOR = 2e-8
+"""A push ``p`` at or below this is printed as 0 (the optimiser's lower bound is 1e-8)."""
+
 
 def _num(x: float) -> str:
     return "-" if not np.isfinite(x) else f"{x:.4g}"
@@ -33,7 +36,10 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
     empty = empty_periods_warning(data)
     if empty:
         lines.append(f"warning: {empty}")
-    lines += [*_estimate_lines(res), *_comparison_lines(res)]
+    lines += _estimate_lines(res)
+    if data.network is None:
+        lines.append(NO_NETWORK_NOTE)
+    lines += _comparison_lines(res)
     if check["aic_preference"]:
         lines.append(f"note: {check['aic_preference']}")
     lines += _target_lines(res, check)
@@ -43,7 +49,12 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
     if check["note"]:
         lines.append(f"note: {check['note']}")
     perm = res.permutation
-    if perm and not perm.get("testable", True):
+    if data.network is None:
+        lines.append(
+            "exposure at adoption: not tested without a network (every within-group "
+            "permutation gives the same exposures)"
+        )
+    elif perm and not perm.get("testable", True):
         lines.append(f"exposure at adoption: not testable: {perm['reason']} (no p-value)")
     elif perm:
         null = null_summary(perm["null_mean"], "null")
@@ -60,6 +71,14 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
         )
     lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
     return "\n".join(lines)
+
+
+NO_NETWORK_NOTE = (
+    "note: no network, so q is the Bass imitation term within each group: it takes up any rise "
+    "of the hazard as the group adopts, a push that grows over time included; give an EDGES "
+    "file to test influence along ties"
+)
+"""Said under the test of ``q = 0`` when exposure is the share of the rest of the group."""
 
 
 EMPTY_RUN = 12
@@ -89,28 +108,47 @@ def empty_periods_warning(data: AdoptionData) -> str:
     if best < max(EMPTY_RUN, t / 2):
         return ""
     first, last = start + 1, start + best  # periods, 1-based
-    to_time = data.start - 1  # period k is time k + to_time
+    return (
+        f"no one adopts in periods {first}-{last} of {t} (times "
+        f"{_span(first + data.start - 1, last + data.start - 1)}): {_gap_hint(data, first, last)}"
+    )
 
-    def at(k: int) -> str:
-        return f"{k + to_time:g}"
 
+def _span(a: float, b: float) -> str:
+    """``"11-98"``, or ``"-98 to 0"`` when a minus sign would make the dash ambiguous."""
+    return f"{a:g}-{b:g}" if min(a, b) >= 0 else f"{a:g} to {b:g}"
+
+
+def _gap_hint(data: AdoptionData, first: int, last: int) -> str:
+    """The likely code behind a run of empty periods ``first..last``: a never-adopted code
+    above the real times (the run reaches the end, or only the last period follows it), or a
+    code for a missing time below them (only the first period precedes it)."""
+    t, to_time = data.n_periods, data.start - 1  # period k is time k + to_time
     if last == t:
-        hint = (
-            f"if the never-adopted code only marks people who did not adopt, give the end of "
-            f"observation instead (--censored-at {at(first)})"
+        return (
+            "if the never-adopted code only marks people who did not adopt, give the end of "
+            f"observation instead (--censored-at {first + to_time:g})"
         )
-    else:
-        hint = (
-            f"if time {at(last + 1)} is a code for 'never adopted', use --censored-at "
-            f"{at(last + 1)}"
+    if first == 2 and last < t - 1:
+        held = int((data.period == 1).sum())
+        return (
+            f"if time {data.start:g} ({held} {'person' if held == 1 else 'people'}) is a code, "
+            "e.g. for an unknown time, those people are not early adopters: drop them or "
+            "correct their time"
         )
-    return f"no one adopts in periods {first}-{last} of {t} (times {at(first)}-{at(last)}): {hint}"
+    return (
+        f"if time {last + 1 + to_time:g} is a code for 'never adopted', use --censored-at "
+        f"{last + 1 + to_time:g}"
+    )
 
 
 def _data_line(data: AdoptionData) -> str:
+    adopters = int(data.adopted.sum())
+    last = data.start + data.n_periods - 1
     head = (
-        f"data: {data.n} people in {data.n_groups} groups, {int(data.adopted.sum())} adopters, "
-        f"{data.n_periods} periods"
+        f"data: {data.n} people in {data.n_groups} group{'s' if data.n_groups != 1 else ''}, "
+        f"{adopters} adopters, {data.n_periods} periods (times {_span(data.start, last)}; "
+        f"{data.n - adopters} censored: not adopted by the end)"
     )
     if data.network is None:
         return head + "; no network: exposure = share of the rest of the group"
@@ -134,7 +172,7 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
         + (f", onset per group (0-{fit.onset_top} periods)" if spec.fit_onset else "")
         + f"; -log L = {fit.nll:.3f}, AIC = {fit.aic:.2f}",
         f"{'parameter':<22} {'estimate':>10} {'(se)':>9}  95% interval "
-        f"({fit.interval_method or 'none'})",
+        f"({fit.interval_method or 'none'}); p, q: hazards per period",
     ]
     for row in fit.table().itertuples():
         if row.parameter.startswith("onset["):  # whole periods
@@ -143,9 +181,10 @@ def _estimate_lines(res: CalibrationResult) -> list[str]:
                 f"{int(row.lower)} - {int(row.upper)}"
             )
             continue
+        lower = 0.0 if row.lower <= P_FLOOR else row.lower  # p's floor is 1e-8, i.e. 0
         lines.append(
             f"{row.parameter:<22} {row.estimate:>10.4f} {'(' + _num(row.se) + ')':>9}  "
-            f"{_num(row.lower)} - {_num(row.upper)}"
+            f"{_num(lower)} - {_num(row.upper)}"
         )
     if spec.fit_onset:
         given = {

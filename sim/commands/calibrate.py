@@ -376,7 +376,7 @@ def run(args: argparse.Namespace) -> int:
                 n_perm=args.perms,
                 seed=args.seed,
                 compare=False,  # below, with a progress bar
-                progress=None,  # a bar of bootstrap refits on a terminal only
+                progress=None,  # a bar of profile intervals or bootstrap refits, terminal only
                 jobs=args.jobs,
             )
             if not args.no_compare:
@@ -387,7 +387,8 @@ def run(args: argparse.Namespace) -> int:
             remove_outputs(out)
             written = save_result(res, data, out, src, provenance(args, _files(src), out))
             if not args.no_figures:
-                written += save_figures(res, out)
+                labels = (src["group_col"] or "", src["time_col"])
+                written += save_figures(res, out, labels)
         except OSError as exc:
             where = exc.filename or out
             raise UsageError(f"--out {out}: cannot write {where} ({exc.strerror})") from None
