@@ -62,10 +62,10 @@ class SeriesRecorder:
     """Preallocated monthly series, shape ``(horizon,)`` per column of :data:`SERIES_COLUMNS`.
 
     :meth:`record` (once a month, after the other nine processes) reads as its parts: the
-    events and their costs first (the month's only random draw), then the patient-weighted site
-    means, the programme's reach and effort, the events of each arm and the snapshots the
-    metrics need. What never changes over a run (arms, patient-days, their weights and sums) is
-    computed once here.
+    month's events first (its only random draw), then the patient-weighted site means, the
+    programme's reach, spend and plan, the adoption states, the events of each arm and the
+    snapshots the metrics need. What never changes over a run (arms, patient-days, their
+    weights and sums) is computed once here.
     """
 
     def __init__(self, model: CommunityModel, record_sites: bool = False) -> None:
@@ -135,7 +135,8 @@ class SeriesRecorder:
         m, d = self.model, self.data
         s, c = m.sites, m.scn.challenge
         # one weighted sum per row, each the same as (x * w).sum() on its own; the last two rows
-        # give engagement over joined sites: ((e * j) * w).sum() / (j * w).sum()
+        # give engagement over joined sites: ((e * j) * w).sum() / (j * w).sum(), j = 0 or 1, the
+        # same products as e * (w * j)
         rows = np.array(
             [
                 m.site_adherence,
