@@ -63,20 +63,7 @@ def curves_figure(
         axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
     marked = {str(g) for g in flagged}
     for ax, row in zip(axes, shown.itertuples(), strict=False):
-        c = _closed(curves[curves["group"] == row.group])
-        ax.fill_between(
-            c["time"],
-            c["sim_low"],
-            c["sim_high"],
-            color=colours[0],
-            alpha=0.25,
-            step="post",
-            label="simulated 95%",
-        )
-        ax.step(
-            c["time"], c["sim_median"], where="post", color=colours[0], label="simulated median"
-        )
-        ax.step(c["time"], c["observed"], where="post", color=colours[1], lw=2, label="observed")
+        _panel(ax, _closed(curves[curves["group"] == row.group]), colours)
         bad = str(row.group) in marked
         name = f"{labels[0]} {row.group}" if labels[0] and _numeric(row.group) else str(row.group)
         ax.set_title(
@@ -84,8 +71,6 @@ def curves_figure(
             fontsize=9,
             color="firebrick" if bad else "black",
         )
-        ax.set_ylim(0, 1)
-        ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     for ax in axes[k:]:
         ax.set_visible(False)
     for ax in axes[(rows - 1) * cols : k]:
@@ -95,6 +80,23 @@ def curves_figure(
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title + (f"\n{extra}" if extra else ""), fontsize=10)
     return fig
+
+
+def _panel(ax, c: pd.DataFrame, colours: Sequence) -> None:
+    """One group's simulated 95% band, simulated median and observed curve (steps)."""
+    ax.fill_between(
+        c["time"],
+        c["sim_low"],
+        c["sim_high"],
+        color=colours[0],
+        alpha=0.25,
+        step="post",
+        label="simulated 95%",
+    )
+    ax.step(c["time"], c["sim_median"], where="post", color=colours[0], label="simulated median")
+    ax.step(c["time"], c["observed"], where="post", color=colours[1], lw=2, label="observed")
+    ax.set_ylim(0, 1)
+    ax.axhline(0.5, color="grey", lw=0.6, ls=":")
 
 
 def _closed(c: pd.DataFrame) -> pd.DataFrame:
