@@ -33,6 +33,8 @@ from sim.mechanisms import (
 )
 from sim.scenario import DataUse, RecruitmentMode
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 class MonthlyProcesses:
     """Processes 1-9 of the monthly schedule (mixed into :class:`sim.model.CommunityModel`)."""
@@ -195,7 +197,7 @@ class MonthlyProcesses:
         if self.supported:
             t = self.core_team
             support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
-            _clip(support, 0.0, 1.0, out=support)
+            _clip(support, _ZERO, _ONE, out=support)
             if not self._everyone()[1]:
                 support *= self.active_sites()
         else:
@@ -227,13 +229,13 @@ class MonthlyProcesses:
             cl = scn.clinicians
             state[leaving] = st.NOT_ADOPTED
             threshold = trng.normal(cl.threshold_mean, cl.threshold_sd, k)
-            c.threshold[leaving] = _clip(threshold, 0.0, 1.0, out=threshold)
+            c.threshold[leaving] = _clip(threshold, _ZERO, _ONE, out=threshold)
             if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
                 lo, span = adoption.curve_bounds(threshold, scn.adoption.threshold_width)
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
             # drawn as at initialisation (docs/ODD.md section 5, items 2 and 4): each step clipped
             reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k)
-            _clip(reactance, 0.0, 1.0, out=reactance)
+            _clip(reactance, _ZERO, _ONE, out=reactance)
             doctor = c.profession[leaving] == st.DOCTOR
             reactance = st.with_reactance_extra(reactance, doctor, cl.doctor_reactance_extra)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too
@@ -276,7 +278,7 @@ class MonthlyProcesses:
         s.engagement = engagement if all_active else np.where(active, engagement, s.engagement)
         s.disengaged_months, out = conflict.dropout(
             s.engagement,
-            active,
+            None if all_active else active,
             s.disengaged_months,
             scn.conflict.disengage_threshold,
             scn.conflict.dropout_after_months,

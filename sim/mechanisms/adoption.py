@@ -24,6 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 def site_push(
     evidence: float,
@@ -190,7 +192,7 @@ def peer_response(
     np.divide(1.0, f, out=f)
     f -= lo
     f /= span
-    return _clip(f, 0.0, 1.0, out=f)
+    return _clip(f, _ZERO, _ONE, out=f)
 
 
 def adopt(

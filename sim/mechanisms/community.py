@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 def is_event_month(month_in_programme: int, events_per_year: float) -> bool:
     """True if an event falls in this programme month (events spread evenly over the year)."""
@@ -29,7 +31,7 @@ def belonging_drift(
 ) -> np.ndarray:
     """Monthly fading of belonging: ``b - b x (decay + conflict_erosion x conflict)``, in [0, 1]."""
     b = belonging * (1.0 - decay - conflict_erosion * conflict)
-    return _clip(b, 0.0, 1.0, out=b)
+    return _clip(b, _ZERO, _ONE, out=b)
 
 
 def attend(engagement: np.ndarray, active: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -52,7 +54,7 @@ def event_gain(
     g = gain * (0.4 + 0.6 * events_effect) * (0.5 + 0.5 * soft)
     g = g * (1.0 - peripheral_penalty * peripheral * (1.0 - inclusion_effort))
     b = belonging + attended * g * (1.0 - belonging)
-    return _clip(b, 0.0, 1.0, out=b)
+    return _clip(b, _ZERO, _ONE, out=b)
 
 
 def tie_update(
@@ -64,4 +66,4 @@ def tie_update(
     if attended is None or not attended.any():  # no one attended: adding 0 x gain changes nothing
         return tie
     tie = tie + attended * gain * (1.0 - tie)
-    return _clip(tie, 0.0, 1.0, out=tie)
+    return _clip(tie, _ZERO, _ONE, out=tie)

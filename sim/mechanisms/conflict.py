@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 def conflict_update(
     conflict: np.ndarray,
@@ -42,7 +44,7 @@ def conflict_update(
     )
     fall = resolution_rate * handling + decay
     c = conflict + (1.0 - conflict) * rise - conflict * fall
-    return _clip(c, 0.0, 1.0, out=c)
+    return _clip(c, _ZERO, _ONE, out=c)
 
 
 def engagement_update(
@@ -54,17 +56,24 @@ def engagement_update(
 ) -> np.ndarray:
     """Engagement moves by ``adjust`` towards ``clip(0.2 + 0.6 b + 0.3 min(attention, 1) - C)``."""
     target = 0.2 + 0.6 * belonging + 0.3 * np.minimum(attention, 1.0) - conflict
-    _clip(target, 0.0, 1.0, out=target)
+    _clip(target, _ZERO, _ONE, out=target)
     return engagement + adjust * (target - engagement)
 
 
 def dropout(
     engagement: np.ndarray,
-    active: np.ndarray,
+    active: np.ndarray | None,
     disengaged_months: np.ndarray,
     threshold: float,
     after_months: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(new disengaged-month counters, mask of sites dropping out this month)."""
-    counter = np.where(active & (engagement < threshold), disengaged_months + 1, 0)
-    return counter, active & (counter >= after_months)
+    """(new disengaged-month counters, mask of sites dropping out this month); ``active`` bool
+    ``(n_sites,)``, or None when every site is active (the same masks, one ``&`` fewer each)."""
+    disengaged = engagement < threshold
+    if active is not None:
+        disengaged &= active
+    counter = np.where(disengaged, disengaged_months + 1, 0)
+    out = counter >= after_months
+    if active is not None:
+        out &= active
+    return counter, out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 def data_quality(measurement_quality: float, data_support_effect: float) -> float:
     """Quality of site data in [0, 1]: ``measurement_quality x (0.5 + 0.5 x data_support)``."""
@@ -39,7 +41,7 @@ def report(
 ) -> np.ndarray:
     """Reported adherence ``clip(true + gaming + sd x z, 0, 1)``; ``z`` standard normal draws."""
     r = true_adherence + gaming + sd * z
-    return _clip(r, 0.0, 1.0, out=r)
+    return _clip(r, _ZERO, _ONE, out=r)
 
 
 def feedback_pressure(
@@ -53,5 +55,5 @@ def feedback_pressure(
     """Pressure from feedback: ``gain x quality x (0.5 + 0.5 credibility) x reported gap``,
     where the reported gap is ``clip((target - reported) / (target - baseline), 0, 1)``."""
     gap = (target_adherence - reported) / (target_adherence - baseline_adherence)
-    _clip(gap, 0.0, 1.0, out=gap)
+    _clip(gap, _ZERO, _ONE, out=gap)
     return gain * quality * (0.5 + 0.5 * credibility) * gap

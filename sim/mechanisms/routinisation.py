@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+
 
 def routinisation_update(
     routinisation: np.ndarray,
@@ -27,4 +29,4 @@ def routinisation_update(
     grow = growth * adopted_share * (0.5 + 0.5 * leadership) * embed * (1.0 - routinisation)
     fall = decay * (1.0 - adopted_share) * routinisation
     r = routinisation + grow - fall
-    return _clip(r, 0.0, 1.0, out=r)
+    return _clip(r, _ZERO, _ONE, out=r)
