@@ -62,7 +62,7 @@ def _nanmean(x: np.ndarray) -> float:
 
 def _share(mask: np.ndarray) -> float:
     """Share of True in ``mask`` (what ``mask.mean()`` gives, without its overhead)."""
-    return np.count_nonzero(mask) / mask.size
+    return float(np.count_nonzero(mask) / mask.size)
 
 
 def _median(x: np.ndarray) -> float:
