@@ -232,3 +232,22 @@ def test_profile_intervals_can_show_progress(capsys) -> None:
     profile_intervals(data, result, progress=True)
     err = capsys.readouterr().err
     assert "profile intervals" in err and "3/3" in err
+
+
+def test_repeated_network_filters_pool_their_values(tmp_path, capsys) -> None:
+    """``--network network=friend --network network=influential`` kept no tie and said the
+    file's networks were only 'friend' (the values left after the first filter)."""
+    e = pd.read_csv(BR_EDGES)
+    ids = pd.read_csv(BR_NODES).node_id
+    both = e[e.network.isin(["friend", "influential"]) & (e.self_loop == 0) & e.to_id.isin(ids)]
+    arcs = len(both.drop_duplicates(["from_id", "to_id"]))  # 1,453
+    data = load_adoption_data(BR_NODES, BR_EDGES, "node_id", "toa", 20, "village", "from_id",
+                              "to_id", [("network", ["friend", "influential"])])  # fmt: skip
+    assert data.network.nnz == arcs
+    args = ["calibrate", BR_NODES, BR_EDGES, *BR, "--network", "network=friend"]
+    code, out, err = ccsim(capsys, *args, "--network", "network=influential", *QUICK,
+                           "--no-figures", "--out", tmp_path / "o")  # fmt: skip
+    assert code == 0 and f"network {arcs} arcs" in out, err
+    code, _, err = ccsim(capsys, *args, "--edge-filter", "to_surveyed=0", "--out", tmp_path / "x")
+    one_error_line(code, err, "filter to_surveyed=0 keeps no ties; values of 'to_surveyed' (in "
+                   "the 837 ties the filters before it keep): 1")  # fmt: skip

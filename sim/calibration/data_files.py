@@ -239,7 +239,7 @@ def adoption_periods(
     finite = t[~missing]
     if not np.all(np.isfinite(finite)) or np.any(finite != np.round(finite)):
         raise CalibrationDataError(
-            f"{path}: column '{col}' must hold whole numbers of periods (e.g. months)"
+            f"{path}: column '{col}' must hold whole numbers of periods (e.g. months or years)"
         )
     code = None if censored_at is None or nobody else float(censored_at)
     whole_option("--censored-at", code)

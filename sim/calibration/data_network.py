@@ -23,17 +23,22 @@ __all__ = ["adjacency", "parse_filters", "read_network"]
 def parse_filters(items: Sequence[str]) -> list[tuple[str, list[str]]]:
     """Parse ``COL=VAL[,VAL...]`` edge filters into ``(column, values)`` pairs.
 
+    Filters on the same column are merged (their values pooled, in order): ``--network
+    network=friend --network network=influential`` keeps both networks, as
+    ``network=friend,influential`` does, instead of keeping no tie.
+
     Raises:
         CalibrationDataError: An item has no ``=`` or an empty side.
     """
-    out = []
+    merged: dict[str, list[str]] = {}
     for item in items:
         col, sep, vals = item.partition("=")
         values = [v.strip() for v in vals.split(",") if v.strip()]
         if not sep or not col.strip() or not values:
             raise CalibrationDataError(f"edge filter '{item}': expected COLUMN=VALUE[,VALUE...]")
-        out.append((col.strip(), values))
-    return out
+        pooled = merged.setdefault(col.strip(), [])
+        pooled.extend(v for v in values if v not in pooled)
+    return list(merged.items())
 
 
 def read_network(
@@ -47,12 +52,14 @@ def read_network(
     df = read_csv(path, "edges", [edge_from, edge_to])
     require_columns(df, [edge_from, edge_to, *(c for c, _ in filters)], path)
     report = {"edges_read": len(df)}
-    for col, values in filters:
+    for n, (col, values) in enumerate(filters):
         keep = _matches(df[col], values)
         if not keep.any():
             seen = ", ".join(sorted({str(v) for v in df[col].dropna().unique()})[:12])
+            among = f" (in the {len(df)} ties the filters before it keep)" if n else ""
             raise CalibrationDataError(
-                f"{path}: filter {col}={','.join(values)} keeps no ties; values of '{col}': {seen}"
+                f"{path}: filter {col}={','.join(values)} keeps no ties; values of "
+                f"'{col}'{among}: {seen}"
             )
         report[f"dropped_by_filter_{col}"] = int((~keep).sum())
         df = df[keep]

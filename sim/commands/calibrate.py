@@ -105,7 +105,7 @@ def _model_args(cal: argparse.ArgumentParser) -> None:
     cal.add_argument(
         "--fit-onset",
         action="store_true",
-        help="fit the period each group's external push starts (its joining month), 0..--max-onset",
+        help="fit the period each group's external push starts (when it joins), 0..--max-onset",
     )
     cal.add_argument(
         "--max-onset",
