@@ -48,29 +48,39 @@ def summary_text(res: CalibrationResult, data: AdoptionData) -> str:
         lines.append(f"warning: {check['warning']}")
     if check["note"]:
         lines.append(f"note: {check['note']}")
-    perm = res.permutation
+    exposure = _exposure_line(res.permutation, data)
+    if exposure:
+        lines.append(exposure)
+    lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
+    return "\n".join(lines)
+
+
+def _exposure_line(perm: dict, data: AdoptionData) -> str:
+    """The permutation test of exposure at adoption in one line (``""`` if not run): the mean
+    and ``r(time, exposure)``, each with its null mean, 95% range and p-value."""
     if data.network is None:
-        lines.append(
+        return (
             "exposure at adoption: not tested without a network (every within-group "
             "permutation gives the same exposures)"
         )
-    elif perm and not perm.get("testable", True):
-        lines.append(f"exposure at adoption: not testable: {perm['reason']} (no p-value)")
-    elif perm:
-        null = null_summary(perm["null_mean"], "null")
+    if not perm:
+        return ""
+    if not perm.get("testable", True):
+        return f"exposure at adoption: not testable: {perm['reason']} (no p-value)"
+    null = null_summary(perm["null_mean"], "null")
+    r_text = f"r(time, exposure) not testable: {perm.get('r_reason')} (no p-value)"
+    if perm.get("r_testable", True):
+        r_null = null_summary(perm["null_r"], "null")
         r_text = (
-            f"r(time, exposure) {perm['observed_r']:.3f}, p {_p(perm['p_r'])}"
-            if perm.get("r_testable", True)
-            else f"r(time, exposure) not testable: {perm['r_reason']} (no p-value)"
+            f"r(time, exposure) {perm['observed_r']:.3f}, null {r_null['null_mean']:.3f} "
+            f"({r_null['null_q025']:.3f}-{r_null['null_q975']:.3f}), p {_p(perm['p_r'])}"
         )
-        lines.append(
-            f"exposure at adoption (n = {perm['n_adopters_with_contacts']}): observed mean "
-            f"{perm['observed_mean']:.3f}, within-group permutation null "
-            f"{null['null_mean']:.3f} ({null['null_q025']:.3f}-{null['null_q975']:.3f}), "
-            f"p {_p(perm['p_mean'])}; {r_text}"
-        )
-    lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings_s.items()))
-    return "\n".join(lines)
+    return (
+        f"exposure at adoption (n = {perm['n_adopters_with_contacts']}): observed mean "
+        f"{perm['observed_mean']:.3f}, within-group permutation null "
+        f"{null['null_mean']:.3f} ({null['null_q025']:.3f}-{null['null_q975']:.3f}), "
+        f"p {_p(perm['p_mean'])}; {r_text}"
+    )
 
 
 NO_NETWORK_NOTE = (
