@@ -147,11 +147,15 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         self._active: tuple | None = None  # active_sites, _everyone
         self._on: np.ndarray | None = None  # _supported_sites, this month
         self._on_of: np.ndarray | None = None
-        # _adopt's per-site terms (8 rows of n_sites) and the flat indices that take row r of
-        # every clinician's site in one gather (clinicians never change site)
         self._lapse_rows = np.empty((self.n_sites, 3))  # _lapse_and_turnover's (site, state) table
+        # _adopt's per-site terms (8 rows of n_sites), indexed to clinicians by _per_clinician;
+        # rows not grouped by site: the flat indices of row r of each clinician's site
         self._site_rows = np.empty((8, self.n_sites))
-        self._site_rows_at = self.clinicians.site + self.n_sites * np.arange(8)[:, None]
+        self._site_rows_at = (
+            None
+            if self._site_starts is not None
+            else self.clinicians.site + self.n_sites * np.arange(8)[:, None]
+        )
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -202,6 +206,14 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         if self._on is None or self._on_of is not active:
             self._on, self._on_of = active * float(self.supported), active
         return self._on
+
+    def _per_clinician(self, rows: np.ndarray) -> np.ndarray:
+        """Per-site rows ``(k, n_sites)`` (a leading block of ``_site_rows``) as per-clinician
+        rows ``(k, n_clinicians)``: each clinician gets its site's values (copies). Rows grouped
+        by site (the rule): each value repeated site-size times, a run copy; else one gather."""
+        if self._site_rows_at is None:
+            return np.repeat(rows, self.sites.size, axis=1)
+        return rows.ravel().take(self._site_rows_at[: rows.shape[0]])
 
     def _update_shares(self) -> None:
         adopted = self.clinicians.adoption > 0

@@ -10,8 +10,8 @@ is theirs, so they must not be reordered.
 The mixin holds no state of its own: it reads and writes what ``CommunityModel`` builds (``scn``,
 ``streams``, ``sites``, ``clinicians``, ``networks``, ``core_team``, the programme constants
 and site state) and uses its helpers (``supported``, ``month_in_programme``, ``active_sites``,
-``_supported_sites``, ``_curve_bounds``, ``_update_shares``). This module imports nothing from
-:mod:`sim.model`.
+``_supported_sites``, ``_everyone``, ``_curve_bounds``, ``_per_clinician``, ``_update_shares``).
+This module imports nothing from :mod:`sim.model`.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class MonthlyProcesses:
             b_active = s.belonging if all_active else s.belonging * self.active_sites()
             np.multiply(soft, b_active, out=rows[6])
             rows[7] = s.feedback_pressure
-        per = rows.ravel().take(self._site_rows_at[: 8 if supported else 4])  # (k, n_clinicians)
+        per = self._per_clinician(rows[: 8 if supported else 4])  # (k, n_clinicians)
         within_adopted, net.degree = net.weighted_sums_at(per[0], (c.adoption > 0).astype(float))
         e = adoption.exposure_from_sums(within_adopted, net.degree, per[1], per[2])
         self.exposure = e
