@@ -17,7 +17,14 @@ import numpy as np
 
 from sim import state as st
 from sim.agents import Clinician, CoreTeam, Site, create_views
-from sim.mechanisms import adoption, allocation, data_feedback, outcomes, recruitment
+from sim.mechanisms import (
+    adoption,
+    allocation,
+    data_feedback,
+    outcomes,
+    recruitment,
+    routinisation,
+)
 from sim.model_processes import MonthlyProcesses
 from sim.rng import make_streams, seed_label
 from sim.scenario import RecruitmentMode, Scenario
@@ -108,6 +115,7 @@ class CommunityModel(MonthlyProcesses, mesa.Model):
         self.quality_of_data = data_feedback.data_quality(
             prog.data.measurement_quality, self.resources["data_support"]
         )
+        self._lead = routinisation.leadership_factor(self.sites.leadership)  # 0.5 + 0.5 L
         self._push_base = adoption.site_push_base(  # the month-invariant factors of the push
             scn.challenge.evidence_strength,
             scn.challenge.complexity,

@@ -295,10 +295,10 @@ class MonthlyProcesses:
             embed = share + self._supported_sites() * (1.0 - share) * self.resources["embedding"]
         else:  # the support mask's single value (same products as with the array)
             embed = share + float(self.supported) * (1.0 - share) * self.resources["embedding"]
-        s.routinisation = routinisation.routinisation_update(
+        s.routinisation = routinisation.routinisation_step(
             s.routinisation,
             self.adopted_share,
-            s.leadership,
+            self._lead,
             embed if all_joined else embed * s.joined,
             r.growth,
             r.decay,

@@ -26,7 +26,26 @@ def routinisation_update(
     decay: float,
 ) -> np.ndarray:
     """Routinisation next month in [0, 1]; every argument is per site ``(n_sites,)`` or scalar."""
-    grow = growth * adopted_share * (0.5 + 0.5 * leadership) * embed * (1.0 - routinisation)
+    lead = leadership_factor(leadership)
+    return routinisation_step(routinisation, adopted_share, lead, embed, growth, decay)
+
+
+def leadership_factor(leadership: np.ndarray) -> np.ndarray:
+    """``0.5 + 0.5 leadership`` per site ``(n_sites,)``: fixed over a run (kept by the model)."""
+    return 0.5 + 0.5 * leadership
+
+
+def routinisation_step(
+    routinisation: np.ndarray,
+    adopted_share: np.ndarray,
+    lead: np.ndarray,
+    embed: np.ndarray | float,
+    growth: float,
+    decay: float,
+) -> np.ndarray:
+    """:func:`routinisation_update` with ``lead`` = :func:`leadership_factor` already computed
+    (the same operations in the same order); arrays per site ``(n_sites,)``."""
+    grow = growth * adopted_share * lead * embed * (1.0 - routinisation)
     fall = decay * (1.0 - adopted_share) * routinisation
     r = routinisation + grow - fall
     return _clip(r, _ZERO, _ONE, out=r)
