@@ -53,11 +53,6 @@ def _wmean(x: np.ndarray, w: np.ndarray, total: float | None = None) -> float:
     return float((x * w).sum() / total) if total > 0 else float("nan")
 
 
-def _ratio(weighted_sum: float, total: float) -> float:
-    """``weighted_sum / total`` as :func:`_wmean` divides (nan if ``total`` is not > 0)."""
-    return float(weighted_sum / total) if total > 0 else float("nan")
-
-
 class SeriesRecorder:
     """Preallocated monthly series, shape ``(horizon,)`` per column of :data:`SERIES_COLUMNS`.
 
@@ -73,6 +68,7 @@ class SeriesRecorder:
         h = model.horizon
         self.data = {name: np.full(h, np.nan) for name in SERIES_COLUMNS}
         self.site_series = np.full((h, model.n_sites), np.nan) if record_sites else None
+        self.site_events = np.zeros(model.n_sites)
         self.site_events_monthly = np.zeros((h, model.n_sites))  # Poisson counts per site-month
         self.site_expected = np.zeros(model.n_sites)
         self.site_patient_days = np.zeros(model.n_sites)
@@ -90,11 +86,6 @@ class SeriesRecorder:
         self._days_ctrl = s.patient_days[self._ctrl].sum()
         # programme-arm clinicians (their states are counted); None = every clinician
         self._prog_rows = None if prog.all() else prog[model.clinicians.site]
-
-    @property
-    def site_events(self) -> np.ndarray:
-        """Poisson event counts per site so far, shape ``(n_sites,)`` (exact: whole numbers)."""
-        return self.site_events_monthly.sum(axis=0)
 
     def record(self) -> None:
         """Compute this month's outcomes and costs and store them at row ``model.month``."""
@@ -124,8 +115,9 @@ class SeriesRecorder:
             outcomes.secular_factor(t, c.secular_event_trend_per_year),
         )
         expected = rate * s.patient_days / 1000.0
-        events = self.site_events_monthly[t]
-        events[:] = m.streams["outcomes"].poisson(expected)  # counts, stored as floats
+        events = m.streams["outcomes"].poisson(expected).astype(float)
+        self.site_events += events
+        self.site_events_monthly[t] = events
         self.site_expected += expected
         return rate, expected, events
 
@@ -134,43 +126,28 @@ class SeriesRecorder:
         the gaps from them and, on report months, the gaming gap."""
         m, d = self.model, self.data
         s, c = m.sites, m.scn.challenge
-        # one weighted sum per row, each the same as (x * w).sum() on its own; the last two rows
-        # give engagement over joined sites: ((e * j) * w).sum() / (j * w).sum(), j = 0 or 1, the
-        # same products as e * (w * j)
-        rows = np.array(
-            [
-                m.site_adherence,
-                s.reported_adherence,
-                s.conflict,
-                s.belonging,
-                s.routinisation,
-                s.engagement * s.joined,
-                s.joined,
-            ]
-        )
-        sums = (rows * self._w).sum(axis=1)
-        total = self._w_total if self._w_total > 0 else np.nan  # no weight: every mean nan
-        means = (sums[:5] / total).tolist()
-        adherence, reported, conflict, belonging, routinisation = means
+        w, wt = self._w, self._w_total
+        adherence = _wmean(m.site_adherence, w, wt)
         if self.adherence_ref is None and t >= m.programme_start:
             # the gap is measured from adherence at the *start* of the first programme month
-            self.adherence_ref = _wmean(s.adherence_start, self._w)
+            self.adherence_ref = _wmean(s.adherence_start, w)
         ref = self.adherence_ref if self.adherence_ref is not None else c.baseline_adherence
         denom = max(c.target_adherence - ref, 1e-9)
         d["gap_true"][t] = (c.target_adherence - adherence) / denom
         d["adherence_true"][t] = adherence
         if t < m.programme_end:  # no data are collected after support ends: left NaN
+            reported = _wmean(s.reported_adherence, w, wt)
             d["gap_reported"][t] = (c.target_adherence - reported) / denom
             d["adherence_reported"][t] = reported
-        d["conflict"][t] = conflict
-        d["belonging"][t] = belonging
-        d["engagement"][t] = _ratio(sums[5], sums[6])
-        d["routinisation"][t] = routinisation
-        missing = np.isnan(m.report_error)
-        if not missing.all():
-            reporting = ~missing
+        d["conflict"][t] = _wmean(s.conflict, w, wt)
+        d["belonging"][t] = _wmean(s.belonging, w, wt)
+        d["engagement"][t] = _wmean(s.engagement, w * s.joined)
+        d["routinisation"][t] = _wmean(s.routinisation, w, wt)
+        err = m.report_error
+        reporting = ~np.isnan(err)
+        if reporting.any():
             d["gaming_gap"][t] = 100.0 * _wmean(
-                np.where(reporting, m.report_error, 0.0), s.patient_days * reporting
+                np.where(reporting, err, 0.0), s.patient_days * reporting
             )
 
     def _record_effort(self, t: int) -> None:
@@ -197,13 +174,11 @@ class SeriesRecorder:
 
     def _record_states(self, t: int) -> None:
         """Shares of programme-arm clinicians compliant and internalised."""
-        states = self.model.clinicians.adoption  # int8: 0 (not adopted), 1 or 2
+        states = self.model.clinicians.adoption
         if self._prog_rows is not None:
             states = states[self._prog_rows]
-        adopted = int(np.count_nonzero(states))  # compliant + internalised
-        internalised = int(states.sum()) - adopted  # the sum counts them twice
-        self.data["share_compliant"][t] = (adopted - internalised) / states.size
-        self.data["share_internalised"][t] = internalised / states.size
+        self.data["share_compliant"][t] = np.count_nonzero(states == 1) / states.size
+        self.data["share_internalised"][t] = np.count_nonzero(states == 2) / states.size
 
     def _record_events(self, t: int, expected: np.ndarray, events: np.ndarray) -> None:
         """Programme-arm events: rate per 1000 patient-days, Poisson and expected counts."""
@@ -217,8 +192,9 @@ class SeriesRecorder:
     def _record_control(self, t: int, expected: np.ndarray, events: np.ndarray) -> None:
         """The control arm's adherence and events (only when there is a control arm)."""
         d, ctrl = self.data, self._ctrl
-        adherence = (self.model.site_adherence * self._w_ctrl).sum()
-        d["adherence_control"][t] = _ratio(adherence, self._w_ctrl_total)
+        d["adherence_control"][t] = _wmean(
+            self.model.site_adherence, self._w_ctrl, self._w_ctrl_total
+        )
         ctrl_expected = expected[ctrl].sum()
         d["event_rate_control"][t] = 1000.0 * ctrl_expected / self._days_ctrl
         d["events_control"][t] = events[ctrl].sum()
