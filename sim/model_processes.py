@@ -17,9 +17,9 @@ This module imports nothing from :mod:`sim.model`.
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
 from sim import state as st
+from sim.arrays import clip01
 from sim.mechanisms import (
     adoption,
     allocation,
@@ -32,8 +32,6 @@ from sim.mechanisms import (
     routinisation,
 )
 from sim.scenario import DataUse, RecruitmentMode
-
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
 
 
 class MonthlyProcesses:
@@ -197,7 +195,7 @@ class MonthlyProcesses:
         if self.supported:
             t = self.core_team
             support = t.hard + s.feedback_pressure + 0.5 * t.soft * s.engagement
-            _clip(support, _ZERO, _ONE, out=support)
+            clip01(support)
             if not self._everyone()[1]:
                 support *= self.active_sites()
         else:
@@ -229,13 +227,13 @@ class MonthlyProcesses:
             cl = scn.clinicians
             state[leaving] = st.NOT_ADOPTED
             threshold = trng.normal(cl.threshold_mean, cl.threshold_sd, k)
-            c.threshold[leaving] = _clip(threshold, _ZERO, _ONE, out=threshold)
+            c.threshold[leaving] = clip01(threshold)
             if self._bounds_of is c.threshold:  # refresh the leavers' threshold curves
                 lo, span = adoption.curve_bounds(threshold, scn.adoption.threshold_width)
                 self._bounds[0][leaving], self._bounds[1][leaving] = lo, span
             # drawn as at initialisation (docs/ODD.md section 5, items 2 and 4): each step clipped
             reactance = trng.normal(cl.reactance_mean, cl.reactance_sd, k)
-            _clip(reactance, _ZERO, _ONE, out=reactance)
+            clip01(reactance)
             doctor = c.profession[leaving] == st.DOCTOR
             reactance = st.with_reactance_extra(reactance, doctor, cl.doctor_reactance_extra)
             if self.mode == RecruitmentMode.mandated:  # newcomers join a mandated programme too

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+from sim.arrays import clip01
 from sim.scenario import Network as NetworkParams
 from sim.scenario import Scenario
-
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
 
 NOT_ADOPTED, COMPLIANT, INTERNALISED = 0, 1, 2
 COUNT_SHIFT = 2.0**20  # cross-profession ties counted in units of 2^20 (exact below 2^33 ties)
@@ -151,7 +149,7 @@ def with_reactance_extra(reactance: np.ndarray, who: np.ndarray, extra: float) -
     initialisation and for newcomers alike (docs/ODD.md section 5, items 2 and 4). Arrays of
     shape ``(n,)``; ``who`` is a bool mask; returns a new array."""
     r = reactance + extra * who
-    return _clip(r, _ZERO, _ONE, out=r)
+    return clip01(r)
 
 
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def site_push(
@@ -192,7 +191,7 @@ def peer_response(
     np.divide(1.0, f, out=f)
     f -= lo
     f /= span
-    return _clip(f, _ZERO, _ONE, out=f)
+    return clip01(f)
 
 
 def adopt(

@@ -10,11 +10,9 @@ so doubling a component's money never doubles its effect.
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
+from sim.arrays import TWO, ZERO, clip_between
 from sim.scenario import Programme
-
-_ZERO, _TWO = np.zeros(()), np.full((), 2.0)  # 0-d clip bounds (no conversion per call)
 
 COMPONENTS = ("facilitation", "protected_time", "data_support", "events", "embedding")
 
@@ -75,4 +73,4 @@ def attention_with_margin(
     att = plan_weight * stretch if all_active else active * stretch * plan_weight
     att *= margin
     att *= 0.4 + 0.6 * facilitation_effect
-    return _clip(att, _ZERO, _TWO, out=att)
+    return clip_between(att, ZERO, TWO)

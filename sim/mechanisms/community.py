@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def is_event_month(month_in_programme: int, events_per_year: float) -> bool:
@@ -31,7 +30,7 @@ def belonging_drift(
 ) -> np.ndarray:
     """Monthly fading of belonging: ``b - b x (decay + conflict_erosion x conflict)``, in [0, 1]."""
     b = belonging * (1.0 - decay - conflict_erosion * conflict)
-    return _clip(b, _ZERO, _ONE, out=b)
+    return clip01(b)
 
 
 def attend(engagement: np.ndarray, active: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -54,7 +53,7 @@ def event_gain(
     g = gain * (0.4 + 0.6 * events_effect) * (0.5 + 0.5 * soft)
     g = g * (1.0 - peripheral_penalty * peripheral * (1.0 - inclusion_effort))
     b = belonging + attended * g * (1.0 - belonging)
-    return _clip(b, _ZERO, _ONE, out=b)
+    return clip01(b)
 
 
 def tie_update(
@@ -66,4 +65,4 @@ def tie_update(
     if attended is None or not attended.any():  # no one attended: adding 0 x gain changes nothing
         return tie
     tie = tie + attended * gain * (1.0 - tie)
-    return _clip(tie, _ZERO, _ONE, out=tie)
+    return clip01(tie)

@@ -11,9 +11,8 @@ leave: they stay enrolled, disengaged.
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def conflict_update(
@@ -44,7 +43,7 @@ def conflict_update(
     )
     fall = resolution_rate * handling + decay
     c = conflict + (1.0 - conflict) * rise - conflict * fall
-    return _clip(c, _ZERO, _ONE, out=c)
+    return clip01(c)
 
 
 def engagement_update(
@@ -56,7 +55,7 @@ def engagement_update(
 ) -> np.ndarray:
     """Engagement moves by ``adjust`` towards ``clip(0.2 + 0.6 b + 0.3 min(attention, 1) - C)``."""
     target = 0.2 + 0.6 * belonging + 0.3 * np.minimum(attention, 1.0) - conflict
-    _clip(target, _ZERO, _ONE, out=target)
+    clip01(target)
     return engagement + adjust * (target - engagement)
 
 

@@ -11,9 +11,8 @@ effect, larger when baseline is low and the source respected).
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def data_quality(measurement_quality: float, data_support_effect: float) -> float:
@@ -41,7 +40,7 @@ def report(
 ) -> np.ndarray:
     """Reported adherence ``clip(true + gaming + sd x z, 0, 1)``; ``z`` standard normal draws."""
     r = true_adherence + gaming + sd * z
-    return _clip(r, _ZERO, _ONE, out=r)
+    return clip01(r)
 
 
 def feedback_pressure(
@@ -55,5 +54,5 @@ def feedback_pressure(
     """Pressure from feedback: ``gain x quality x (0.5 + 0.5 credibility) x reported gap``,
     where the reported gap is ``clip((target - reported) / (target - baseline), 0, 1)``."""
     gap = (target_adherence - reported) / (target_adherence - baseline_adherence)
-    _clip(gap, _ZERO, _ONE, out=gap)
+    clip01(gap)
     return gain * quality * (0.5 + 0.5 * credibility) * gap

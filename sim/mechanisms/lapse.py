@@ -8,9 +8,8 @@ non-adopting clinicians who must be reached again (clinicians are conserved).
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def lapse_rates(
@@ -33,7 +32,7 @@ def lapse_rates(
     comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
     comp *= shield
     shield *= internalised  # now the internalised rate (same product: x * y = y * x)
-    return _clip(comp, _ZERO, _ONE, out=comp), _clip(shield, _ZERO, _ONE, out=shield)
+    return clip01(comp), clip01(shield)
 
 
 def lapse(
@@ -79,8 +78,8 @@ def lapse_table(
     p_comp, p_int = out[:, 1], out[:, 2]
     np.multiply(comp, shield, out=p_comp)
     np.multiply(shield, internalised, out=p_int)
-    _clip(p_comp, _ZERO, _ONE, out=p_comp)
-    _clip(p_int, _ZERO, _ONE, out=p_int)
+    clip01(p_comp)
+    clip01(p_int)
     out[:, 0] = 0.0
     return out.ravel()
 

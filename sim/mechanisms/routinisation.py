@@ -12,9 +12,8 @@ non-adopters, newcomers included, into the practice: an extra adoption hazard
 from __future__ import annotations
 
 import numpy as np
-from numpy._core.umath import clip as _clip  # the ufunc ndarray.clip calls, minus its wrapper
 
-_ZERO, _ONE = np.zeros(()), np.ones(())  # 0-d clip bounds (no conversion per call)
+from sim.arrays import clip01
 
 
 def routinisation_update(
@@ -48,4 +47,4 @@ def routinisation_step(
     grow = growth * adopted_share * lead * embed * (1.0 - routinisation)
     fall = decay * (1.0 - adopted_share) * routinisation
     r = routinisation + grow - fall
-    return _clip(r, _ZERO, _ONE, out=r)
+    return clip01(r)
