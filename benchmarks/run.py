@@ -540,6 +540,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         print_saved()
         return 0
+    if args.parallel_only and not (args.out or HERE / "latest.json").is_file():
+        where = args.out or HERE / "latest.json"
+        print(
+            f"--parallel-only updates a saved run and {where} does not exist: run "
+            "`python benchmarks/run.py --out FILE` first",
+            file=sys.stderr,
+        )
+        return 2
     started = time.perf_counter()
     mach = machine()
     report: dict[str, Any] = {
