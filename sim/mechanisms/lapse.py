@@ -13,7 +13,7 @@ from sim.arrays import clip01
 
 
 def lapse_rates(
-    support: np.ndarray,
+    support: np.ndarray | float,
     routinisation: np.ndarray,
     conflict: np.ndarray,
     compliant_supported: float,
@@ -35,30 +35,6 @@ def lapse_rates(
     return clip01(comp), clip01(shield)
 
 
-def lapse(
-    adoption: np.ndarray, p_compliant: np.ndarray, p_internalised: np.ndarray, u: np.ndarray
-) -> np.ndarray:
-    """Mask of adopters who lapse this month; site rates already indexed per clinician."""
-    p = np.where(adoption == 1, p_compliant, np.where(adoption == 2, p_internalised, 0.0))
-    return u < p
-
-
-def lapse_by_site(
-    adoption: np.ndarray,
-    site_row: np.ndarray,
-    p_compliant: np.ndarray,
-    p_internalised: np.ndarray,
-    u: np.ndarray,
-) -> np.ndarray:
-    """:func:`lapse` from per-site rates ``(n_sites,)``: one lookup in a ``(site, state)``
-    table instead of two gathers and two selects; ``site_row`` = 3 x each clinician's site."""
-    table = np.empty((p_compliant.size, 3))  # rows (0, p_compliant, p_internalised)
-    table[:, 0] = 0.0
-    table[:, 1] = p_compliant
-    table[:, 2] = p_internalised
-    return u < table.ravel()[site_row + adoption]
-
-
 def lapse_table(
     support: np.ndarray | float,
     routinisation: np.ndarray,
@@ -73,14 +49,17 @@ def lapse_table(
     """:func:`lapse_rates` written into the ``(site, state)`` table ``out``, shape ``(n_sites,
     3)``: per site (0, p_compliant, p_internalised); returns the table flattened, for
     :func:`lapse_from_table`. ``support`` may be the scalar 0 (no site supported)."""
-    shield = (1.0 - protection * routinisation) * (1.0 + conflict_multiplier * conflict)
-    comp = compliant_supported + (compliant_unsupported - compliant_supported) * (1 - support)
-    p_comp, p_int = out[:, 1], out[:, 2]
-    np.multiply(comp, shield, out=p_comp)
-    np.multiply(shield, internalised, out=p_int)
-    clip01(p_comp)
-    clip01(p_int)
     out[:, 0] = 0.0
+    out[:, 1], out[:, 2] = lapse_rates(
+        support,
+        routinisation,
+        conflict,
+        compliant_supported,
+        compliant_unsupported,
+        internalised,
+        protection,
+        conflict_multiplier,
+    )
     return out.ravel()
 
 
