@@ -178,6 +178,11 @@ def parse_parameter(key: str, raw: Any, source: str) -> Parameter:
         return _range_parameter(key, rng, raw.get("steps"), integer, dummy, where)
     if not isinstance(levels, list) or not levels:
         raise SweepError(f"{where}: levels must be a non-empty list")
+    if "steps" in raw:
+        raise SweepError(
+            f"{where}: steps = {_toml(raw['steps'])} goes with range (it cuts a range into "
+            "levels on a grid), not with levels; remove steps, or give range instead of levels"
+        )
     _check_values(key, "levels", levels, kind, where)
     numeric = all(is_number(v) for v in levels)
     _check_levels(key, levels, integer and numeric, where, dummy)

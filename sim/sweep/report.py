@@ -29,6 +29,7 @@ from sim.sweep.sensitivity import (
     point_outcome,
     sobol_indices,
 )
+from sim.sweep.spec import MAX_POINTS
 
 
 def _real(spec: SweepSpec) -> list[str]:
@@ -177,6 +178,8 @@ def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -
     out = dataclasses.replace(spec, design=method, samples=samples or spec.samples)
     out.problem()
     n = out.samples
+    if n > MAX_POINTS:  # as the file's samples: a larger sample would not fit in memory
+        raise SweepError(f"--samples {n}: must be in [1, {MAX_POINTS}]")
     if method == "sobol" and n & (n - 1):
         raise SweepError(f"Sobol needs samples = a power of 2, got {n}; try {1 << n.bit_length()}")
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,7 @@ __all__ = [  # Parameter, its keys and checks live in sim.sweep.parameters
     "SweepSpec",
     "base_data",
     "check_extremes",
+    "check_grid_size",
     "did_you_mean",
     "load_sweep",
     "make_design",
@@ -145,6 +147,11 @@ def load_sweep(path: str | Path) -> SweepSpec:
     design = raw.get("design", "grid")
     if not isinstance(design, str) or design not in DESIGNS:
         raise SweepError(f"{src}: design = {design!r}; choose one of {', '.join(DESIGNS)}")
+    if not isinstance(raw["parameters"], dict):
+        raise SweepError(
+            f"{src}: parameters = {raw['parameters']!r}: must be tables, one per varied key: "
+            '[parameters."<dotted.key>"] with levels or range'
+        )
     params = [parse_parameter(k, v, src) for k, v in raw["parameters"].items()]
     if not isinstance(raw["base"], str):
         raise SweepError(f"{src}: base = {raw['base']!r}: must be a scenario file or name")
@@ -189,6 +196,7 @@ def _check_design(spec: SweepSpec) -> None:
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
         raise SweepError(f"{src}: Sobol needs samples = a power of 2, got {spec.samples}")
     if spec.design == "grid":
+        check_grid_size(spec)
         for p in spec.parameters:
             grid_steps_distinct(p, f"{src}: parameters.{p.key}")
     swept = [p.key for p in spec.parameters if not p.dummy]
@@ -203,6 +211,23 @@ def _check_design(spec: SweepSpec) -> None:
                 f'{src}: set = ["{item}"] fixes {clash[0]}, which [parameters."{clash[0]}"] '
                 "varies (every point would override it); remove one of the two"
             )
+
+
+def check_grid_size(spec: SweepSpec) -> None:
+    """A full factorial grid holds at most ``MAX_POINTS`` points (the product of the level
+    counts), checked before any level is computed: a larger one would not fit in memory.
+
+    Raises:
+        SweepError: one line with the level counts, the product and what to do.
+    """
+    counts = [len(p.levels) if p.levels is not None else p.steps or 5 for p in spec.parameters]
+    points = math.prod(counts)
+    if points > MAX_POINTS:
+        raise SweepError(
+            f"{spec.source}: a grid of {' x '.join(map(str, counts))} levels = {points:,} points "
+            f"is over the limit of {MAX_POINTS:,}; give fewer levels or steps, or sample the "
+            'ranges with design = "lhs"'
+        )
 
 
 def base_data(spec: SweepSpec) -> dict[str, Any]:

@@ -1,0 +1,64 @@
+"""Regressions from an ABM expert's trial of sweep inputs (one-line errors, exit code 2).
+
+Nothing here runs the model: every file is refused while it is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import FAST, ccsim, one_error_line
+
+HEAD = 'name = "t"\nbase = "baseline"\nreplications = 1\n'
+HARD = '[parameters."programme.tactics.hard"]\n'
+SOFT = '[parameters."programme.tactics.soft"]\n'
+
+
+def _file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "t.toml"
+    path.write_text(HEAD + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        # a 1e10-point grid used to be built in memory (the process was killed)
+        (
+            HARD + "range = [0, 1]\nsteps = 100000\n" + SOFT + "range = [0, 1]\nsteps = 100000\n",
+            ["a grid of 100000 x 100000 levels = 10,000,000,000 points", "limit of 10,000,000"],
+        ),
+        # one huge steps used to end in numpy's ArrayMemoryError traceback
+        (HARD + "range = [0, 1]\nsteps = 1000000000000\n", ["1,000,000,000,000 points"]),
+        # parameters = 3 used to be an AttributeError traceback
+        ("parameters = 3\n", ["parameters = 3: must be tables", '[parameters."<dotted.key>"]']),
+        # steps with levels used to be ignored silently
+        (HARD + "levels = [0, 1]\nsteps = 3\n", ["steps = 3 goes with range", "not with levels"]),
+    ],
+)
+def test_bad_sweep_inputs_are_one_line(tmp_path: Path, capsys, body: str, needles: list) -> None:
+    path = _file(tmp_path, body)
+    code, _, err = ccsim(capsys, "sweep", path, "--out", tmp_path / "o", *FAST)
+    one_error_line(code, err, *needles)
+    assert not (tmp_path / "o").exists()
+
+
+def test_grid_at_the_limit_is_not_refused_for_its_size(tmp_path: Path) -> None:
+    from sim.sweep import load_sweep
+
+    body = HARD + "range = [0, 1]\nsteps = 1000\n" + SOFT + "range = [0, 1]\nsteps = 10000\n"
+    assert len(load_sweep(_file(tmp_path, body)).parameters) == 2  # 10,000,000 points: allowed
+
+
+@pytest.mark.parametrize("samples", ["17179869184", "99999999999"])
+def test_sensitivity_samples_over_the_files_limit_is_one_line(
+    tmp_path: Path, capsys, samples: str
+) -> None:
+    # a power of two used to build a sample of 2**34 x 3 rows; another suggested "try 2**37"
+    path = _file(tmp_path, HARD + "range = [0, 1]\n")
+    code, _, err = ccsim(
+        capsys, "sensitivity", path, "--samples", samples, "--out", tmp_path / "o", *FAST
+    )
+    line = one_error_line(code, err, f"--samples {samples}: must be in [1, 10000000]")
+    assert "try" not in line
