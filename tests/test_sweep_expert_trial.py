@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from cli_helpers import FAST, ccsim, one_error_line
 
@@ -62,3 +63,45 @@ def test_sensitivity_samples_over_the_files_limit_is_one_line(
     )
     line = one_error_line(code, err, f"--samples {samples}: must be in [1, 10000000]")
     assert "try" not in line
+
+
+# ------------------------------------------------------------------ heatmap of a 3-lever grid
+
+
+def test_heatmap_title_names_the_parameters_it_averages_over(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from cli_helpers import TINY
+
+    import sim.sweep.plots as sweep_plots
+    from sim.sweep import load_sweep, run_sweep
+    from sim.sweep.report import summarise_sweep
+
+    body = (
+        f"set = {json.dumps(TINY)}\n"
+        + HARD
+        + "levels = [0.2, 0.8]\n"
+        + SOFT
+        + "levels = [0.2, 0.8]\n"
+        + '[parameters."programme.community.events_per_year"]\nlevels = [0, 12]\n'
+        + "[parameters.dummy]\nlevels = [0, 1]\ndummy = true\n"
+    )
+    spec, out = load_sweep(_file(tmp_path, body)), tmp_path / "o"
+    run_sweep(spec, out, jobs=1)
+    titles: list[str] = []
+    real = sweep_plots.heatmap
+
+    def spy(*args, **kwargs):
+        fig = real(*args, **kwargs)
+        titles.append(fig.axes[0].get_title())
+        return fig
+
+    monkeypatch.setattr(sweep_plots, "heatmap", spy)
+    summarise_sweep(spec, out, ["gap_auc"])
+    assert len(titles) == 1
+    assert titles[0].endswith("averaged over programme.community.events_per_year"), titles
+    # two levers only: nothing else to average over, the title is as before
+    plain = real(
+        pd.read_parquet(next((out / "runs").glob("*.parquet"))), *spec.names[:2], "gap_auc"
+    )
+    assert "averaged" not in plain.axes[0].get_title()

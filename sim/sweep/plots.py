@@ -30,7 +30,7 @@ def _tick(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
-def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
+def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str, others: Sequence[str] = ()) -> Figure:
     """Mean ``outcome`` over the (``x``, ``y``) plane (levels, or quantile bins of samples).
 
     Args:
@@ -38,6 +38,8 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
         x: parameter on the horizontal axis.
         y: parameter on the vertical axis.
         outcome: metric (T50/T90 as restricted times).
+        others: the other varied parameters, which each cell averages over (named in the
+            title, so a cell is not read as the outcome at the base values of those).
 
     Returns:
         One annotated heatmap, low values light; ``y`` increases upwards.
@@ -60,7 +62,10 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     ax.set_ylabel(y)
     grid = runs[x].nunique() <= surface.shape[1] and runs[y].nunique() <= surface.shape[0]
     binned = "grid levels" if grid else "quantile bins of the sample"
-    ax.set_title(f"Mean {outcome} over replications ({binned})")
+    title = f"Mean {outcome} over replications ({binned})"
+    if others:
+        title += f"\naveraged over {', '.join(others)}"
+    ax.set_title(title)
     return fig
 
 

@@ -112,7 +112,8 @@ def _sweep_section(
 
         figdir = Path(out_dir) / "figures"
         if len(real) >= 2:
-            fig = heatmap(runs, real[0], real[1], outcome)
+            others = [p.key for p in spec.parameters if not p.dummy and p.key not in real[:2]]
+            fig = heatmap(runs, real[0], real[1], outcome, others)
             figs.append(plots.save_figure(fig, figdir / f"heatmap_{outcome}.png"))
         fig = partial_dependence_lines(runs, real, outcome)
         figs.append(plots.save_figure(fig, figdir / f"partial_dependence_{outcome}.png"))
