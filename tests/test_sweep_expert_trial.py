@@ -105,3 +105,28 @@ def test_heatmap_title_names_the_parameters_it_averages_over(tmp_path: Path, mon
         pd.read_parquet(next((out / "runs").glob("*.parquet"))), *spec.names[:2], "gap_auc"
     )
     assert "averaged" not in plain.axes[0].get_title()
+
+
+# ------------------------------------------------------------------ labels of restricted times
+
+
+def test_restricted_times_are_labelled_as_times_not_column_names(tmp_path: Path, capsys) -> None:
+    import json
+
+    from cli_helpers import TINY
+
+    from sim.sweep.sensitivity import outcome_label
+
+    assert outcome_label("t50_restricted_months") == (
+        "T50 (months to close half the gap), restricted: not reached = horizon"
+    )
+    assert outcome_label("gap_auc") == "Gap area after start (gap-months)"
+    body = f"set = {json.dumps(TINY)}\n" + HARD + "levels = [0.2, 0.8]\n"
+    out = tmp_path / "o"
+    code, _, err = ccsim(
+        capsys, "sweep", _file(tmp_path, body), "--out", out, "--outcome", "t50_months", *FAST
+    )
+    assert code == 0, err
+    report = (out / "sweep.md").read_text()
+    assert report.startswith("# Sweep t: T50 (months to close half the gap), restricted"), report
+    assert "# Sweep t: t50_restricted_months" not in report

@@ -15,15 +15,16 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from sim import plots
-from sim.report import metric_label
-from sim.sweep.sensitivity import partial_dependence, response_surface
+from sim.sweep.sensitivity import (
+    outcome_column,
+    outcome_label,
+    partial_dependence,
+    response_surface,
+)
 
 
 def _label(outcome: str) -> str:
-    text = metric_label(outcome)
-    if outcome in ("t50_months", "t90_months"):
-        text += " (restricted: not reached = horizon)"
-    return text
+    return outcome_label(outcome_column(outcome))
 
 
 def _tick(v: float) -> str:
@@ -89,7 +90,7 @@ def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outc
         ax.set_xlabel(p, fontsize=9)
     for ax in axes[n:]:
         ax.set_visible(False)
-    fig.supylabel(metric_label(outcome), fontsize=10)
+    fig.supylabel(_label(outcome), fontsize=10)
     note = " (restricted: not reached = horizon)" if outcome in ("t50_months", "t90_months") else ""
     fig.suptitle(f"Partial dependence of {outcome}{note}: mean over the other parameters, 95% band")
     return fig

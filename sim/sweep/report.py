@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.report import metric_label
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
@@ -26,6 +25,7 @@ from sim.sweep.sensitivity import (
     RESTRICTED,
     morris_indices,
     outcome_column,
+    outcome_label,
     point_outcome,
     sobol_indices,
 )
@@ -124,7 +124,7 @@ def _sweep_section(
     ]
     n_points = int(runs["point"].nunique())
     text = [
-        f"# Sweep {spec.name}: {metric_label(outcome)}\n",
+        f"# Sweep {spec.name}: {outcome_label(outcome)}\n",
         spec.description.strip() + "\n" if spec.description else "",
         f"- design: {spec.design}, {n_points} points x {spec.replications} replications "
         f"= {len(runs)} runs; base `{Path(spec.base).name}`; seed {spec.seed}",
@@ -297,13 +297,13 @@ def _outcome_section(spec: SweepSpec, out_dir: Path, outcome: str) -> list[str]:
         problem = reliability_problem(indices, method, spec.samples, dummy)
     except (OSError, ValueError, KeyError) as exc:  # a damaged table must not cost the others
         return [
-            f"## {metric_label(outcome)} (`{outcome}`)\n",
+            f"## {outcome_label(outcome)} (`{outcome}`)\n",
             f"`{name}.parquet` cannot be read ({exc}); run the command with "
             f"`--outcome {outcome}` again to recompute it.\n",
         ]
     cols = [c for c in indices.columns if c != "parameter"]
     rows = [[r[0], *(f"{v:.3f}" for v in r[1:])] for r in indices.itertuples(index=False)]
-    text = [f"## {metric_label(outcome)} (`{outcome}`)\n"]
+    text = [f"## {outcome_label(outcome)} (`{outcome}`)\n"]
     # too uncertain: the sentence says why nothing is ranked, as a warning
     text.append(f"**Warning:** {summary}\n" if problem else summary + "\n")
     if note := _restricted_note(outcome):

@@ -25,6 +25,20 @@ SENSITIVITY_SEED = 97  # SALib bootstrap resampling seed: the same CIs on every 
 RESTRICTED = {"t50_months": "t50_restricted_months", "t90_months": "t90_restricted_months"}
 
 
+def outcome_label(outcome: str) -> str:
+    """Human-friendly label of an analysed outcome: a restricted time is labelled as its time
+    (``t50_restricted_months`` -> ``T50 (months to close half the gap), restricted: ...``),
+    not by its column name; other metrics as :func:`sim.report.metric_label`."""
+    from sim.report import metric_label
+
+    plain = {v: k for k, v in RESTRICTED.items()}.get(outcome)
+    if plain is not None:
+        return f"{metric_label(plain)}, restricted: not reached = horizon"
+    if outcome == "window_months":
+        return "Months observed (programme + follow-up)"
+    return metric_label(outcome)
+
+
 def outcome_column(outcome: str) -> str:
     """The column analysed for ``outcome`` (T50/T90 -> their restricted versions)."""
     return RESTRICTED.get(outcome, outcome)
