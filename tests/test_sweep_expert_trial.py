@@ -130,3 +130,32 @@ def test_restricted_times_are_labelled_as_times_not_column_names(tmp_path: Path,
     report = (out / "sweep.md").read_text()
     assert report.startswith("# Sweep t: T50 (months to close half the gap), restricted"), report
     assert "# Sweep t: t50_restricted_months" not in report
+
+
+# ------------------------------------------------------------------ docs/interop.md, EMA tables
+
+
+def test_interop_ema_tables_snippet_runs_on_a_sweep_folder(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from cli_helpers import ROOT, TINY
+
+    from sim.sweep import load_sweep, run_sweep
+
+    text = (ROOT / "docs" / "interop.md").read_text(encoding="utf-8")
+    section = text.split("## A finished sweep as experiments and outcomes", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    body = (
+        f"set = {json.dumps(TINY)}\n" + HARD + "levels = [0.2, 0.8]\n" + SOFT + "range = [0, 1]\n"
+    )
+    out = tmp_path / "o"
+    run_sweep(load_sweep(_file(tmp_path, body)), out, jobs=1)
+    assert 'Path("results/sweep_budget_x_soft")' in code
+    scope: dict = {}
+    exec(code.replace('"results/sweep_budget_x_soft"', repr(str(out))), scope)
+    levers = ["programme.tactics.hard", "programme.tactics.soft"]
+    assert scope["levers"] == levers
+    assert list(scope["experiments"].columns) == ["point", "replication", "seed", *levers]
+    assert len(scope["experiments"]) == 10 and "gap_auc" in scope["outcomes"]
+    assert len(scope["outcomes"]["gap_auc"]) == 10 and len(scope["point_means"]) == 10
