@@ -159,3 +159,22 @@ def test_interop_ema_tables_snippet_runs_on_a_sweep_folder(tmp_path: Path) -> No
     assert list(scope["experiments"].columns) == ["point", "replication", "seed", *levers]
     assert len(scope["experiments"]) == 10 and "gap_auc" in scope["outcomes"]
     assert len(scope["outcomes"]["gap_auc"]) == 10 and len(scope["point_means"]) == 10
+
+
+# ------------------------------------------------------------------ levers labelled in words
+
+
+def test_sensitivity_bars_say_what_each_lever_is() -> None:
+    from sim.sweep.plots import indices_bars, lever_label
+
+    assert lever_label("programme.tactics.hard") == (
+        "programme.tactics.hard\ntargets, mandates, performance\nmanagement (intensity)"
+    )
+    assert lever_label("dummy") == "dummy"  # not a scenario key: the name alone
+    indices = pd.DataFrame(
+        {"parameter": ["programme.tactics.hard", "dummy"], "mu": [1.0, 0.0]}
+        | {"mu_star": [1.0, 0.0], "mu_star_conf": [0.1, 0.0], "sigma": [0.5, 0.0]}
+    )
+    fig = indices_bars(indices, "morris", "gap_auc")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["dummy", lever_label("programme.tactics.hard")]

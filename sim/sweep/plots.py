@@ -7,6 +7,7 @@ horizontal bar chart) each return a :class:`matplotlib.figure.Figure`.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,20 @@ from sim.sweep.sensitivity import (
 
 def _label(outcome: str) -> str:
     return outcome_label(outcome_column(outcome))
+
+
+def lever_label(key: str, width: int = 40) -> str:
+    """A parameter's axis label for readers who do not know the keys: the dotted key, and
+    under it what it is and its unit (the scenario schema's description, wrapped at ``width``
+    characters); a dummy or a key without a description is the key alone."""
+    from sim.loader import valid_keys
+
+    info = valid_keys().get(key)
+    if info is None or not info.description:
+        return key
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    text = info.description + (f" ({extra['unit']})" if extra.get("unit") else "")
+    return "\n".join([key, *textwrap.wrap(text, width)])
 
 
 def _tick(v: float) -> str:
@@ -59,8 +74,8 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str, others: Sequence[s
         xticklabels=[_tick(v) for v in surface.columns],
         yticklabels=[_tick(v) for v in surface.index],
     )
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(lever_label(x, 60))
+    ax.set_ylabel(lever_label(y))
     grid = runs[x].nunique() <= surface.shape[1] and runs[y].nunique() <= surface.shape[0]
     binned = "grid levels" if grid else "quantile bins of the sample"
     title = f"Mean {outcome} over replications ({binned})"
@@ -87,10 +102,10 @@ def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outc
         pdp = partial_dependence(runs, p, outcome)
         ax.fill_between(pdp["value"], pdp["low"], pdp["high"], color=colour, alpha=0.2, lw=0)
         ax.plot(pdp["value"], pdp["mean"], "o-", color=colour, lw=1.8, ms=4)
-        ax.set_xlabel(p, fontsize=9)
+        ax.set_xlabel(lever_label(p), fontsize=8)
     for ax in axes[n:]:
         ax.set_visible(False)
-    fig.supylabel(_label(outcome), fontsize=10)
+    fig.supylabel("\n".join(textwrap.wrap(_label(outcome), 36)), fontsize=10)
     note = " (restricted: not reached = horizon)" if outcome in ("t50_months", "t90_months") else ""
     fig.suptitle(f"Partial dependence of {outcome}{note}: mean over the other parameters, 95% band")
     return fig
@@ -112,7 +127,7 @@ def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:
     y = np.arange(len(frame))
     pal = sns.color_palette("colorblind")
     with plots._style():
-        fig = plots._new_figure(8.0, 1.2 + 0.42 * len(frame))
+        fig = plots._new_figure(8.0, 1.2 + 0.6 * len(frame))
         ax = fig.add_subplot()
     if method == "sobol":
         h = 0.38
@@ -126,6 +141,6 @@ def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:
         ax.barh(y, frame["mu_star"], 0.6, xerr=frame["mu_star_conf"], color=pal[0])
         ax.set_xlabel(f"Morris mu* (mean |elementary effect|, units of {outcome})")
     ax.axvline(0.0, color="0.3", lw=0.8)
-    ax.set_yticks(y, frame["parameter"])
+    ax.set_yticks(y, [lever_label(p) for p in frame["parameter"]], fontsize=8)
     fig.suptitle(f"What drives {_label(outcome)}?\n{method} indices with 95% CIs", fontsize=11)
     return fig
