@@ -178,3 +178,28 @@ def test_sensitivity_bars_say_what_each_lever_is() -> None:
     fig = indices_bars(indices, "morris", "gap_auc")
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["dummy", lever_label("programme.tactics.hard")]
+
+
+# ------------------------------------------------------------------ which settings differ
+
+
+def test_refused_folder_names_the_settings_that_differ(tmp_path: Path, capsys) -> None:
+    import json
+
+    from cli_helpers import TINY
+
+    body = f"set = {json.dumps(TINY)}\n" + HARD + "levels = [0.2, 0.8]\n"
+    out = tmp_path / "o"
+    keep = 'outcomes = ["gap_auc", "window_months"]\n'
+    code, _, err = ccsim(capsys, "sweep", _file(tmp_path, keep + body), "--out", out, *FAST)
+    assert code == 0, err
+    # another outcome kept: the refusal says why the runs cannot be reused
+    more = 'outcomes = ["gap_auc", "window_months", "sustainment"]\n'
+    code, _, err = ccsim(capsys, "sweep", _file(tmp_path, more + body), "--out", out, *FAST)
+    one_error_line(
+        code, err, "different sweep (settings that differ: outcomes;", "leave out outcomes"
+    )
+    # another seed
+    path = _file(tmp_path, keep + "seed = 9\n" + body)
+    code, _, err = ccsim(capsys, "sweep", path, "--out", out, *FAST)
+    one_error_line(code, err, "different sweep (settings that differ: seed)")

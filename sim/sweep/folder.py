@@ -237,8 +237,8 @@ def _resumed_chunking(
     old = json.loads(manifest_path.read_text(encoding="utf-8"))
     if old.get("fingerprint") != fingerprint:
         raise SweepError(
-            f"{out_dir}: holds results of a different sweep (another file, method or "
-            "settings); use another --out, or --overwrite to replace them"
+            f"{out_dir}: holds results of a different sweep ({_what_differs(old, spec)}); use "
+            "another --out, or --overwrite to replace them"
         )
     # manifests written before points were split in parts have no chunk_reps: whole points
     saved = (old.get("chunk_points"), old.get("chunk_reps", spec.replications))
@@ -250,6 +250,28 @@ def _resumed_chunking(
     if not all(isinstance(v, int) and v >= 1 for v in saved):
         raise SweepError(f"{manifest_path}: chunk_points / chunk_reps must be whole numbers")
     return saved[0], saved[1]
+
+
+def _what_differs(old: dict[str, Any], spec: SweepSpec) -> str:
+    """Which settings of the recorded sweep differ from ``spec`` (for the refusal), e.g.
+    ``settings that differ: seed``; a changed ``outcomes`` list says why it needs new runs."""
+    recorded = old.get("spec")
+    if not isinstance(recorded, dict):
+        return "another file, method or settings"
+    new = json.loads(json.dumps(asdict(spec), default=str))
+    keys = sorted(
+        k for k in set(new) | set(recorded)
+        if k not in ("description", "source") and new.get(k) != recorded.get(k)
+    )  # fmt: skip
+    if not keys:
+        return "another file, method or settings"
+    text = f"settings that differ: {', '.join(keys)}"
+    if "outcomes" in keys:
+        text += (
+            "; a sweep keeps only the outcomes it was run with, so another outcome needs new "
+            "runs: leave out outcomes to keep every metric"
+        )
+    return text
 
 
 def _write_new_folder(
