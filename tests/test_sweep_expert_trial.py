@@ -34,6 +34,11 @@ def _file(tmp_path: Path, body: str) -> Path:
         (HARD + "range = [0, 1]\nsteps = 1000000000000\n", ["1,000,000,000,000 points"]),
         # parameters = 3 used to be an AttributeError traceback
         ("parameters = 3\n", ["parameters = 3: must be tables", '[parameters."<dotted.key>"]']),
+        # an odd morris_levels used to run with SALib's "sample may be biased" UserWarning
+        (
+            'design = "morris"\nmorris_levels = 3\n' + HARD + "range = [0, 1]\n",
+            ["morris_levels = 3: must be an even number", "use 4"],
+        ),
         # steps with levels used to be ignored silently
         (HARD + "levels = [0, 1]\nsteps = 3\n", ["steps = 3 goes with range", "not with levels"]),
     ],

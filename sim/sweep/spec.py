@@ -173,6 +173,12 @@ def load_sweep(path: str | Path) -> SweepSpec:
         description=str(raw.get("description", "")),
         source=src,
     )
+    if spec.morris_levels % 2:
+        raise SweepError(
+            f"{src}: morris_levels = {spec.morris_levels}: must be an even number (SALib's "
+            "Morris sample is biased on an odd number of levels); use "
+            f"{spec.morris_levels + 1}"
+        )
     _check_design(spec)
     check_extremes(spec)
     return spec
