@@ -196,8 +196,10 @@ def test_refused_folder_names_the_settings_that_differ(tmp_path: Path, capsys) -
     body = f"set = {json.dumps(TINY)}\n" + HARD + "levels = [0.2, 0.8]\n"
     out = tmp_path / "o"
     keep = 'outcomes = ["gap_auc", "window_months"]\n'
-    code, _, err = ccsim(capsys, "sweep", _file(tmp_path, keep + body), "--out", out, *FAST)
+    code, stdout, err = ccsim(capsys, "sweep", _file(tmp_path, keep + body), "--out", out, *FAST)
     assert code == 0, err
+    # the cost is printed before the first run, as by ccsim sensitivity (even with --quiet)
+    assert stdout.startswith("grid: 2 points x 1 replications = 2 runs\n"), stdout
     # another outcome kept: the refusal says why the runs cannot be reused
     more = 'outcomes = ["gap_auc", "window_months", "sustainment"]\n'
     code, _, err = ccsim(capsys, "sweep", _file(tmp_path, more + body), "--out", out, *FAST)

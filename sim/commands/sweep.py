@@ -282,7 +282,7 @@ def run_and_report(
 
 def run(args: argparse.Namespace) -> int:
     """``ccsim sweep``: run (or resume) the sweep, then write figures and sweep.md."""
-    from sim.sweep import load_sweep
+    from sim.sweep import load_sweep, make_design
     from sim.sweep.folder import SWEEP_WRITES
     from sim.sweep.report import summarise_sweep
 
@@ -291,6 +291,11 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"sweep_{spec.name}"
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
     prepare_out(out, args.overwrite, [w for w in SWEEP_WRITES if not w.startswith(skip)])
+    n_points = len(make_design(spec))  # the cost before the first run, as ccsim sensitivity
+    print(
+        f"{spec.design}: {n_points} points x {spec.replications} replications = "
+        f"{n_points * spec.replications} runs"
+    )
     started = time.perf_counter()
 
     def report() -> str:
