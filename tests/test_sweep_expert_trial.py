@@ -39,6 +39,14 @@ def _file(tmp_path: Path, body: str) -> Path:
             'design = "morris"\nmorris_levels = 3\n' + HARD + "range = [0, 1]\n",
             ["morris_levels = 3: must be an even number", "use 4"],
         ),
+        # a table used to get "did you mean 'programme.data.use'?"
+        (
+            '[parameters."programme.tactics"]\nrange = [0, 1]\n',
+            [
+                "parameter 'programme.tactics' is a table of the scenario (2 keys), not one value",
+                "vary one of its keys: programme.tactics.hard, programme.tactics.soft",
+            ],
+        ),
         # steps with levels used to be ignored silently
         (HARD + "levels = [0, 1]\nsteps = 3\n", ["steps = 3 goes with range", "not with levels"]),
     ],

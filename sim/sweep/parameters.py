@@ -161,6 +161,13 @@ def parse_parameter(key: str, raw: Any, source: str) -> Parameter:
     if not isinstance(dummy, bool):
         raise SweepError(f"{where}.dummy = {_toml(dummy)}: must be true or false")
     field_info = valid_keys().get(key)
+    inside = sorted(k for k in valid_keys() if k.startswith(f"{key}."))
+    if field_info is None and not dummy and inside:
+        shown = ", ".join(inside[:4]) + (", ..." if len(inside) > 4 else "")
+        raise SweepError(
+            f"{source}: parameter '{key}' is a table of the scenario ({len(inside)} keys), not "
+            f"one value; vary one of its keys: {shown}"
+        )
     if field_info is None and not dummy:
         hint = _closest_key(key) or (
             f" (not a scenario key; a column the model never reads needs dummy = true in "
