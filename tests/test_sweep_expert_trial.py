@@ -218,3 +218,40 @@ def test_refused_folder_names_the_settings_that_differ(tmp_path: Path, capsys) -
     path = _file(tmp_path, keep + "seed = 9\n" + body)
     code, _, err = ccsim(capsys, "sweep", path, "--out", out, *FAST)
     one_error_line(code, err, "different sweep (settings that differ: seed)")
+
+
+# ------------------------------------------------------------------ re-create one sweep point
+
+
+def test_point_command_recreates_a_sweep_point_exactly(tmp_path: Path, capsys) -> None:
+    import json
+    import shlex
+
+    from cli_helpers import TINY
+
+    from sim.sweep import load_sweep, point_command, read_sweep, run_sweep
+
+    body = (
+        f"set = {json.dumps([t for t in TINY if not t.startswith('sites.n_sites')])}\n"
+        'seed = 3\nreplications = 2\ndesign = "lhs"\nsamples = 3\n'
+        + HARD
+        + 'range = [0, 1]\n[parameters."sites.n_sites"]\nrange = [3.5, 6.5]\n'
+        + "[parameters.dummy]\nrange = [0, 1]\ndummy = true\n"
+    )
+    path = tmp_path / "p.toml"
+    path.write_text('name = "p"\nbase = "baseline"\n' + body, encoding="utf-8")
+    out = tmp_path / "o"
+    run_sweep(load_sweep(path), out, jobs=1)
+    line = point_command(out, 1, replication=1)
+    assert line.startswith("ccsim run ") and "--replication 1" in line and "dummy" not in line
+    args = [*shlex.split(line)[1:], "--out", tmp_path / "r", *FAST]
+    code, _, err = ccsim(capsys, *args)
+    assert code == 0, err
+    again = pd.read_parquet(tmp_path / "r" / "runs.parquet").iloc[0]
+    row = read_sweep(out).query("point == 1 and replication == 1").iloc[0]
+    for column in ("seed", "gap_auc", "gap_followup_end", "cost_total", "sites_improved_share"):
+        assert again[column] == row[column], column
+    with pytest.raises(ValueError, match="no point 7"):
+        point_command(out, 7)
+    with pytest.raises(ValueError, match=r"replication 2: the sweep ran 0\.\.1"):
+        point_command(out, 0, 2)

@@ -61,7 +61,7 @@ from sim.results import RunError, check_writable, remove_outputs, write_parquet
 from sim.rng import seed_label
 from sim.shared_pool import processes_for, run_shared
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
-from sim.sweep.read import IncompleteSweepWarning, read_sweep
+from sim.sweep.read import IncompleteSweepWarning, point_command, read_sweep
 from sim.sweep.spec import (
     DESIGNS,
     Parameter,
@@ -83,6 +83,7 @@ __all__ = [
     "SweepSpec",
     "load_sweep",
     "make_design",
+    "point_command",
     "read_sweep",
     "run_sweep",
 ]

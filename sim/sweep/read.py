@@ -86,3 +86,54 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def point_command(out_dir: Path, point: int, replication: int | None = None) -> str:
+    """The ``ccsim run`` command that re-creates one point of a sweep folder exactly.
+
+    The command runs the sweep's base scenario with its ``set`` overrides and the point's
+    parameter values as ``--set`` (dummies left out: the model never reads them), under the
+    sweep's root seed; replication r of that run uses the seeds of replication r of every
+    sweep point (common random numbers), so its metrics equal the sweep's row.
+
+    Args:
+        out_dir: the sweep's (or sensitivity analysis's) results folder.
+        point: the design point (``point`` column).
+        replication: one replication alone (``--reps 1 --replication K``); default all of the
+            sweep's replications.
+
+    Returns:
+        A shell command line (arguments quoted), without ``--out``.
+
+    Raises:
+        ValueError: no manifest, or no such point or replication.
+    """
+    import shlex
+
+    out_dir = Path(out_dir)
+    spec = _manifest(out_dir).get("spec")
+    if not isinstance(spec, dict):
+        raise ValueError(f"{out_dir}: no sweep manifest.json with its spec")
+    design = pd.read_parquet(out_dir / "design.parquet")
+    row = design[design["point"] == point]
+    if row.empty:
+        raise ValueError(f"{out_dir}: no point {point} (the design has 0..{len(design) - 1})")
+    reps = int(spec["replications"])
+    if replication is not None and not 0 <= replication < reps:
+        raise ValueError(f"replication {replication}: the sweep ran 0..{reps - 1}")
+    args = ["ccsim", "run", str(spec["base"])]
+    for item in spec.get("overrides") or []:
+        args += ["--set", item]
+    for param in spec["parameters"]:
+        if param.get("dummy"):
+            continue
+        value = row.iloc[0][param["key"]]
+        text = value if isinstance(value, str) else repr(value.item())
+        args += ["--set", f"{param['key']}={text}"]
+    args += ["--seed", str(spec["seed"])]
+    args += (
+        ["--reps", str(reps)]
+        if replication is None
+        else ["--reps", "1", "--replication", str(replication)]
+    )
+    return shlex.join(args)
