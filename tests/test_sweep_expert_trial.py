@@ -255,3 +255,44 @@ def test_point_command_recreates_a_sweep_point_exactly(tmp_path: Path, capsys) -
         point_command(out, 7)
     with pytest.raises(ValueError, match=r"replication 2: the sweep ran 0\.\.1"):
         point_command(out, 0, 2)
+
+
+# ------------------------------------------------------------------ text settings in a sweep
+
+TEXT = '[parameters."programme.data.use"]\nlevels = ["learning", "judgement"]\n'
+
+
+def test_sweep_report_gives_each_text_level_its_mean(tmp_path: Path, capsys) -> None:
+    import json
+
+    from cli_helpers import TINY
+
+    from sim.sweep import load_sweep, read_sweep
+    from sim.sweep.report import text_levels
+
+    body = f"set = {json.dumps(TINY)}\n" + TEXT + HARD + "levels = [0.2, 0.8]\n"
+    out = tmp_path / "o"
+    code, stdout, err = ccsim(capsys, "sweep", _file(tmp_path, body), "--out", out, *FAST)
+    assert code == 0, err
+    runs = read_sweep(out)
+    expected = runs.groupby("point").agg({"gap_auc": "mean", "programme.data.use": "first"})
+    expected = expected.groupby("programme.data.use")["gap_auc"].mean()
+    levels = text_levels(runs, load_sweep(tmp_path / "t.toml"), "gap_auc")
+    assert list(levels["level"]) == ["learning", "judgement"]
+    assert list(levels["points"]) == [2, 2]
+    assert levels.set_index("level")["mean"].to_dict() == pytest.approx(expected.to_dict())
+    report = (out / "sweep.md").read_text()
+    assert "## Text settings (mean of gap_auc at each level, over the other parameters)" in report
+    assert f"| programme.data.use | judgement | {expected['judgement']:.4g} | 2 |" in report
+    assert "## Text settings" in stdout
+
+
+@pytest.mark.parametrize(("command", "extra"), [("sensitivity", []), ("sweep", ["lhs"])])
+def test_text_setting_in_a_sampled_design_says_why(
+    tmp_path: Path, capsys, command: str, extra: list
+) -> None:
+    design = f'design = "{extra[0]}"\n' if extra else ""
+    path = _file(tmp_path, design + TEXT + HARD + "range = [0, 1]\n")
+    args = ["--samples", "32"] if command == "sensitivity" else []
+    code, _, err = ccsim(capsys, command, path, *args, "--out", tmp_path / "o", *FAST)
+    one_error_line(code, err, "programme.data.use: text levels cannot be sampled by", "grid")

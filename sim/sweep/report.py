@@ -64,6 +64,28 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def text_levels(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFrame:
+    """Mean outcome at each level of each text setting (no direction: its levels have no
+    order), averaged over the points at that level (point means: over the other parameters
+    and the replications); points where the outcome is undefined are left out.
+
+    Returns:
+        ``parameter``, ``level``, ``mean`` and ``points`` (points at that level with the
+        outcome defined), one row per level, in the file's order; empty without text settings.
+    """
+    col = outcome_column(outcome)
+    means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
+    rows = []
+    for p in spec.parameters:
+        if p.dummy or p.low is not None or p.levels is None:
+            continue
+        for level in p.levels:
+            at = means.loc[means[p.key] == level, col].dropna()
+            mean = float(at.mean()) if len(at) else float("nan")
+            rows.append({"parameter": p.key, "level": level, "mean": mean, "points": len(at)})
+    return pd.DataFrame(rows, columns=["parameter", "level", "mean", "points"])
+
+
 def summarise_sweep(
     spec: SweepSpec, out_dir: Path, outcome: str | Sequence[str], figures: bool = True
 ) -> str:
@@ -135,6 +157,20 @@ def _sweep_section(
         f"## Direction of each parameter (Spearman, point means of {outcome})\n",
         markdown_table(["parameter", "Spearman rho", "outcome ... as it rises"], rows, "lrl"),
     ]
+    levels = text_levels(runs, spec, outcome)
+    if not levels.empty:
+        text += [
+            "",
+            f"## Text settings (mean of {outcome} at each level, over the other parameters)\n",
+            markdown_table(
+                ["parameter", "level", "mean", "points"],
+                [
+                    [r.parameter, r.level, "n/a" if np.isnan(r.mean) else f"{r.mean:.4g}", r.points]
+                    for r in levels.itertuples()
+                ],
+                "llrr",
+            ),
+        ]
     text += [f"![{f.stem}](figures/{f.name})\n" for f in figs]
     return "\n".join(t for t in text if t is not None)
 

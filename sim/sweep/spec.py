@@ -93,7 +93,11 @@ class SweepSpec:
         """
         for p in self.parameters:
             if p.low is None:
-                raise SweepError(f"{self.source}: {p.key}: {self.design} needs range = [lo, hi]")
+                raise SweepError(
+                    f"{self.source}: {p.key}: text levels cannot be sampled by {self.design} (a "
+                    "text setting has no range); fix it with set and run once per level, or "
+                    'use design = "grid"'
+                )
         return {
             "num_vars": len(self.parameters),
             "names": self.names,
