@@ -47,6 +47,13 @@ def _file(tmp_path: Path, body: str) -> Path:
                 "vary one of its keys: programme.tactics.hard, programme.tactics.soft",
             ],
         ),
+        # outcomes = [] used to fail later as "not kept by the sweep file's outcomes ()"
+        ("outcomes = []\n" + HARD + "levels = [0, 1]\n", ["outcomes = []: list the metrics"]),
+        # a malformed item of the file's set used to be reported as a --set option, no file
+        (
+            'set = ["programme.tactics.soft"]\n' + HARD + "levels = [0, 1]\n",
+            ['t.toml: set = ["programme.tactics.soft"]: each item is "dotted.key=value"'],
+        ),
         # steps with levels used to be ignored silently
         (HARD + "levels = [0, 1]\nsteps = 3\n", ["steps = 3 goes with range", "not with levels"]),
     ],
@@ -296,3 +303,12 @@ def test_text_setting_in_a_sampled_design_says_why(
     args = ["--samples", "32"] if command == "sensitivity" else []
     code, _, err = ccsim(capsys, command, path, *args, "--out", tmp_path / "o", *FAST)
     one_error_line(code, err, "programme.data.use: text levels cannot be sampled by", "grid")
+
+
+@pytest.mark.parametrize("name", ['"../../x"', '"a/b"', "5", '""'])
+def test_sweep_name_must_be_able_to_name_a_folder(tmp_path: Path, capsys, name: str) -> None:
+    # name = "../../x" used to be accepted, making the default folder results/sweep_../../x
+    path = tmp_path / "n.toml"
+    path.write_text(f'name = {name}\nbase = "baseline"\n' + HARD + "levels = [0, 1]\n")
+    code, _, err = ccsim(capsys, "sweep", path, "--out", tmp_path / "o", *FAST)
+    one_error_line(code, err, "n.toml: name = ", "must be text without / or \\")

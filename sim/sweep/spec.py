@@ -123,6 +123,29 @@ def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: i
     return value
 
 
+def _outcomes(raw: dict[str, Any], src: str) -> list[str] | None:
+    """The file's ``outcomes`` (``None``: every metric); an empty list keeps nothing to analyse."""
+    outcomes = _strings(raw, "outcomes", src)
+    if outcomes == []:
+        raise SweepError(
+            f"{src}: outcomes = []: list the metrics to keep, or leave outcomes out to keep "
+            "every metric"
+        )
+    return outcomes
+
+
+def _name(raw: dict[str, Any], path: Path, src: str) -> str:
+    """The sweep's name (default: the file name): text that can name a folder, as the default
+    ``--out`` is ``results/sweep_<name>/`` (no path separators, not empty)."""
+    name = raw.get("name", path.stem)
+    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\\0"):
+        raise SweepError(
+            f"{src}: name = {name!r}: must be text without / or \\ (it names the results "
+            "folder results/sweep_<name>/)"
+        )
+    return name
+
+
 def _strings(raw: dict[str, Any], key: str, src: str) -> list[str] | None:
     """The list-of-text setting ``key`` of a sweep file (``None`` if absent)."""
     value = raw.get(key)
@@ -164,7 +187,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     except ScenarioError as exc:
         raise SweepError(f"{src}: base = {raw['base']!r}: {exc}") from exc
     spec = SweepSpec(
-        name=str(raw.get("name", path.stem)),
+        name=_name(raw, path, src),
         base=str(base.resolve()),
         parameters=params,
         design=design,
@@ -172,7 +195,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         replications=_whole(raw, "replications", 4, src, 1, MAX_REPS),
         seed=_whole(raw, "seed", 0, src, 0, 2**63 - 1),
         overrides=_strings(raw, "set", src) or [],
-        outcomes=_strings(raw, "outcomes", src),
+        outcomes=_outcomes(raw, src),
         morris_levels=_whole(raw, "morris_levels", 4, src, 2, 1000),
         description=str(raw.get("description", "")),
         source=src,
@@ -213,8 +236,10 @@ def _check_design(spec: SweepSpec) -> None:
     for item in spec.overrides:
         try:
             key = parse_override(item)[0]
-        except ScenarioError:
-            continue  # check_extremes reports a malformed item in its own words
+        except ScenarioError as exc:  # the file's set, not a --set option: name the file
+            raise SweepError(
+                f'{src}: set = ["{item}"]: each item is "dotted.key=value" ({exc})'
+            ) from exc
         clash = [k for k in swept if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")]
         if clash:
             raise SweepError(
