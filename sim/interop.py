@@ -30,6 +30,7 @@ from sim.loader import (
 )
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
+from sim.rng import DEFAULT_SEED
 
 
 @lru_cache(maxsize=32)
@@ -50,7 +51,7 @@ def dotted(name: str) -> str:
 
 def run(
     scenario: str | Path | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     replication: int = 0,
     replications: int = 1,
     **params: Any,
@@ -60,7 +61,8 @@ def run(
     Args:
         scenario: base scenario (file path or library name such as ``"keystone"``); ``None``
             is the built-in baseline.
-        seed: root seed (>= 0).
+        seed: root seed (>= 0); the default is ``ccsim run``'s (:data:`DEFAULT_SEED`), so
+            ``sim.run()`` gives replication 0 of ``ccsim run`` (same draws, same metrics).
         replication: first replication (>= 0); replication ``k`` with the same ``seed`` sees
             the same random draws whatever the parameters (common random numbers).
         replications: replications averaged (>= 1).

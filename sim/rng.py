@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+DEFAULT_SEED = 20091
+"""Root seed of ``ccsim run``, ``compare`` and ``calibrate`` and of :func:`sim.run` when none is
+given (an arbitrary fixed number: the same command gives the same numbers on any machine)."""
+
 STREAMS: tuple[str, ...] = (
     "sites",
     "clinicians",

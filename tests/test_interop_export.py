@@ -168,3 +168,13 @@ def test_export_of_an_unfinished_run_warns_and_is_recorded(tmp_path, capsys) -> 
     assert next(f for f in record["files"] if f["csv"] == "runs.csv")["from"] == ["runs.parquet"]
     assert not (out / "csv" / "stale.csv").exists()
     assert (out / "manifest.json").is_file() and (out / "csv" / "notes.txt").is_file()
+
+
+def test_default_seed_is_the_command_lines(tmp_path) -> None:
+    """sim.run() without a seed gives replication 0 of `ccsim run` (same default root seed)."""
+    out = tmp_path / "r"
+    assert main(["run", "--reps", "1", "--out", str(out), "--quiet", "--no-figures"]) == 0
+    row = pd.read_parquet(out / "runs.parquet").iloc[0]
+    got = sim.run()
+    for key in ("gap_auc", "cost_total", "conflict_mean", "site_gini", "irr_16_18"):
+        assert np.isfinite(got[key]) and got[key] == row[key], key

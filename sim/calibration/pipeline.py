@@ -36,6 +36,7 @@ from sim.calibration.process import (
     permutation_test,
     simulate_periods,
 )
+from sim.rng import DEFAULT_SEED
 
 GAP_TOLERANCE = 0.10  # max |simulated median - observed| share adopted, every period
 STREAM_SIMULATION, STREAM_PERMUTATION, STREAM_BOOTSTRAP = 0, 1, 2
@@ -127,7 +128,7 @@ def calibrate(
     n_boot: int = 200,
     n_sims: int = 200,
     n_perm: int = 2000,
-    seed: int = 20091,
+    seed: int = DEFAULT_SEED,
     compare: bool = True,
     progress: bool | None = False,
     jobs: int = 1,

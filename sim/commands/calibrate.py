@@ -18,8 +18,7 @@ from sim.commands.common import (
     positive_int,
     seed,
 )
-
-DEFAULT_SEED = 20091
+from sim.rng import DEFAULT_SEED
 
 
 def _share(text: str) -> float:

@@ -22,9 +22,9 @@ from sim.commands.common import (
 from sim.commands.run import out_folder, print_failures
 from sim.loader import load_scenario
 from sim.results import OutputError, read_manifest
+from sim.rng import DEFAULT_SEED
 
 DEFAULT_REPS = 200
-DEFAULT_SEED = 20091
 
 EPILOG = textwrap.dedent(
     """\

@@ -26,9 +26,9 @@ from sim.commands.common import (
 )
 from sim.loader import build_scenario, load_scenario
 from sim.results import OutputError, read_manifest
+from sim.rng import DEFAULT_SEED
 
 DEFAULT_REPS = 100
-DEFAULT_SEED = 20091
 
 
 _EPILOG = textwrap.dedent(
