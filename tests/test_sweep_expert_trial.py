@@ -49,6 +49,11 @@ def _file(tmp_path: Path, body: str) -> Path:
         ),
         # outcomes = [] used to fail later as "not kept by the sweep file's outcomes ()"
         ("outcomes = []\n" + HARD + "levels = [0, 1]\n", ["outcomes = []: list the metrics"]),
+        # a repeated outcome used to be accepted (and analysed twice)
+        (
+            'outcomes = ["gap_auc", "t50_months", "gap_auc"]\n' + HARD + "levels = [0, 1]\n",
+            ["outcomes lists 'gap_auc' more than once"],
+        ),
         # a malformed item of the file's set used to be reported as a --set option, no file
         (
             'set = ["programme.tactics.soft"]\n' + HARD + "levels = [0, 1]\n",

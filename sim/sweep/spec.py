@@ -131,6 +131,11 @@ def _outcomes(raw: dict[str, Any], src: str) -> list[str] | None:
             f"{src}: outcomes = []: list the metrics to keep, or leave outcomes out to keep "
             "every metric"
         )
+    repeated = sorted({o for o in outcomes or [] if outcomes.count(o) > 1})
+    if repeated:
+        raise SweepError(
+            f"{src}: outcomes lists {', '.join(map(repr, repeated))} twice: list each once"
+        )
     return outcomes
 
 
