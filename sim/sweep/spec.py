@@ -134,7 +134,7 @@ def _outcomes(raw: dict[str, Any], src: str) -> list[str] | None:
     repeated = sorted({o for o in outcomes or [] if outcomes.count(o) > 1})
     if repeated:
         raise SweepError(
-            f"{src}: outcomes lists {', '.join(map(repr, repeated))} twice: list each once"
+            f"{src}: outcomes lists {', '.join(map(repr, repeated))} more than once: list each once"
         )
     return outcomes
 
