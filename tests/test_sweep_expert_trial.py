@@ -317,3 +317,15 @@ def test_sweep_name_must_be_able_to_name_a_folder(tmp_path: Path, capsys, name: 
     path.write_text(f'name = {name}\nbase = "baseline"\n' + HARD + "levels = [0, 1]\n")
     code, _, err = ccsim(capsys, "sweep", path, "--out", tmp_path / "o", *FAST)
     one_error_line(code, err, "n.toml: name = ", "must be text without / or \\")
+
+
+def test_a_rerun_in_a_finished_folder_says_it_reuses_the_runs(tmp_path: Path, capsys) -> None:
+    """Running the same sweep again into its folder reuses every finished run: it used to say
+    nothing but a full progress bar; now a note says so (and that --overwrite runs them again)."""
+    path = _file(tmp_path, HARD + "levels = [0, 1]\n")
+    out = tmp_path / "o"
+    code, _, err = ccsim(capsys, "sweep", path, "--out", out, *FAST)
+    assert code == 0 and "note:" not in err  # a fresh folder: nothing to say
+    code, _, err = ccsim(capsys, "sweep", path, "--out", out, *FAST)
+    assert code == 0
+    assert "note: all" in err and "already in" in err and "--overwrite runs them all again" in err

@@ -41,6 +41,7 @@ from __future__ import annotations
 import functools
 import json
 import signal
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -250,11 +251,24 @@ def run_sweep(
     chunking = _ready_folder(spec, design, out_dir, chunk_points, command)
     data = base_data(spec)
     todo, saved, total = _todo(out_dir, len(design), spec.replications, chunking)
+    if saved:  # a rerun of the same sweep in its folder: say what is reused
+        _note_saved(out_dir, saved, total)
     _write_parts(
         spec, data, design, todo, chunking, out_dir, (saved, total), jobs, backend, progress
     )
     finish_folder(out_dir, command)
     return out_dir
+
+
+def _note_saved(out_dir: Path, saved: int, total: int) -> None:
+    """Say on stderr that runs of this sweep are already in ``out_dir`` and are kept."""
+    if saved < total:
+        what = (
+            f"{saved} of {total} runs are already in {out_dir}: running the other {total - saved}"
+        )
+    else:
+        what = f"all {total} runs are already in {out_dir}: reporting them without running"
+    print(f"note: {what} (--overwrite runs them all again)", file=sys.stderr)
 
 
 def _ready_folder(
