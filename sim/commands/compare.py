@@ -33,6 +33,13 @@ EPILOG = textwrap.dedent(
       ccsim compare keystone matching_michigan hard_only soft_only --baseline hard_only
       ccsim compare baseline soft_only --independent   also shows what CRN buys
       ccsim compare keystone hard_only --reps 500 --out results/k --resume   finish it
+      ccsim compare --from-sweep results/sweep_budget_x_soft --points 3,12 --reps 100
+
+    --from-sweep DIR --points 3,12 compares points of a sweep (or sensitivity) folder
+    instead of scenario files: each design, named "point 3", is the sweep's base scenario
+    with the file's set and that point's values, exactly as the sweep ran it; a legend
+    above the results lists each point's values. The root seed defaults to the sweep's, so
+    replication r of each point equals the sweep's row of that point and replication.
 
     Censored T50/T90 are compared as restricted times min(T, tau), tau being the
     shortest observation window of the designs; comparison.md says so.
@@ -59,7 +66,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or names")
+    p.add_argument(
+        "scenarios", nargs="*", metavar="SCENARIO", help="scenario files or names (two or more)"
+    )
+    p.add_argument(
+        "--from-sweep",
+        type=out_folder,
+        default=None,
+        metavar="DIR",
+        help="compare points of this sweep or sensitivity folder instead of SCENARIOs",
+    )
+    p.add_argument(
+        "--points",
+        default=None,
+        metavar="I,J",
+        help="with --from-sweep: the sweep's point indices to compare, e.g. 3,12",
+    )
     p.add_argument(
         "--reps",
         type=replications,
@@ -74,13 +96,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=seed,
         default=None,
         metavar="S",
-        help=f"root seed (default: {DEFAULT_SEED}; with --resume: as recorded)",
+        help=f"root seed (default: {DEFAULT_SEED}, with --from-sweep the sweep's; with "
+        "--resume: as recorded)",
     )
     p.add_argument(
         "--baseline",
         default=None,
         metavar="NAME",
-        help="design to compare against (name or file; default: the first)",
+        help="design to compare against (name, file or, with --from-sweep, point index; "
+        "default: the first)",
     )
     p.add_argument(
         "--out",
@@ -116,8 +140,11 @@ def _baseline_name(ref: str | None, refs: list[str], names: list[str]) -> str | 
     raise UsageError(f"--baseline {ref}: not one of the designs ({', '.join(names)})")
 
 
-def _settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """Replications, root seed and streams; with ``--resume`` the recorded ones fill gaps."""
+def _settings(
+    args: argparse.Namespace, out: Path, default_seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Replications, root seed and streams; with ``--resume`` the recorded ones fill gaps;
+    ``default_seed`` when neither ``--seed`` nor a recorded seed gives one."""
     reps, root, independent = args.reps, args.seed, bool(args.independent)
     if args.resume:
         try:
@@ -130,7 +157,7 @@ def _settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             independent = independent or not old.get("crn", True)
     return {
         "reps": int(reps or DEFAULT_REPS),
-        "seed": DEFAULT_SEED if root is None else int(root),
+        "seed": default_seed if root is None else int(root),
         "independent": independent,
     }
 
@@ -154,11 +181,11 @@ def run(args: argparse.Namespace) -> int:
             "changed keys (README: Writing a scenario)"
         )
     with nothing_saved_yet():
-        designs, names, base = _designs(args)  # before the heavy imports: bad input fails fast
+        designs, names, base, sweep = _designs(args)  # before the heavy imports: fails fast
         from sim.compare import few_pairs_caution, run_comparison
 
-        out = args.out or Path("results") / ("compare_" + "_".join(names))[:120]
-        st = _checked_settings(args, designs, out)
+        out = args.out or _default_out(names, sweep)
+        st = _checked_settings(args, designs, out, sweep.seed if sweep else DEFAULT_SEED)
     caution = few_pairs_caution(st["reps"])
     if caution:
         print(f"ccsim compare: warning: {caution}", file=sys.stderr)
@@ -176,35 +203,81 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         on_error="raise" if getattr(args, "debug", False) else "record",
     )
+    cmp.legend = sweep.legend if sweep else []
     _write_and_print(cmp, out, args.no_figures, started)
     if cmp.failures or cmp.crn_failures:
-        report_failures(cmp, out, dict(zip(names, args.scenarios, strict=True)))
+        refs = None if sweep else dict(zip(names, args.scenarios, strict=True))
+        report_failures(cmp, out, refs)
         return EXIT_FAILED
     return 0
 
 
-def _designs(args: argparse.Namespace) -> tuple[list[Any], list[str], str]:
-    """The designs (baseline first), their names as given, and the baseline's name."""
+def _designs(args: argparse.Namespace) -> tuple[list[Any], list[str], str, Any]:
+    """The designs (baseline first), their names as given, the baseline's name and, with
+    ``--from-sweep``, the :class:`sim.compare.from_sweep.SweepDesigns` (else ``None``)."""
     from sim.experiment_plan import Design  # light: no Mesa yet, so bad input fails fast
 
-    if len(args.scenarios) < 2:
-        raise UsageError("give at least two scenarios to compare")
-    designs = [Design((s := load_scenario(ref)).name, s) for ref in args.scenarios]
+    sweep = _sweep_designs(args)
+    if sweep is not None:
+        designs, refs = list(sweep.designs), (args.points or "").split(",")
+    elif len(args.scenarios) < 2:
+        raise UsageError("give at least two scenarios to compare (or --from-sweep DIR --points)")
+    else:
+        designs = [Design((s := load_scenario(ref)).name, s) for ref in args.scenarios]
+        refs = list(args.scenarios)
     names = [d.name for d in designs]
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names repeat: {', '.join(names)}; give each a unique name")
-    base = _baseline_name(args.baseline, list(args.scenarios), names) or names[0]
+    base = _baseline_name(args.baseline, [r.strip() for r in refs], names) or names[0]
     designs.sort(key=lambda d: d.name != base)  # baseline first: design 0 (see run_comparison)
-    return designs, names, base
+    return designs, names, base, sweep
 
 
-def _checked_settings(args: argparse.Namespace, designs: list[Any], out: Path) -> dict[str, Any]:
+def _sweep_designs(args: argparse.Namespace) -> Any:
+    """The sweep points of ``--from-sweep DIR --points I,J`` as designs, or ``None`` without
+    ``--from-sweep``.
+
+    Raises:
+        UsageError: SCENARIOs as well, ``--points`` without ``--from-sweep`` or the reverse,
+            bad ``--points`` text, or a folder or points that are not the sweep's (one line).
+    """
+    if args.from_sweep is None:
+        if args.points is not None:
+            raise UsageError("--points needs --from-sweep DIR (the sweep's results folder)")
+        return None
+    if args.scenarios:
+        raise UsageError(
+            f"give either SCENARIOs or --from-sweep, not both (got {args.scenarios[0]} and "
+            f"--from-sweep {args.from_sweep})"
+        )
+    if args.points is None:
+        raise UsageError("--from-sweep needs --points, the sweep's points to compare, e.g. 3,12")
+    from sim.compare.from_sweep import parse_points, sweep_designs
+
+    try:
+        return sweep_designs(args.from_sweep, parse_points(args.points))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _default_out(names: list[str], sweep: Any) -> Path:
+    """``results/compare_<designs>``; with ``--from-sweep``
+    ``results/compare_<sweep>_points_3_12``."""
+    if sweep is None:
+        return Path("results") / ("compare_" + "_".join(names))[:120]
+    points = "_".join(n.split()[-1] for n in names)
+    return Path("results") / f"compare_{sweep.name}_points_{points}"[:120]
+
+
+def _checked_settings(
+    args: argparse.Namespace, designs: list[Any], out: Path, default_seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
     """The run settings (:func:`_settings`), after refusing bad ``--reps`` or an unusable --out."""
     from sim.checkpoint import COMPARE_WRITES, refuse_user_files
     from sim.compare import recorded_order
     from sim.experiment import check_out_dir
 
-    st = _settings(args, out)
+    st = _settings(args, out, default_seed)
     if st["reps"] < 2:
         raise UsageError("--reps must be >= 2 for a paired CI")
     if not args.overwrite and not args.resume:
@@ -239,7 +312,7 @@ def _write_and_print(cmp: Any, out: Path, no_figures: bool, started: float) -> N
     )
 
 
-def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
+def report_failures(cmp: Any, out: Path, refs: dict[str, str] | None) -> None:
     """Print each failed replication of a comparison and a command that reproduces it alone.
 
     Worded as ``ccsim run`` words its failures (:func:`sim.commands.run.report_failures`).
@@ -247,7 +320,8 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
     Args:
         cmp: the :class:`sim.compare.Comparison` (its ``failures`` and ``crn_failures``).
         out: the results folder (its manifest.json lists ``failures``).
-        refs: the scenario reference given on the command line for each design name.
+        refs: the scenario reference given on the command line for each design name;
+            ``None`` (``--from-sweep``): the reproducing commands re-run the manifest.
     """
     manifest = cmp.experiment.manifest
     seed_ = manifest["root_seed"]
@@ -258,8 +332,9 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
             f"listed in {out / 'manifest.json'} (failed_replications):",
             file=sys.stderr,
         )
-        order = [refs[str(d["name"])] for d in manifest["designs"]]  # design_index order
-        print_failures(failed, {**manifest, "cli": {"scenarios": order}})
+        print_failures(
+            failed, _cli(manifest, refs, [str(d["name"]) for d in manifest["designs"]], out)
+        )
     if failed := cmp.crn_failures:
         print(
             f"ccsim compare: {len(failed)} replication(s) of the CRN re-run failed (--independent "
@@ -267,5 +342,16 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str]) -> None:
             f"left out of the CRN columns of {out / 'comparison.md'}:",
             file=sys.stderr,
         )
-        order = [refs[name] for name in cmp.designs[1:]]  # the re-run's design_index order
-        print_failures(failed, {"cli": {"scenarios": order}, "root_seed": seed_, "crn": True})
+        rerun = {**manifest, "root_seed": seed_, "crn": True}
+        print_failures(failed, _cli(rerun, refs, cmp.designs[1:], out))
+
+
+def _cli(
+    manifest: dict[str, Any], refs: dict[str, str] | None, order: list[str], out: Path
+) -> dict[str, Any]:
+    """``manifest`` with the ``cli`` scenarios of the designs in ``order`` (design_index order),
+    for the reproducing commands; without ``refs`` (designs not from files), ``cli`` None: the
+    commands re-run the manifest (``ccsim rerun``)."""
+    if refs is None:
+        return {**manifest, "cli": None, "_path": str(out / "manifest.json")}
+    return {**manifest, "cli": {"scenarios": [refs[name] for name in order]}}

@@ -105,6 +105,9 @@ class Comparison:
     crn_failures: list[dict[str, Any]] = field(default_factory=list)
     """Replications that raised in the in-memory CRN re-run of ``--independent`` (failure
     records as :attr:`failures`; ``design_index`` counts the non-baseline designs only)."""
+    legend: list[str] = field(default_factory=list)
+    """Lines saying what the designs are, shown above the results (e.g. the sweep points of
+    ``ccsim compare --from-sweep``); [] when the design names say it."""
 
     @property
     def failures(self) -> list[dict[str, Any]]:

@@ -193,6 +193,8 @@ def _survival_rows(cmp: Comparison) -> list[list[str]]:
 def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> str:
     """The text of ``comparison.md``."""
     parts = [f"# Comparison of designs against {cmp.baseline}\n"]
+    if cmp.legend:
+        parts += [cmp.legend[0] + "\n", *[f"- {line}" for line in cmp.legend[1:]], ""]
     parts += [f"> **Caution:** {c[0].upper()}{c[1:]}.\n" for c in cmp.cautions]
     parts += [f"{intervals_caveat(paired_replications(cmp))}\n", "## In plain words\n"]
     parts += [f"- {line}" for line in lines(cmp)]
@@ -244,6 +246,7 @@ def _crn_table(cmp: Comparison) -> str:
 def format_terminal(cmp: Comparison) -> str:
     """Plain-language lines and the method notes, for the terminal."""
     out = [f"Paired comparison against {cmp.baseline} ({'CRN' if cmp.crn else 'independent'})"]
+    out += [cmp.legend[0], *[f"  {line}" for line in cmp.legend[1:]]] if cmp.legend else []
     out.append(intervals_caveat(paired_replications(cmp)))
     out += [f"Caution: {c[0].upper()}{c[1:]}." for c in cmp.cautions]
     out += ["", *_own_values_text(cmp)]

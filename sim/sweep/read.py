@@ -88,6 +88,60 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _point_row(out_dir: Path, point: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The sweep's recorded spec (manifest ``spec``) and the values point ``point`` ran with
+    (``design.parquet``; dummies left out: the model never reads them).
+
+    Raises:
+        ValueError: no sweep manifest, or no such point.
+    """
+    out_dir = Path(out_dir)
+    spec = _manifest(out_dir).get("spec")
+    if not isinstance(spec, dict):
+        raise ValueError(f"{out_dir}: no sweep manifest.json with its spec")
+    design = pd.read_parquet(out_dir / "design.parquet")
+    row = design[design["point"] == point]
+    if row.empty:
+        raise ValueError(f"{out_dir}: no point {point} (the design has 0..{len(design) - 1})")
+    values = {}
+    for param in spec["parameters"]:
+        if not param.get("dummy"):
+            value = row.iloc[0][param["key"]]
+            values[param["key"]] = value.item() if hasattr(value, "item") else value
+    return spec, values
+
+
+def point_scenario(out_dir: Path, point: int) -> tuple[Any, dict[str, Any]]:
+    """The scenario one point of a sweep folder ran, as the sweep built it.
+
+    The sweep's base scenario with the file's ``set`` overrides
+    (:func:`sim.sweep.spec.base_data`), then the point's values of ``design.parquet``, as
+    :func:`sim.sweep.run_point` applies them. Run under the sweep's root seed, replication r
+    of this scenario equals the sweep's row (point, r) (common random numbers).
+
+    Args:
+        out_dir: the sweep's (or sensitivity analysis's) results folder.
+        point: the design point (``point`` column).
+
+    Returns:
+        ``(scenario, values)``: the validated :class:`sim.scenario.Scenario` and the point's
+        values by dotted key (dummies left out), in the sweep file's order.
+
+    Raises:
+        ValueError: no sweep manifest, or no such point.
+        ScenarioError: the base scenario can no longer be read (moved, changed to invalid).
+    """
+    from sim.loader import apply_override, build_scenario
+    from sim.sweep.spec import SweepSpec, base_data
+
+    spec, values = _point_row(out_dir, point)
+    overrides = [str(item) for item in spec.get("overrides") or []]
+    data = base_data(SweepSpec(str(spec["name"]), str(spec["base"]), [], overrides=overrides))
+    for key, value in values.items():
+        data = apply_override(data, key, value)
+    return build_scenario(data, "sweep point"), values
+
+
 def point_command(out_dir: Path, point: int, replication: int | None = None) -> str:
     """The ``ccsim run`` command that re-creates one point of a sweep folder exactly.
 
@@ -110,26 +164,16 @@ def point_command(out_dir: Path, point: int, replication: int | None = None) -> 
     """
     import shlex
 
-    out_dir = Path(out_dir)
-    spec = _manifest(out_dir).get("spec")
-    if not isinstance(spec, dict):
-        raise ValueError(f"{out_dir}: no sweep manifest.json with its spec")
-    design = pd.read_parquet(out_dir / "design.parquet")
-    row = design[design["point"] == point]
-    if row.empty:
-        raise ValueError(f"{out_dir}: no point {point} (the design has 0..{len(design) - 1})")
+    spec, values = _point_row(out_dir, point)
     reps = int(spec["replications"])
     if replication is not None and not 0 <= replication < reps:
         raise ValueError(f"replication {replication}: the sweep ran 0..{reps - 1}")
     args = ["ccsim", "run", str(spec["base"])]
     for item in spec.get("overrides") or []:
         args += ["--set", item]
-    for param in spec["parameters"]:
-        if param.get("dummy"):
-            continue
-        value = row.iloc[0][param["key"]]
-        text = value if isinstance(value, str) else repr(value.item())
-        args += ["--set", f"{param['key']}={text}"]
+    for key, value in values.items():
+        text = value if isinstance(value, str) else repr(value)
+        args += ["--set", f"{key}={text}"]
     args += ["--seed", str(spec["seed"])]
     args += (
         ["--reps", str(reps)]
