@@ -136,3 +136,32 @@ def test_point_scenario_is_the_point_command_scenario(sweep: Path) -> None:
     sets = [words[i + 1] for i, w in enumerate(words) if w == "--set"]
     again = load_scenario(words[2], sets)
     assert scenario.model_dump(exclude={"name"}) == again.model_dump(exclude={"name"})
+
+
+def test_a_failed_point_run_is_reproduced_from_the_manifest(
+    sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """No scenario file names the design, so the ``reproduce:`` command re-runs the manifest;
+    without the fault it runs, and its row equals the sweep's (point 0, replication 1)."""
+    import shlex
+
+    from sim.experiment import FAULT_ENV
+    from sim.sweep import read_sweep
+
+    monkeypatch.setenv(FAULT_ENV, "point 0:1")
+    out = tmp_path / "c"
+    args = ["--points", "1,0", "--reps", 2, "--out", out, *FAST]
+    code, _, err = ccsim(capsys, "compare", "--from-sweep", sweep, *args)
+    assert code == 1, err
+    line = next(ln for ln in err.splitlines() if "reproduce:" in ln)
+    words = shlex.split(line.split("reproduce:", 1)[1])
+    assert words[:3] == ["ccsim", "--debug", "rerun"] and words[3] == str(out / "manifest.json")
+    assert words[words.index("--design") + 1] == "point 0" and "--replication" in words
+    monkeypatch.delenv(FAULT_ENV)
+    words[words.index("--out") + 1] = str(tmp_path / "repro")
+    code, _, err = ccsim(capsys, *words[1:], "--quiet")
+    assert code == 1, err  # 1: the original runs.parquet lacks the failed run it re-made
+    again = pd.read_parquet(tmp_path / "repro" / "runs.parquet").iloc[0]
+    row = read_sweep(sweep).query("point == 0 and replication == 1").iloc[0]
+    assert (again["design"], again["seed"]) == ("point 0", row["seed"])
+    assert again["gap_auc"] == row["gap_auc"] and again["cost_total"] == row["cost_total"]
