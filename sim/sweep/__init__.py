@@ -55,14 +55,13 @@ from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm.auto import tqdm
 
 from sim.checkpoint import Interrupted, stop_signals
-from sim.loader import apply_override, build_scenario
 from sim.metrics import run_metrics
 from sim.model import CommunityModel
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
 from sim.rng import seed_label
 from sim.shared_pool import processes_for, run_shared
 from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
-from sim.sweep.read import IncompleteSweepWarning, point_command, read_sweep
+from sim.sweep.read import IncompleteSweepWarning, point_command, point_scenario, read_sweep
 from sim.sweep.spec import (
     DESIGNS,
     Parameter,
@@ -71,6 +70,7 @@ from sim.sweep.spec import (
     base_data,
     load_sweep,
     make_design,
+    point_scenario_from,
     point_values,
 )
 from sim.worker_start import sigint_ignored_by_new_workers
@@ -85,6 +85,7 @@ __all__ = [
     "load_sweep",
     "make_design",
     "point_command",
+    "point_scenario",
     "read_sweep",
     "run_sweep",
 ]
@@ -132,10 +133,7 @@ def run_point(
         ``t90_restricted_months`` (censored -> window).
     """
     values = point_values(params, row)
-    for p in params:
-        if not p.dummy:
-            data = apply_override(data, p.key, values[p.key])
-    scn = build_scenario(data, "sweep point")
+    scn = point_scenario_from(data, {p.key: values[p.key] for p in params if not p.dummy})
     window = scn.time.programme_months + scn.time.followup_months
     rows = []
     for rep in range(first_replication, first_replication + replications):

@@ -131,15 +131,12 @@ def point_scenario(out_dir: Path, point: int) -> tuple[Any, dict[str, Any]]:
         ValueError: no sweep manifest, or no such point.
         ScenarioError: the base scenario can no longer be read (moved, changed to invalid).
     """
-    from sim.loader import apply_override, build_scenario
-    from sim.sweep.spec import SweepSpec, base_data
+    from sim.sweep.spec import SweepSpec, base_data, point_scenario_from
 
     spec, values = _point_row(out_dir, point)
     overrides = [str(item) for item in spec.get("overrides") or []]
     data = base_data(SweepSpec(str(spec["name"]), str(spec["base"]), [], overrides=overrides))
-    for key, value in values.items():
-        data = apply_override(data, key, value)
-    return build_scenario(data, "sweep point"), values
+    return point_scenario_from(data, values), values
 
 
 def point_command(out_dir: Path, point: int, replication: int | None = None) -> str:

@@ -50,6 +50,7 @@ __all__ = [  # Parameter, its keys and checks live in sim.sweep.parameters
     "did_you_mean",
     "load_sweep",
     "make_design",
+    "point_scenario_from",
     "point_values",
 ]
 
@@ -277,6 +278,18 @@ def base_data(spec: SweepSpec) -> dict[str, Any]:
     for item in spec.overrides:
         data = apply_override(data, *parse_override(item))
     return data
+
+
+def point_scenario_from(data: dict[str, Any], values: dict[str, Any]) -> Any:
+    """The scenario of one design point: the base ``data`` (:func:`base_data`) with the point's
+    ``values`` by dotted key (dummies left out) applied in order, validated.
+
+    Raises:
+        ScenarioError: a value out of the schema's range.
+    """
+    for key, value in values.items():
+        data = apply_override(data, key, value)
+    return build_scenario(data, "sweep point")
 
 
 def check_extremes(spec: SweepSpec) -> None:
