@@ -200,7 +200,7 @@ class MonthlyProcesses:
                 support *= self.active_sites()
         else:
             support = 0.0  # no site supported (a scalar: the same products)
-        table = lapse.lapse_table(
+        rates = lapse.lapse_rates(
             support,
             s.routinisation,
             s.conflict,
@@ -209,8 +209,8 @@ class MonthlyProcesses:
             scn.lapse.internalised,
             scn.lapse.routinisation_protection,
             scn.lapse.conflict_multiplier,
-            self._lapse_rows,
         )
+        table = lapse.lapse_table(rates, self._lapse_rows)
         lapsing = lapse.lapse_from_table(c.adoption, self._site_row, table, u)
         new_comp, new_int, internalising = self._pending
         state = c.adoption.copy()

@@ -35,31 +35,12 @@ def lapse_rates(
     return clip01(comp), clip01(shield)
 
 
-def lapse_table(
-    support: np.ndarray | float,
-    routinisation: np.ndarray,
-    conflict: np.ndarray,
-    compliant_supported: float,
-    compliant_unsupported: float,
-    internalised: float,
-    protection: float,
-    conflict_multiplier: float,
-    out: np.ndarray,
-) -> np.ndarray:
-    """:func:`lapse_rates` written into the ``(site, state)`` table ``out``, shape ``(n_sites,
-    3)``: per site (0, p_compliant, p_internalised); returns the table flattened, for
-    :func:`lapse_from_table`. ``support`` may be the scalar 0 (no site supported)."""
+def lapse_table(rates: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> np.ndarray:
+    """The per-site ``rates`` of :func:`lapse_rates` written into the ``(site, state)`` table
+    ``out``, shape ``(n_sites, 3)``: per site (0, p_compliant, p_internalised); returns the
+    table flattened, for :func:`lapse_from_table`."""
     out[:, 0] = 0.0
-    out[:, 1], out[:, 2] = lapse_rates(
-        support,
-        routinisation,
-        conflict,
-        compliant_supported,
-        compliant_unsupported,
-        internalised,
-        protection,
-        conflict_multiplier,
-    )
+    out[:, 1], out[:, 2] = rates
     return out.ravel()
 
 
