@@ -194,9 +194,15 @@ KNOWN_GAPS: dict[str, str] = {
         "an adjusted IRR of 0.34 against a baseline mean of 7.7 (0.34 x 7.7 = 2.6). The model is "
         "calibrated to the IRRs (inside all three published CIs); its mean ICU rate follows the "
         "IRR (about 2.7), so it cannot also meet the crude mean: even the IRR's lower 95% bound "
-        "gives 0.23 x 7.7 = 1.77, above this row's limit of 1.75 (1.4 + 25%). Meeting both "
-        "would need between-ICU differences in the programme effect that the paper does not "
-        "report."
+        "gives 0.23 x 7.7 = 1.77, above this row's limit of 1.75 (1.4 + 25%). "
+        "docs/analysis/keystone_crude_vs_irr.py tests the explanations: estimating the IRR as "
+        "the paper did (Poisson with ICU effects) gives the same pooled ratio, and a common "
+        "achievable floor moves the crude mean and the IRR together (crude mean 2.6 either way). "
+        "Only small ICUs with higher rates that fall most separate them, and only with four "
+        "parameters the papers do not report (ICU size log-sd 1.0-1.2 against 0.5, rate ~ "
+        "size^-1 to -1.25, a floor of 1-1.25 per 1000, less other spread), which still miss the "
+        "published baseline third quartile (about 10 against 4.8): fitting them to this one row "
+        "was not done."
     ),
     "max |median - observed| curve gap": (
         "Bloomington and Galesburg (24 and 18 physicians) have month-to-month jumps that no "
