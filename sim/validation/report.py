@@ -200,9 +200,9 @@ KNOWN_GAPS: dict[str, str] = {
         "achievable floor moves the crude mean and the IRR together (crude mean 2.6 either way). "
         "Only small ICUs with higher rates that fall most separate them, and only with four "
         "parameters the papers do not report (ICU size log-sd 1.0-1.2 against 0.5, rate ~ "
-        "size^-1 to -1.25, a floor of 1-1.25 per 1000, less other spread), which still miss the "
-        "published baseline third quartile (about 10 against 4.8): fitting them to this one row "
-        "was not done."
+        "size^-1 to -1.25, a floor of 1-1.25 per 1000, less other spread), which, like the "
+        "model now, miss the published baseline third quartile (about 10 against 4.8): "
+        "fitting them to this one row was not done."
     ),
     "max |median - observed| curve gap": (
         "Bloomington and Galesburg (24 and 18 physicians) have month-to-month jumps that no "
