@@ -1,8 +1,9 @@
 """Figures of a sweep and a sensitivity analysis (same conventions as :mod:`sim.plots`).
 
 :func:`heatmap` (response surface of two parameters), :func:`partial_dependence_lines` (one
-small panel per parameter) and :func:`indices_bars` (Sobol S1/ST or Morris mu*, a tornado-style
-horizontal bar chart) each return a :class:`matplotlib.figure.Figure`.
+small panel per parameter), :func:`indices_bars` (Sobol S1/ST or Morris mu*, a tornado-style
+horizontal bar chart) and :func:`morris_mu_sigma` (the Morris mu*-sigma diagram) each return a
+:class:`matplotlib.figure.Figure`.
 """
 
 from __future__ import annotations
@@ -85,8 +86,14 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str, others: Sequence[s
     return fig
 
 
-def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outcome: str) -> Figure:
+def partial_dependence_lines(
+    runs: pd.DataFrame, parameters: Sequence[str], outcome: str, grid: bool = False
+) -> Figure:
     """Mean ``outcome`` against each parameter, averaged over the others, with 95% bands.
+
+    The bands are cluster-robust under common random numbers (see
+    :func:`sim.sweep.sensitivity.partial_dependence`; ``grid`` as there); none is drawn where
+    the seed noise cannot be estimated (one replication).
 
     Returns:
         One panel per parameter (3 columns), sharing the y axis.
@@ -99,7 +106,7 @@ def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outc
         fig = plots._new_figure(3.6 * ncol + 0.6, 2.9 * nrow + 0.6)
         axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
     for ax, p in zip(axes, parameters, strict=False):
-        pdp = partial_dependence(runs, p, outcome)
+        pdp = partial_dependence(runs, p, outcome, grid=grid)
         ax.fill_between(pdp["value"], pdp["low"], pdp["high"], color=colour, alpha=0.2, lw=0)
         ax.plot(pdp["value"], pdp["mean"], "o-", color=colour, lw=1.8, ms=4)
         ax.set_xlabel(lever_label(p), fontsize=8)
@@ -107,7 +114,10 @@ def partial_dependence_lines(runs: pd.DataFrame, parameters: Sequence[str], outc
         ax.set_visible(False)
     fig.supylabel("\n".join(textwrap.wrap(_label(outcome), 36)), fontsize=10)
     note = " (restricted: not reached = horizon)" if outcome in ("t50_months", "t90_months") else ""
-    fig.suptitle(f"Partial dependence of {outcome}{note}: mean over the other parameters, 95% band")
+    fig.suptitle(
+        f"Partial dependence of {outcome}{note}: mean over the other parameters,\n95% band "
+        "(clustered by seed: replication k shares its seeds at every point)"
+    )
     return fig
 
 
@@ -143,4 +153,58 @@ def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:
     ax.axvline(0.0, color="0.3", lw=0.8)
     ax.set_yticks(y, [lever_label(p) for p in frame["parameter"]], fontsize=8)
     fig.suptitle(f"What drives {_label(outcome)}?\n{method} indices with 95% CIs", fontsize=11)
+    return fig
+
+
+def morris_mu_sigma(
+    indices: pd.DataFrame, outcome: str, noise_floor: float | None = None, dummy: Sequence[str] = ()
+) -> Figure:
+    """The Morris diagram: mu* against sigma, one labelled point per lever.
+
+    The standard way to read a Morris screening (Morris 1991; Campolongo, Cariboni &
+    Saltelli 2007, *Environ. Model. Softw.* 22: 1509-1518): mu* (mean |elementary effect|) on
+    x says how much a lever matters; sigma (sd of its elementary effects) on y says how much
+    that effect changes across the space, i.e. interactions with other levers or a non-linear
+    effect. Points near x = 0 are negligible; points above the dashed line sigma = mu* have
+    effects that vary more than their average size (strongly interacting or non-linear, their
+    sign may change); points well below it are close to linear and additive.
+
+    Args:
+        indices: :func:`sim.sweep.sensitivity.morris_indices` output (``parameter``,
+            ``mu_star``, ``sigma``; ``sigma`` may be ``nan`` with one trajectory).
+        outcome: the analysed metric (for the title and units).
+        noise_floor: mu* a lever with no effect would get from seed noise alone
+            (:func:`sim.sweep.seed_noise.seed_noise`), shaded when given.
+        dummy: dummy parameters (drawn grey: their mu* is 0 by construction).
+
+    Returns:
+        One scatter plot; the points are the first collection of its axes, in ``indices``'
+        row order.
+    """
+    mu, sigma = indices["mu_star"].to_numpy(float), indices["sigma"].to_numpy(float)
+    pal = sns.color_palette("colorblind")
+    with plots._style():
+        fig = plots._new_figure(7.5, 5.6)
+        ax = fig.add_subplot()
+    colours = ["0.6" if p in dummy else pal[0] for p in indices["parameter"]]
+    ax.scatter(mu, sigma, s=36, c=colours, zorder=3)
+    for p, x, y in zip(indices["parameter"], mu, sigma, strict=True):
+        if np.isfinite(x) and np.isfinite(y):
+            ax.annotate(p, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    finite = np.concatenate([mu[np.isfinite(mu)], sigma[np.isfinite(sigma)], [0.0]])
+    top = float(finite.max()) * 1.3 or 1.0  # room for the labels right of the points
+    ax.plot([0, top], [0, top], "--", color="0.4", lw=1, label="sigma = mu*")
+    if noise_floor is not None and np.isfinite(noise_floor) and noise_floor > 0:
+        ax.axvspan(0, noise_floor, color=pal[1], alpha=0.15, lw=0, label="seed-noise floor of mu*")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(f"mu* (mean |elementary effect|, units of {outcome}): how much a lever matters")
+    ax.set_ylabel("sigma (sd of elementary effects):\ninteractions or non-linearity")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.text(
+        0.98, 0.02, "above the line: the effect depends on the other levers\n"
+        "or is non-linear; below: close to linear and additive",
+        transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3",
+    )  # fmt: skip
+    fig.suptitle(f"Morris screening of {_label(outcome)}: mu* and sigma per lever", fontsize=11)
     return fig

@@ -8,9 +8,7 @@ in the folder (rebuilt from the ``sensitivity_<method>_<outcome>.parquet`` table
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +16,22 @@ import pandas as pd
 from scipy import stats
 
 from sim.report_md import markdown_table
-from sim.results import atomic_write_bytes, write_parquet
-from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
-from sim.sweep.ranking import MIN_SAMPLES, reliability_problem, threshold_text, top_levers
+from sim.results import atomic_write_bytes
+from sim.sweep import SweepSpec, read_sweep
 from sim.sweep.sensitivity import (
-    RESTRICTED,
-    morris_indices,
     outcome_column,
     outcome_label,
-    point_outcome,
-    sobol_indices,
 )
-from sim.sweep.spec import MAX_POINTS
+from sim.sweep.sensitivity_report import (  # noqa: F401 - re-exported: their home before
+    SensitivityResult,
+    analyse_sensitivity,
+    analysed_outcomes,
+    restricted_note,
+    sensitivity_spec,
+    table_name,
+    write_sensitivity_report,
+)
+from sim.sweep.shape import NON_MONOTONE, Shape, lever_shape
 
 
 def _real(spec: SweepSpec) -> list[str]:
@@ -37,15 +39,22 @@ def _real(spec: SweepSpec) -> list[str]:
 
 
 def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFrame:
-    """Spearman correlation of each parameter with the point-mean outcome.
+    """Spearman correlation of each parameter with the point-mean outcome, and a check that
+    finds strong effects that are not monotone (which rho misses: a U shape has rho ~ 0).
 
     Points where the outcome is undefined (``nan`` at every replication) are left out.
 
     Returns:
-        ``parameter``, ``spearman`` (in [-1, 1]; ``nan`` when either column is constant) and
-        ``direction`` (``increases``/``decreases``/``flat``: |rho| < 0.1; ``flat (outcome
-        constant)``; ``undefined (outcome missing at every point)``; ``not estimable (one
-        value)`` for a parameter that took one value where the outcome is defined).
+        ``parameter``, ``spearman`` (in [-1, 1]; ``nan`` when either column is constant),
+        ``eta`` (correlation ratio of the point means on the parameter's levels or bins, in
+        [0, 1]: how much the levels explain, whatever the shape), ``level_range`` (largest
+        minus smallest level mean, in the outcome's units) and ``direction``:
+        ``non-monotone (peaked)``, ``non-monotone (U-shaped)`` or ``non-monotone (up and
+        down)`` when the level means rise and fall by more than their noise
+        (:func:`sim.sweep.shape.lever_shape`), else ``increases``/``decreases``/``flat``
+        (|rho| < 0.1); ``flat (outcome constant)``; ``undefined (outcome missing at every
+        point)``; ``not estimable (one value)`` for a parameter that took one value where the
+        outcome is defined.
     """
     col = outcome_column(outcome)
     means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
@@ -53,6 +62,7 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
     rows = []
     for p in _real(spec):
         rho, word = float("nan"), "not estimable (one value)"
+        shape = Shape("", float("nan"), float("nan"), 0, 0)
         if means.empty:
             word = "undefined (outcome missing at every point)"
         elif means[p].nunique() > 1 and means[col].nunique() <= 1:
@@ -60,7 +70,13 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
         elif means[p].nunique() > 1:  # a constant column has no correlation (nan), no warning
             rho = float(stats.spearmanr(means[p], means[col]).statistic)
             word = "flat" if not abs(rho) >= 0.1 else ("increases" if rho > 0 else "decreases")
-        rows.append({"parameter": p, "spearman": rho, "direction": word})
+            shape = lever_shape(runs, p, [k for k in spec.names if k != p], col)
+            if shape.kind in NON_MONOTONE:
+                word = f"non-monotone ({shape.kind})"
+        rows.append(
+            {"parameter": p, "spearman": rho, "eta": shape.eta, "level_range": shape.spread}
+            | {"direction": word}
+        )
     return pd.DataFrame(rows)
 
 
@@ -137,11 +153,12 @@ def _sweep_section(
             others = [p.key for p in spec.parameters if not p.dummy and p.key not in real[:2]]
             fig = heatmap(runs, real[0], real[1], outcome, others)
             figs.append(plots.save_figure(fig, figdir / f"heatmap_{outcome}.png"))
-        fig = partial_dependence_lines(runs, real, outcome)
+        fig = partial_dependence_lines(runs, real, outcome, grid=spec.design == "grid")
         figs.append(plots.save_figure(fig, figdir / f"partial_dependence_{outcome}.png"))
     dirs = directions(runs, spec, outcome)
+    cells = (("spearman", "+.2f"), ("eta", ".2f"), ("level_range", ".4g"))
     rows = [
-        [r.parameter, "n/a" if np.isnan(r.spearman) else f"{r.spearman:+.2f}", r.direction]
+        [r.parameter, *(_num(getattr(r, c), f) for c, f in cells), r.direction]
         for r in dirs.itertuples()
     ]
     n_points = int(runs["point"].nunique())
@@ -152,10 +169,16 @@ def _sweep_section(
         f"= {len(runs)} runs; base `{Path(spec.base).name}`; seed {spec.seed}",
         "- every point runs replications 0..R-1 with the same seeds (common random numbers "
         "across points), so differences between points do not come from different seeds",
-        _restricted_note(outcome),
+        restricted_note(outcome),
         "",
         f"## Direction of each parameter (Spearman, point means of {outcome})\n",
-        markdown_table(["parameter", "Spearman rho", "outcome ... as it rises"], rows, "lrl"),
+        markdown_table(
+            ["parameter", "Spearman rho", "eta", "range of level means", "outcome ... as it rises"],
+            rows,
+            "lrrrl",
+        ),
+        "",
+        SHAPE_NOTE,
     ]
     levels = text_levels(runs, spec, outcome)
     if not levels.empty:
@@ -172,183 +195,30 @@ def _sweep_section(
             ),
         ]
     text += [f"![{f.stem}](figures/{f.name})\n" for f in figs]
+    if any(f.stem.startswith("partial_dependence_") for f in figs):
+        text.append(BAND_NOTE + "\n")
     return "\n".join(t for t in text if t is not None)
 
 
-def _restricted_note(outcome: str) -> str:
-    """The note under a restricted time's section (``t50_months`` or its column name)."""
-    if outcome in RESTRICTED or outcome in RESTRICTED.values():
-        return (
-            f"- {outcome} is a restricted time: a run that never got there counts as its "
-            "horizon (programme + follow-up months), so no run is dropped"
-        )
-    return ""
+SHAPE_NOTE = (
+    "Spearman rho sees only monotone effects: a U-shaped or peaked lever has rho near 0. eta "
+    "(correlation ratio of the point means on the lever's levels or quantile bins, 0 to 1) and "
+    "the range of the level means show an effect of any shape; a lever is called non-monotone "
+    "when its level means rise and fall by more than their noise (pairwise t tests, Bonferroni, "
+    "5% family-wise), and flat only when |rho| < 0.1 and it is not non-monotone."
+)
+BAND_NOTE = (
+    "The partial-dependence bands are 95% intervals of each level mean, clustered by "
+    "replication: replication k shares its seeds at every point (common random numbers), so "
+    "runs at different points are not independent. The seed's shift is shared by every level, "
+    "so differences between levels (the line's shape) are more precise than overlapping bands "
+    "suggest; with few replications the bands are wide (t quantile with R - 1 degrees of "
+    "freedom), and with one replication none is drawn."
+)
 
 
-@dataclass
-class SensitivityResult:
-    """Indices of one outcome, the sentence naming the top levers, and why they are not
-    ranked (``problem``, empty when the estimates are good enough to rank)."""
-
-    method: str
-    outcome: str
-    indices: pd.DataFrame
-    summary: str
-    figure: Path | None
-    problem: str = ""
-
-
-def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -> SweepSpec:
-    """The sweep to run for ``method``: the file's parameters and ranges with that design.
-
-    Raises:
-        SweepError: if every parameter is a dummy (nothing to rank), a parameter has no
-            range, or Sobol's N is not a power of two (the balance of Sobol' points, and so
-            SALib's estimators, need it).
-    """
-    if all(p.dummy for p in spec.parameters):
-        raise SweepError(
-            f"{spec.source}: every parameter is a dummy, so there is no lever to rank; a "
-            'sensitivity analysis needs at least one [parameters."<key>"] table without '
-            "dummy = true"
-        )
-    out = dataclasses.replace(spec, design=method, samples=samples or spec.samples)
-    out.problem()
-    n = out.samples
-    if n > MAX_POINTS:  # as the file's samples: a larger sample would not fit in memory
-        raise SweepError(f"--samples {n}: must be in [1, {MAX_POINTS}]")
-    if method == "sobol" and n & (n - 1):
-        raise SweepError(f"Sobol needs samples = a power of 2, got {n}; try {1 << n.bit_length()}")
-    return out
-
-
-def _dummies(spec: SweepSpec) -> list[str]:
-    return [p.key for p in spec.parameters if p.dummy]
-
-
-def table_name(method: str, outcome: str) -> str:
-    """Stem of one outcome's indices table and bar chart: ``sensitivity_<method>_<outcome>``."""
-    return f"sensitivity_{method}_{outcome}"
-
-
-def analyse_sensitivity(
-    spec: SweepSpec, out_dir: Path, outcome: str, figures: bool = True
-) -> SensitivityResult:
-    """Sobol or Morris indices of ``outcome`` from a finished sweep folder (``spec.design``).
-
-    Writes ``sensitivity_<method>_<outcome>.parquet`` and a bar chart, and rewrites
-    ``sensitivity.md`` with a section for every outcome analysed in the folder so far (this
-    one first), so analysing a second outcome keeps the first one's report.
-
-    ``outcome`` ``t50_months`` / ``t90_months`` is analysed, saved and reported as its
-    restricted column (``t50_restricted_months``, ...), so asking for either name writes one
-    table.
-
-    Raises:
-        ValueError: if the sweep is unfinished or the outcome is undefined at some point.
-    """
-    outcome = outcome_column(outcome)
-    method = spec.design
-    X = make_design(spec)
-    runs = read_sweep(out_dir, columns=[outcome_column(outcome)])
-    Y = point_outcome(runs, outcome, len(X))
-    problem = spec.problem()
-    if method == "sobol":
-        indices = sobol_indices(problem, Y)
-    else:
-        indices = morris_indices(problem, X, Y, spec.morris_levels)
-    dummy = _dummies(spec)
-    summary = top_levers(indices, method, dummy, samples=spec.samples)
-    name = table_name(method, outcome)
-    write_parquet(indices, Path(out_dir) / f"{name}.parquet")
-    fig_path = None
-    if figures:
-        from sim import plots
-        from sim.sweep.plots import indices_bars
-
-        fig_path = plots.save_figure(
-            indices_bars(indices, method, outcome), Path(out_dir) / "figures" / f"{name}.png"
-        )
-    write_sensitivity_report(spec, out_dir, first=[outcome], n_points=len(X))
-    problem_text = reliability_problem(indices, method, spec.samples, dummy)
-    return SensitivityResult(method, outcome, indices, summary, fig_path, problem_text)
-
-
-def analysed_outcomes(spec: SweepSpec, out_dir: Path) -> list[str]:
-    """Outcomes with an indices table (``sensitivity_<method>_<outcome>.parquet``) in the
-    folder, sorted."""
-    prefix = table_name(spec.design, "")
-    stems = sorted(p.stem[len(prefix) :] for p in Path(out_dir).glob(f"{prefix}*.parquet"))
-    # a t50_months table from before t50_months was saved under its column name: once only
-    return [o for o in stems if not (o in RESTRICTED and RESTRICTED[o] in stems)]
-
-
-def write_sensitivity_report(
-    spec: SweepSpec, out_dir: Path, first: Sequence[str] = (), n_points: int | None = None
-) -> Path:
-    """Write ``sensitivity.md``: one section per outcome analysed in the folder (``first``
-    in that order, then the others sorted), each with its sentence, table and bar chart.
-
-    Returns:
-        The report's path.
-    """
-    out_dir = Path(out_dir)
-    method = spec.design
-    n_points = n_points if n_points is not None else len(make_design(spec))
-    how = (
-        f"Saltelli sample (SALib), N = {spec.samples}, first and total order, "
-        "95% CIs by bootstrap (200 resamples)"
-        if method == "sobol"
-        else f"Morris, {spec.samples} trajectories on a {spec.morris_levels}-level grid"
-    )
-    outcomes = list(dict.fromkeys([*first, *analysed_outcomes(spec, out_dir)]))
-    text = [
-        f"# Sensitivity ({method}): {spec.name}\n",
-        f"Outcomes: {', '.join(f'`{o}`' for o in outcomes)}.\n",
-        f"- {how}; {n_points} points x {spec.replications} replications, outcome = mean "
-        "over a point's replications (common random numbers across points)",
-        "- a dummy parameter, if present, is a sample column the model never reads; with common "
-        "random numbers its index is exactly 0, which checks that the columns line up but is no "
-        "noise floor: each lever is judged by its own 95% CI (does it reach 0?) and against "
-        f"the negligible threshold ({threshold_text(method)})",
-        "- levers are ranked only when the 95% CIs are narrower than the largest index and "
-        f"the sample is at least N = {MIN_SAMPLES['sobol']} (Sobol) or r = "
-        f"{MIN_SAMPLES['morris']} trajectories (Morris)",
-        "",
-    ]
-    for outcome in outcomes:
-        text += _outcome_section(spec, out_dir, outcome)
-    path = out_dir / "sensitivity.md"
-    atomic_write_bytes(path, ("\n".join(text).rstrip("\n") + "\n").encode("utf-8"))
-    return path
-
-
-def _outcome_section(spec: SweepSpec, out_dir: Path, outcome: str) -> list[str]:
-    method = spec.design
-    name = table_name(method, outcome)
-    dummy = _dummies(spec)
-    try:
-        indices = pd.read_parquet(out_dir / f"{name}.parquet")
-        summary = top_levers(indices, method, dummy, samples=spec.samples)
-        problem = reliability_problem(indices, method, spec.samples, dummy)
-    except (OSError, ValueError, KeyError) as exc:  # a damaged table must not cost the others
-        return [
-            f"## {outcome_label(outcome)} (`{outcome}`)\n",
-            f"`{name}.parquet` cannot be read ({exc}); run the command with "
-            f"`--outcome {outcome}` again to recompute it.\n",
-        ]
-    cols = [c for c in indices.columns if c != "parameter"]
-    rows = [[r[0], *(f"{v:.3f}" for v in r[1:])] for r in indices.itertuples(index=False)]
-    text = [f"## {outcome_label(outcome)} (`{outcome}`)\n"]
-    # too uncertain: the sentence says why nothing is ranked, as a warning
-    text.append(f"**Warning:** {summary}\n" if problem else summary + "\n")
-    if note := _restricted_note(outcome):
-        text += [note, ""]
-    text.append(markdown_table(["parameter", *cols], rows, "l" + "r" * len(cols)))
-    fig = out_dir / "figures" / f"{name}.png"
-    if fig.is_file():
-        text.append(f"![{fig.stem}](figures/{fig.name})\n")
-    return [t for t in text if t is not None]
+def _num(value: float, fmt: str) -> str:
+    return "n/a" if np.isnan(value) else format(value, fmt)
 
 
 def spearman_sign(values: np.ndarray, outcome: np.ndarray) -> float:

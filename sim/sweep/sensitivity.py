@@ -156,30 +156,35 @@ def morris_indices(
 
 
 def partial_dependence(
-    runs: pd.DataFrame, parameter: str, outcome: str, bins: int = 8
+    runs: pd.DataFrame, parameter: str, outcome: str, bins: int = 8, grid: bool = False
 ) -> pd.DataFrame:
     """Mean outcome across the other parameters, by value (or quantile bin) of one parameter.
 
     Args:
-        runs: sweep rows with the parameter and outcome columns.
+        runs: sweep rows with ``point``, ``replication``, the parameter and outcome columns.
         parameter: the parameter column.
         outcome: metric name (T50/T90 read as restricted times).
         bins: quantile bins when the parameter has more than ``bins`` distinct values.
+        grid: ``True`` when the points are a grid (fixed: only the seeds are random),
+            ``False`` for a sampled design (the points are random too).
 
     Returns:
-        ``value`` (level or bin mean), ``mean``, ``low`` and ``high`` (mean +- 1.96 standard
-        errors across runs in the bin), ``n``.
+        ``value`` (level or bin mean), ``mean``, ``se``, ``low`` and ``high`` (95% interval),
+        ``n`` (runs). The interval is cluster-robust (:mod:`sim.sweep.crn`): under common
+        random numbers replication k of every point shares seed k, so the runs of one level
+        are positively correlated and ``sd / sqrt(n)``, which treats them as independent,
+        would be too narrow; ``nan`` when the seed noise cannot be estimated (one
+        replication).
     """
+    from sim.sweep.crn import level_intervals
+    from sim.sweep.shape import lever_key
+
     col = outcome_column(outcome)
-    x = runs[parameter]
-    key = x if x.nunique() <= bins else pd.qcut(x, bins, duplicates="drop")
-    g = runs.assign(_x=x).groupby(key, observed=True)
-    out = pd.DataFrame(
-        {"value": g["_x"].mean(), "mean": g[col].mean(), "sd": g[col].std(), "n": g[col].count()}
-    ).reset_index(drop=True)
-    se = out["sd"].fillna(0.0) / np.sqrt(out["n"])
-    out["low"], out["high"] = out["mean"] - 1.96 * se, out["mean"] + 1.96 * se
-    return out.drop(columns="sd")
+    key = lever_key(runs[parameter], bins)
+    value = runs[parameter].groupby(key, observed=True, sort=True).mean()
+    out = level_intervals(runs, key, col, grid)
+    out.insert(0, "value", value.to_numpy())
+    return out
 
 
 def response_surface(
