@@ -29,17 +29,17 @@ feed any analysis. Parsing the file lives in :mod:`sim.sweep.spec`.
 Replication ``r`` of every point uses the seed of replication ``r`` (common random numbers
 across points), so a point's mean is a deterministic function of its parameters and the
 parameter a model never reads has exactly no effect. Results stream to
-``runs/part-NNNNNNN.parquet`` one part at a time (run metrics and the point's parameter values
-only, never series), so memory stays flat however many runs. A part holds up to
-:data:`RUNS_PER_CHUNK` runs: several points, or, for a point with more replications than that,
-a slice of its replications (``runs/part-NNNNNNN-rNNNNNNNN.parquet``). An interrupted sweep
-(SIGINT, SIGTERM, a failed write) keeps its finished parts and resumes by skipping them.
+``runs/part-NNNNNNN.parquet`` one part at a time (run metrics and the point's parameter values),
+so memory stays flat however many runs. A part holds up to :data:`RUNS_PER_CHUNK` runs: several
+points, or, for a point with more replications than that, a slice of its replications
+(``runs/part-NNNNNNN-rNNNNNNNN.parquet``). With ``series = true`` in the sweep file the monthly
+series of the same runs go to ``series/`` parts of the same names, each written just before
+its runs part (:mod:`sim.sweep.points` runs the points). An interrupted sweep (SIGINT, SIGTERM,
+a failed write) keeps its finished parts and resumes by skipping them.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import signal
 import sys
 import warnings
@@ -55,13 +55,24 @@ from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm.auto import tqdm
 
 from sim.checkpoint import Interrupted, stop_signals
-from sim.metrics import run_metrics
-from sim.model import CommunityModel
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
-from sim.rng import seed_label
 from sim.shared_pool import processes_for, run_shared
-from sim.sweep.folder import finish_folder, part_path, prepare_folder, refuse_foreign
-from sim.sweep.read import IncompleteSweepWarning, point_command, point_scenario, read_sweep
+from sim.sweep.folder import (
+    finish_folder,
+    note_series,
+    part_path,
+    prepare_folder,
+    refuse_foreign,
+    series_part,
+)
+from sim.sweep.points import chunk_tables, metric_names, run_point, run_sweep_chunk
+from sim.sweep.read import (
+    IncompleteSweepWarning,
+    point_command,
+    point_scenario,
+    read_sweep,
+    read_sweep_series,
+)
 from sim.sweep.spec import (
     DESIGNS,
     Parameter,
@@ -70,8 +81,6 @@ from sim.sweep.spec import (
     base_data,
     load_sweep,
     make_design,
-    point_scenario_from,
-    point_values,
 )
 from sim.worker_start import sigint_ignored_by_new_workers
 
@@ -84,10 +93,14 @@ __all__ = [
     "SweepSpec",
     "load_sweep",
     "make_design",
+    "metric_names",
     "point_command",
     "point_scenario",
     "read_sweep",
+    "read_sweep_series",
+    "run_point",
     "run_sweep",
+    "run_sweep_chunk",
 ]
 
 RUNS_PER_CHUNK = 200  # a part holds at most this many runs (points x replications) ...
@@ -98,78 +111,6 @@ Unit = tuple[int, int]
 
 
 # --------------------------------------------------------------------------- running
-
-
-@functools.cache
-def metric_names() -> tuple[str, ...]:
-    """Names of the columns a sweep run can keep or analyse: the run metrics, the restricted
-    times and ``window_months`` (the same for every scenario; read off one tiny run)."""
-    from sim.loader import load_scenario
-
-    tiny = ["sites.n_sites=2", "sites.mean_size=4", "time.programme_months=3"]
-    tiny += ["time.followup_months=1", "programme.recruitment.window_months=1"]
-    data = json.loads(load_scenario(None, tiny).model_dump_json())
-    row = run_point(data, [], np.zeros(0), 1, 0)[0]
-    return tuple(sorted(k for k in row if k not in ("replication", "seed")))
-
-
-def run_point(
-    data: dict[str, Any],
-    params: Sequence[Parameter],
-    row: np.ndarray,
-    replications: int,
-    seed: int,
-    outcomes: Sequence[str] | None = None,
-    first_replication: int = 0,
-) -> list[dict[str, Any]]:
-    """Run one design point for ``replications`` replications from ``first_replication``
-    (CRN: replication r uses the seed of replication r at every point).
-
-    Returns:
-        One dict per replication: ``replication``, ``seed`` (the replication's seed label, the
-        same at every point and as ``ccsim run``'s ``runs.parquet`` gives replication r under
-        root seed ``seed``), the point's parameter values, the run metrics (or only
-        ``outcomes``), ``window_months`` and restricted times ``t50_restricted_months`` /
-        ``t90_restricted_months`` (censored -> window).
-    """
-    values = point_values(params, row)
-    scn = point_scenario_from(data, {p.key: values[p.key] for p in params if not p.dummy})
-    window = scn.time.programme_months + scn.time.followup_months
-    rows = []
-    for rep in range(first_replication, first_replication + replications):
-        model = CommunityModel(scenario=scn, replication=rep, root_seed=seed, make_agents=False)
-        metrics = run_metrics(model.run())
-        for level in ("t50", "t90"):
-            t, cens = metrics[f"{level}_months"], metrics[f"{level}_censored"]
-            metrics[f"{level}_restricted_months"] = float(window) if cens else float(t)
-        metrics["window_months"] = window
-        if outcomes is not None:
-            if unknown := [k for k in outcomes if k not in metrics]:
-                valid = ", ".join(sorted(metrics))
-                raise SweepError(f"unknown outcome(s) {unknown} in the sweep file; valid: {valid}")
-            metrics = {k: metrics[k] for k in outcomes}
-        label = seed_label(seed, rep, 0)  # design key 0: common random numbers
-        rows.append({"replication": rep, "seed": label, **values, **metrics})
-    return rows
-
-
-def run_sweep_chunk(
-    data: dict[str, Any],
-    params: Sequence[Parameter],
-    design: np.ndarray,
-    first_point: int,
-    replications: int,
-    seed: int,
-    outcomes: Sequence[str] | None = None,
-    first_replication: int = 0,
-) -> tuple[int, pd.DataFrame]:
-    """Run the points ``first_point ...`` of ``design`` (a slice), replications
-    ``first_replication ...``; picklable for joblib."""
-    rows = []
-    for i, row in enumerate(design):
-        for r in run_point(data, params, row, replications, seed, outcomes, first_replication):
-            rows.append({"point": first_point + i, **r})
-    return first_point, pd.DataFrame(rows)
 
 
 def default_chunk_points(n_points: int, replications: int) -> int:
@@ -251,6 +192,8 @@ def run_sweep(
     todo, saved, total = _todo(out_dir, len(design), spec.replications, chunking)
     if saved:  # a rerun of the same sweep in its folder: say what is reused
         _note_saved(out_dir, saved, total)
+    if spec.series and saved < total:
+        note_series(total - saved, len(todo), data)
     _write_parts(
         spec, data, design, todo, chunking, out_dir, (saved, total), jobs, backend, progress
     )
@@ -318,22 +261,18 @@ def _write_parts(
     bar = tqdm(
         total=total, initial=saved, unit="run", disable=not progress, desc=f"sweep {spec.name}"
     )
-    args = (spec.parameters, reps, spec.seed, spec.outcomes)
+    args = (spec.parameters, reps, spec.seed, spec.outcomes, spec.series)
     try:
         with (
             stop_signals(),
             closing(_execute(data, design, todo, chunking, args, jobs, backend)) as results,
         ):
-            for unit, frame in results:
+            for unit, frame, series in results:
                 path = _unit_path(out_dir, unit, reps, chunking)
-                try:
-                    write_parquet(frame, path)
-                except OSError as exc:
-                    raise RunError(
-                        f"cannot write {path} ({exc.strerror or exc}); {saved} of {total} runs "
-                        f"are saved in {out_dir}; free some space (or fix the folder) and run "
-                        "the same command again"
-                    ) from exc
+                # the series first: a runs part on disk means its series are there too
+                for table, dest in ((series, series_part(path)), (frame, path)):
+                    if table is not None:
+                        _write(table, dest, f"{saved} of {total} runs are saved in {out_dir}")
                 saved += len(frame)
                 bar.update(len(frame))
     except KeyboardInterrupt as exc:
@@ -346,6 +285,17 @@ def _write_parts(
         ) from exc
     finally:
         bar.close()
+
+
+def _write(frame: pd.DataFrame, path: Path, saved: str) -> None:
+    """Write one part; a failed write is one :class:`RunError` line saying what is saved."""
+    try:
+        write_parquet(frame, path)
+    except OSError as exc:
+        raise RunError(
+            f"cannot write {path} ({exc.strerror or exc}); {saved}; free some space (or fix the "
+            "folder) and run the same command again"
+        ) from exc
 
 
 class SweepInterrupted(Interrupted):
@@ -369,7 +319,7 @@ def _execute(
     args: tuple[Any, ...],
     jobs: int,
     backend: str,
-) -> Iterator[tuple[Unit, pd.DataFrame]]:
+) -> Iterator[tuple[Unit, pd.DataFrame, pd.DataFrame | None]]:
     params, reps = args[0], args[1]
     step, per = chunking
     calls = [(data, params, design[s : s + step], s, r, min(per, reps - r), args) for s, r in todo]
@@ -397,7 +347,13 @@ def _run_unit(
     first_rep: int,
     n_reps: int,
     args: tuple[Any, ...],
-) -> tuple[Unit, pd.DataFrame]:
-    _, _, seed, outcomes = args
+) -> tuple[Unit, pd.DataFrame, pd.DataFrame | None]:
+    """One part: its runs and, when the sweep keeps them, its monthly series (else ``None``)."""
+    _, _, seed, outcomes, series = args
+    unit = (first_point, first_rep)
+    if series:
+        frames = chunk_tables(data, params, design, first_point, n_reps, seed, outcomes,
+                              first_rep, series=True)  # fmt: skip
+        return (unit, *frames)
     _, frame = run_sweep_chunk(data, params, design, first_point, n_reps, seed, outcomes, first_rep)
-    return (first_point, first_rep), frame
+    return unit, frame, None

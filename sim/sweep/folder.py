@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ SWEEP_OUTPUTS: tuple[str, ...] = (
     "manifest.json",
     "design.parquet",
     "runs/part-*.parquet",
+    "series/part-*.parquet",
     "sweep.md",
     "figures/heatmap_*.png",
     "figures/partial_dependence_*.png",
@@ -100,6 +100,45 @@ def part_path(out_dir: Path, first_point: int, first_rep: int | None = None) -> 
     return Path(out_dir) / "runs" / f"part-{first_point:07d}{rep}.parquet"
 
 
+def series_part(runs_part: Path) -> Path:
+    """The monthly series part of a runs part: ``runs/part-0000012.parquet`` ->
+    ``series/part-0000012.parquet`` (the same runs, one row per month)."""
+    return Path(runs_part).parent.parent / "series" / Path(runs_part).name
+
+
+SERIES_BYTES_PER_MONTH = 90
+SERIES_PART_BYTES = 19_000
+"""Bytes on disk of the monthly series: about ``SERIES_PART_BYTES`` a part (the Parquet
+metadata of 31 columns) plus ``SERIES_BYTES_PER_MONTH`` a month of each run (zstd; measured on
+the baseline community, 48 months: 4.3 kB a run in parts of 100 runs, 4.8 kB in parts of 25,
+8.9 kB in parts of 4, 23 kB in parts of one run)."""
+
+
+def note_series(runs: int, parts: int, data: dict[str, Any]) -> None:
+    """Say on stderr what ``series = true`` costs for ``runs`` runs in ``parts`` parts of the
+    base scenario ``data`` (a raw dict, as :func:`sim.sweep.spec.base_data` gives; a point that
+    changes the horizon changes the size)."""
+    import sys
+
+    from sim.loader import build_scenario
+
+    months = build_scenario(data, "sweep base").time.horizon
+    size = parts * SERIES_PART_BYTES + runs * months * SERIES_BYTES_PER_MONTH
+    print(
+        f"note: series = true: saving {months} months of series for each of {runs} runs in "
+        f"series/part-*.parquet (about {_size(size)} more on disk, 10-15% more run time)",
+        file=sys.stderr,
+    )
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # not reached
+
+
 def folder_kind(out_dir: Path) -> str:
     """``"none"`` (no manifest.json), ``"sweep"``, ``"run"`` (a ``ccsim run`` result) or
     ``"other"`` (a manifest.json that is not ccsim's, or unreadable)."""
@@ -146,9 +185,11 @@ def _run_command(out_dir: Path) -> str:
 
 
 def has_parts(out_dir: Path) -> bool:
-    """Whether ``out_dir/runs`` holds any sweep part."""
-    runs = Path(out_dir) / "runs"
-    return runs.is_dir() and any(_PART.fullmatch(p.name) for p in runs.glob("part-*.parquet"))
+    """Whether ``out_dir/runs`` (or ``out_dir/series``) holds any sweep part."""
+    return any(
+        sub.is_dir() and any(_PART.fullmatch(p.name) for p in sub.glob("part-*.parquet"))
+        for sub in (Path(out_dir) / "runs", Path(out_dir) / "series")
+    )
 
 
 def clear_outputs(out_dir: Path) -> int:
@@ -222,8 +263,8 @@ def prepare_folder(
         return _resumed_chunking(spec, out_dir, fingerprint, chunking, explicit)
     if has_parts(out_dir):
         raise SweepError(
-            f"{out_dir}: holds sweep parts (runs/part-*.parquet) but no manifest.json; use "
-            "another --out, or --overwrite to replace them"
+            f"{out_dir}: holds sweep parts (runs/ or series/part-*.parquet) but no "
+            "manifest.json; use another --out, or --overwrite to replace them"
         )
     _write_new_folder(spec, design, out_dir, chunking, command, fingerprint)
     return chunking
@@ -258,7 +299,7 @@ def _what_differs(old: dict[str, Any], spec: SweepSpec) -> str:
     recorded = old.get("spec")
     if not isinstance(recorded, dict):
         return "another file, method or settings"
-    new = json.loads(json.dumps(asdict(spec), default=str))
+    new = json.loads(json.dumps(spec.record(), default=str))
     keys = sorted(
         k for k in set(new) | set(recorded)
         if k not in ("description", "source") and new.get(k) != recorded.get(k)
@@ -270,6 +311,14 @@ def _what_differs(old: dict[str, Any], spec: SweepSpec) -> str:
         text += (
             "; a sweep keeps only the outcomes it was run with, so another outcome needs new "
             "runs: leave out outcomes to keep every metric"
+        )
+    if "series" in keys:
+        text += (
+            "; the folder's runs were saved with monthly series (series = true): put it back "
+            "in the sweep file to finish or report them"
+            if recorded.get("series")
+            else "; the folder's runs were saved without monthly series: series = true needs "
+            "new runs"
         )
     return text
 
@@ -288,7 +337,7 @@ def _write_new_folder(
     frame.insert(0, "point", np.arange(len(design)))
     manifest = {
         "tool": "ccsim sweep",  # also for ccsim sensitivity (cli.command says which)
-        "spec": asdict(spec),
+        "spec": spec.record(),
         "fingerprint": fingerprint,
         "points": len(design),
         "runs": len(design) * spec.replications,

@@ -1,4 +1,6 @@
-"""Reading a sweep folder back: :func:`read_sweep`, which says when the sweep is unfinished.
+"""Reading a sweep folder back: :func:`read_sweep` (one row per run) and
+:func:`read_sweep_series` (one row per run and month, when the sweep kept series), which say
+when the sweep is unfinished.
 
 A sweep stopped by Ctrl-C, SIGTERM or a failed write keeps its finished parts; reading them
 gives fewer rows than the design holds, and an analysis of those rows would describe only the
@@ -52,6 +54,60 @@ def read_sweep(
         frame = frame.sort_values(["point", "replication"], ignore_index=True)
     if not allow_incomplete and (message := missing_runs(Path(out_dir), frame)):
         warnings.warn(message, IncompleteSweepWarning, stacklevel=2)
+    return frame
+
+
+def read_sweep_series(
+    out_dir: Path,
+    columns: Sequence[str] | None = None,
+    points: Sequence[int] | None = None,
+    allow_incomplete: bool = False,
+) -> pd.DataFrame:
+    """The monthly series of a sweep run with ``series = true``, as one DataFrame.
+
+    One row per (point, replication, month), sorted so: ``point``, then the columns of ``ccsim
+    run``'s ``series/part-*.parquet`` (docs/outputs.md) without ``design`` and
+    ``design_index``. Only the series of saved runs are read (a series part whose runs part
+    was never written, because the sweep stopped between the two, is left out), so every
+    (point, replication) appears once. The point's parameter values are in
+    ``design.parquet`` (join on ``point``).
+
+    Args:
+        out_dir: the sweep's results folder.
+        columns: read only these columns (plus ``point``, ``replication`` and ``month``).
+        points: read only these points (default: all).
+        allow_incomplete: read an unfinished sweep without a warning.
+
+    Returns:
+        The series rows (empty when no part is saved yet).
+
+    Raises:
+        ValueError: the folder's sweep kept no series (its file has no ``series = true``).
+
+    Warns:
+        IncompleteSweepWarning: as :func:`read_sweep`, when runs are missing.
+    """
+    out_dir = Path(out_dir)
+    spec = _manifest(out_dir).get("spec")
+    if not (isinstance(spec, dict) and spec.get("series")):
+        raise ValueError(
+            f"{out_dir}: this sweep kept no monthly series; add series = true to the sweep "
+            "file and run it into another --out (or --overwrite)"
+        )
+    parts = sorted((out_dir / "series").glob("part-*.parquet"))
+    parts = [p for p in parts if (out_dir / "runs" / p.name).is_file()]
+    cols = None if columns is None else list(dict.fromkeys(["point", "replication", "month",
+                                                            *columns]))  # fmt: skip
+    where = None if points is None else [("point", "in", [int(p) for p in points])]
+    frames = [pd.read_parquet(p, columns=cols, filters=where) for p in parts]
+    frame = pd.DataFrame()
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
+        frame = frame.sort_values(["point", "replication", "month"], ignore_index=True)
+    if not allow_incomplete and points is None:
+        runs = frame[["point", "replication"]].drop_duplicates() if len(frame) else frame
+        if message := missing_runs(out_dir, runs):
+            warnings.warn(message, IncompleteSweepWarning, stacklevel=2)
     return frame
 
 

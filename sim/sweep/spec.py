@@ -59,7 +59,7 @@ MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS
 MAX_POINTS = 10_000_000  # samples / trajectories
 FILE_KEYS = frozenset(
     {"name", "description", "base", "set", "design", "samples", "replications", "seed",
-     "outcomes", "parameters", "morris_levels"}
+     "outcomes", "parameters", "morris_levels", "series"}
 )  # fmt: skip
 """Top-level keys a sweep file may hold (documented in docs/sweeps.md)."""
 
@@ -80,6 +80,8 @@ class SweepSpec:
     morris_levels: int = 4
     description: str = ""
     source: str = ""
+    series: bool = False
+    """Keep the monthly series of every run (``series/part-*.parquet``)."""
 
     @property
     def names(self) -> list[str]:
@@ -105,9 +107,18 @@ class SweepSpec:
             "bounds": [[p.low, p.high] for p in self.parameters],
         }
 
+    def record(self) -> dict[str, Any]:
+        """The spec as recorded in a sweep's ``manifest.json`` (:func:`dataclasses.asdict`);
+        ``series`` only when true, so a sweep without series records (and fingerprints) what
+        it did before the setting existed."""
+        data = asdict(self)
+        if not self.series:
+            del data["series"]
+        return data
+
     def fingerprint(self) -> str:
         """Hash of everything that decides the results (to resume only the same sweep)."""
-        data = {k: v for k, v in asdict(self).items() if k not in ("description", "source")}
+        data = {k: v for k, v in self.record().items() if k not in ("description", "source")}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -121,6 +132,14 @@ def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: i
         raise SweepError(f"{src}: {key} = {value!r}: must be a whole number in [{lo}, {hi}]")
     if not lo <= value <= hi:
         raise SweepError(f"{src}: {key} = {value}: must be in [{lo}, {hi}]")
+    return value
+
+
+def _flag(raw: dict[str, Any], key: str, src: str) -> bool:
+    """The true/false setting ``key`` of a sweep file (default false)."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise SweepError(f"{src}: {key} = {value!r}: must be true or false")
     return value
 
 
@@ -205,6 +224,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         morris_levels=_whole(raw, "morris_levels", 4, src, 2, 1000),
         description=str(raw.get("description", "")),
         source=src,
+        series=_flag(raw, "series", src),
     )
     if spec.morris_levels % 2:
         raise SweepError(
