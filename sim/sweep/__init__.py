@@ -11,6 +11,7 @@ the parameters to vary and a design::
     replications = 4                  # runs per point
     seed = 1
     outcomes = ["gap_auc"]            # optional: metric columns to keep (default: all)
+    series = true                     # optional: also keep every run's monthly series
 
     [parameters."programme.budget_per_site_month"]
     levels = [500, 1500, 4500]        # grid

@@ -85,7 +85,8 @@ def read_sweep_series(
         ValueError: the folder's sweep kept no series (its file has no ``series = true``).
 
     Warns:
-        IncompleteSweepWarning: as :func:`read_sweep`, when runs are missing.
+        IncompleteSweepWarning: as :func:`read_sweep`, when runs are missing (reading all
+            points; ``points`` reads what is there without checking).
     """
     out_dir = Path(out_dir)
     spec = _manifest(out_dir).get("spec")
