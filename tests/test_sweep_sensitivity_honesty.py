@@ -103,24 +103,24 @@ def test_a_sampled_design_counts_the_other_levers_as_noise() -> None:
     from sim.sweep.shape import lever_shape
 
     rng = np.random.default_rng(3)
-    x, z = rng.uniform(0, 1, 96), rng.uniform(0, 1, 96)  # a random sample: bins of 12 points
+    x, z = rng.uniform(0, 1, 400), rng.uniform(0, 1, 400)  # a random sample: bins of 50
     reps = np.arange(2)
 
     def runs(f) -> pd.DataFrame:
-        y = f(x, z)[:, None] + rng.normal(0, 0.3, (96, 2))
+        y = f(x, z)[:, None] + rng.normal(0, 0.3, (400, 2))
         return pd.DataFrame(
-            {"point": np.repeat(np.arange(96), 2), "replication": np.tile(reps, 96)}
+            {"point": np.repeat(np.arange(400), 2), "replication": np.tile(reps, 400)}
             | {"x": np.repeat(x, 2), "z": np.repeat(z, 2), "y": y.ravel()}
         )
 
     # U in x (range 8 * 0.25 = 2 between the middle and the ends) and a linear z
-    assert lever_shape(runs(lambda x, z: 8 * (x - 0.5) ** 2 + 3 * z), "x", ["z"], "y").kind == (
-        "U-shaped"
-    )
+    u_shape = runs(lambda x, z: 8 * (x - 0.5) ** 2 + 3 * z)
+    assert lever_shape(u_shape, "x", "y", grid=False).kind == "U-shaped"
     # x has no effect but z a strong one (range 6): a bin's mean moves with the z values that
     # fell into it, which the one-way test counts as noise, so x is not called non-monotone
-    null = lever_shape(runs(lambda x, z: 6 * z), "x", ["z"], "y")
-    assert null.kind == "" and null.df == 96 - 8
+    null = lever_shape(runs(lambda x, z: 6 * z), "x", "y", grid=False)
+    # df: the smaller of the seed part's (8 - 1) x (2 - 1) and the points' 400 - 8
+    assert null.kind == "" and null.df == 7
 
 
 def test_one_lever_is_paired_by_replication_under_crn() -> None:
@@ -136,7 +136,27 @@ def test_one_lever_is_paired_by_replication_under_crn() -> None:
     )
     # the U (depth 2) is small beside the shift (sd 5), which runs at one replication share:
     # pairing them by replication removes the shift, so the U is found
-    assert lever_shape(runs, "x", [], "y").kind == "U-shaped"
+    assert lever_shape(runs, "x", "y", grid=True).kind == "U-shaped"
+
+
+def test_points_that_differ_only_in_a_dummy_are_not_taken_for_replicates() -> None:
+    from sim.sweep.shape import lever_shape
+
+    # grid: lever x (5 levels) x dummy (3 levels) x 4 replications. Under CRN the dummy's
+    # points are identical copies; x has no effect, only seed noise (sd 1) that differs
+    # between x levels. Their spread (0) is not the noise of a difference between x levels.
+    called = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        e = rng.normal(0, 1, (5, 4))  # noise of level j at replication r, same for all copies
+        rows = [
+            {"point": 3 * j + d, "replication": r, "x": X_LEVELS[j], "d": d, "y": e[j, r]}
+            for j in range(5)
+            for d in range(3)
+            for r in range(4)
+        ]
+        called += lever_shape(pd.DataFrame(rows), "x", "y", grid=True).kind != ""
+    assert called <= 3  # at most 5% of nulls, as in the test above (Binomial(20, 0.05))
 
 
 # ------------------------------------------------------------------ 4: CRN intervals

@@ -52,9 +52,11 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
         ``non-monotone (peaked)``, ``non-monotone (U-shaped)`` or ``non-monotone (up and
         down)`` when the level means rise and fall by more than their noise
         (:func:`sim.sweep.shape.lever_shape`), else ``increases``/``decreases``/``flat``
-        (|rho| < 0.1); ``flat (outcome constant)``; ``undefined (outcome missing at every
-        point)``; ``not estimable (one value)`` for a parameter that took one value where the
-        outcome is defined.
+        (|rho| < 0.1; ``flat by rho (shape not testable)`` when the lever has 3 or more levels
+        but the shape cannot be tested: one replication, or one point per bin of a sample);
+        ``flat (outcome constant)``; ``undefined (outcome missing at every point)``; ``not
+        estimable (one value)`` for a parameter that took one value where the outcome is
+        defined.
     """
     col = outcome_column(outcome)
     means = runs.groupby("point").agg({col: "mean", **{k: "first" for k in spec.names}})
@@ -70,9 +72,11 @@ def directions(runs: pd.DataFrame, spec: SweepSpec, outcome: str) -> pd.DataFram
         elif means[p].nunique() > 1:  # a constant column has no correlation (nan), no warning
             rho = float(stats.spearmanr(means[p], means[col]).statistic)
             word = "flat" if not abs(rho) >= 0.1 else ("increases" if rho > 0 else "decreases")
-            shape = lever_shape(runs, p, [k for k in spec.names if k != p], col)
+            shape = lever_shape(runs, p, col, grid=spec.design == "grid")
             if shape.kind in NON_MONOTONE:
                 word = f"non-monotone ({shape.kind})"
+            elif word == "flat" and shape.kind == "not testable" and shape.levels >= 3:
+                word = "flat by rho (shape not testable)"
         rows.append(
             {"parameter": p, "spearman": rho, "eta": shape.eta, "level_range": shape.spread}
             | {"direction": word}
@@ -205,7 +209,9 @@ SHAPE_NOTE = (
     "(correlation ratio of the point means on the lever's levels or quantile bins, 0 to 1) and "
     "the range of the level means show an effect of any shape; a lever is called non-monotone "
     "when its level means rise and fall by more than their noise (pairwise t tests, Bonferroni, "
-    "5% family-wise), and flat only when |rho| < 0.1 and it is not non-monotone."
+    "5% family-wise; the noise is how the seeds move one level against another, replication by "
+    "replication, plus in a sampled design the other levers' values in each bin), and flat "
+    "only when |rho| < 0.1 and it is not non-monotone."
 )
 BAND_NOTE = (
     "The partial-dependence bands are 95% intervals of each level mean, clustered by "

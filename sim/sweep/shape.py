@@ -18,20 +18,28 @@ The test (all pairwise differences of ordered level means, Bonferroni-corrected)
   in the wrong direction, so a monotone lever is called non-monotone with probability at most
   ``alpha`` (the family-wise error of the Bonferroni comparisons).
 
-Where the differences' standard errors come from (so that the test is neither blind to the
-noise nor to common random numbers, CRN, under which replication r shares its seeds at every
-point):
+Where the differences' standard errors come from. Under common random numbers (CRN)
+replication r shares its seeds at every point, so the seed's effect on a level mean is partly
+shared with the other levels (a shift that cancels in the differences) and partly not: the
+part that differs between levels is the **level x replication interaction** of the table
+``M[j, r]`` (mean of the runs at level j and replication r). Its residual mean square
+``MS_xr`` (additive two-way fit, ``(k - 1)(R - 1)`` df; the error term of a fixed lever
+against random replications, Montgomery, *Design and Analysis of Experiments*, ch. 5 and 13)
+gives the seed part of a difference's variance, ``2 MS_xr / R``. The spread of points within
+a level would not do: points that differ only in levers that hardly matter (a dummy, most
+clearly) give near-identical runs under CRN, so their spread says nothing of the seed noise
+between levels.
 
-* **complete grid** (each level of the lever meets every combination of the others' levels
-  exactly once): a randomised-block analysis of the point means with the combinations as
-  blocks (Montgomery, *Design and Analysis of Experiments*, ch. 4). The other levers' main
-  effects cancel in the differences; their interactions with the lever and the seed noise are
-  the error. With no other lever, the blocks are the replications (runs at one replication
-  share their seeds, so their differences are paired, as CRN intends);
-* **otherwise** (Latin hypercube, Sobol', Morris samples): a one-way analysis of the point
-  means by bin: the other levers' values within a bin, and the seed noise, are the error. A
-  seed shift common to all points (CRN) moves every level mean alike and cancels in the
-  differences, so it rightly does not count.
+* **grid**: the other levers' levels are fixed by the design and the lever's effect is its
+  average over them (as in the partial-dependence line), so only the seeds are random:
+  ``se^2 = 2 MS_xr / R``, df ``(k - 1)(R - 1)``;
+* **sampled designs** (Latin hypercube, Sobol', Morris): the other levers' values within a bin
+  are random draws too, so the pooled within-bin variance of the point means ``s_p^2`` (df
+  ``N - k``) is added: ``se_ij^2 = s_p^2 (1 / n_i + 1 / n_j) + 2 MS_xr / R``, df the smaller
+  of the two. ``s_p^2`` also holds each point's own seed noise, counted twice, which errs on
+  the side of calling a lever monotone.
+
+With one replication the seed part cannot be estimated and the shape is not testable.
 
 The size of the effect is reported as the range of the level means (outcome units) and the
 correlation ratio eta (Pearson 1905; eta^2 = between-level sum of squares / total sum of
@@ -93,23 +101,14 @@ def _eta(y: np.ndarray, groups: np.ndarray) -> float:
     return float(np.sqrt(min(1.0, between / total)))
 
 
-def _blocked(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Level means, pairwise standard errors and df of a levels x blocks table (randomised
-    blocks: error = residual of the additive fit, se = sqrt(2 MSE / blocks))."""
-    k, b = matrix.shape
-    resid = matrix - matrix.mean(1, keepdims=True) - matrix.mean(0, keepdims=True) + matrix.mean()
-    df = (k - 1) * (b - 1)
-    mse = float((resid**2).sum()) / df if df > 0 else float("nan")
-    return matrix.mean(1), np.full((k, k), np.sqrt(2 * mse / b)), df
-
-
-def _one_way(y: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Level means, pairwise standard errors and df of a one-way layout (pooled variance)."""
-    n = np.bincount(groups, minlength=k).astype(float)
-    means = np.bincount(groups, weights=y, minlength=k) / n
-    df = len(y) - k
-    mse = float(((y - means[groups]) ** 2).sum()) / df if df > 0 else float("nan")
-    return means, np.sqrt(mse * (1 / n[:, None] + 1 / n[None, :])), df
+def _seed_part(table: np.ndarray) -> tuple[float, int]:
+    """Residual mean square of a levels x replications table (additive fit) and its df
+    (``nan`` and 0 with fewer than 2 levels or replications)."""
+    if min(table.shape) < 2:
+        return float("nan"), 0
+    resid = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
+    df = (table.shape[0] - 1) * (table.shape[1] - 1)
+    return (float((resid**2).sum()) / df if df > 0 else float("nan")), df
 
 
 def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -> str:
@@ -143,57 +142,48 @@ def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -
     return "up and down" if rises and falls else ""
 
 
-def lever_shape(
-    runs: pd.DataFrame, parameter: str, others: list[str], col: str, bins: int = 8
-) -> Shape:
+def lever_shape(runs: pd.DataFrame, parameter: str, col: str, grid: bool, bins: int = 8) -> Shape:
     """Test whether ``col`` depends non-monotonically on ``parameter`` (module docstring).
 
     Args:
-        runs: one row per run with ``point``, ``replication``, the parameter columns and
-            ``col``; rows where ``col`` is ``nan`` are left out.
+        runs: one row per run with ``point``, ``replication`` (missing: one replication),
+            ``parameter`` and ``col``; rows where ``col`` is ``nan`` are left out.
         parameter: the lever (numeric).
-        others: the other numeric levers of the sweep (for the grid's blocks).
         col: the outcome column.
+        grid: ``True`` for a grid (the other levers fixed by the design), ``False`` for a
+            sampled design.
         bins: quantile bins when the lever takes more than ``bins`` values.
 
     Returns:
         A :class:`Shape`.
     """
     runs = runs[runs[col].notna()]
-    pts = runs.groupby("point").agg(
-        {col: "mean", parameter: "first", **dict.fromkeys(others, "first")}
-    )
+    pts = runs.groupby("point").agg({col: "mean", parameter: "first"})
+    nan = float("nan")
     if pts.empty:
-        return Shape("not testable", float("nan"), float("nan"), 0, 0)
+        return Shape("not testable", nan, nan, 0, 0)
     key = lever_key(pts[parameter], bins).astype("category")  # categories in value order
     codes = np.unique(key.cat.codes.to_numpy(), return_inverse=True)[1]  # 0..k-1, none empty
     k, y = int(codes.max()) + 1, pts[col].to_numpy(dtype=float)
-    matrix = _grid_matrix(runs, pts, codes, others, col, k)
-    means, se, df = _blocked(matrix) if matrix is not None else _one_way(y, codes, k)
+    n = np.bincount(codes, minlength=k).astype(float)
+    means = np.bincount(codes, weights=y, minlength=k) / n
+    level = pd.Series(codes, index=pts.index).reindex(runs["point"]).to_numpy()
+    table = pd.DataFrame(
+        {
+            "j": level,
+            "r": runs.get("replication", pd.Series(0, index=runs.index)).to_numpy(),
+            "y": runs[col].to_numpy(),
+        }
+    )
+    table = table.pivot_table(index="j", columns="r", values="y").reindex(range(k))
+    complete = table.dropna(axis=1).to_numpy(dtype=float)  # replications run at every level
+    ms_xr, df = _seed_part(complete)
+    se = np.full((k, k), np.sqrt(2 * ms_xr / complete.shape[1]) if df > 0 else nan)
+    if not grid:
+        df_p = len(y) - k
+        s_p2 = float(((y - means[codes]) ** 2).sum()) / df_p if df_p > 0 else nan
+        se = np.sqrt(se**2 + s_p2 * (1 / n[:, None] + 1 / n[None, :]))
+        df = min(df, df_p)
     kind = classify(means, se, df)
     spread = float(means.max() - means.min())
     return Shape(kind, _eta(y, codes), spread, k, df if kind != "not testable" else 0)
-
-
-def _grid_matrix(
-    runs: pd.DataFrame, pts: pd.DataFrame, codes: np.ndarray, others: list[str], col: str, k: int
-) -> np.ndarray | None:
-    """The levels x blocks table of a complete grid (blocks: combinations of the other levers,
-    or replications when no other lever varies), or ``None`` when the design is not one."""
-    varying = [o for o in others if pts[o].nunique() > 1]
-    if varying:
-        combo = pts[varying].astype(str).agg("|".join, axis=1).to_numpy()
-        table = pd.DataFrame({"level": codes, "block": combo, "y": pts[col].to_numpy()})
-    elif np.bincount(codes, minlength=k).max() == 1 and "replication" in runs:
-        # one point per level and no other lever: pair its runs by replication (CRN)
-        level = pd.Series(codes, index=pts.index).reindex(runs["point"]).to_numpy()
-        table = pd.DataFrame(
-            {"level": level, "block": runs["replication"].to_numpy(), "y": runs[col].to_numpy()}
-        )
-    else:
-        return None
-    if table.duplicated(["level", "block"]).any():
-        return None  # not a grid: several points of a level share the other levers' values
-    matrix = table.pivot(index="level", columns="block", values="y").reindex(range(k))
-    matrix = matrix.dropna(axis=1)  # blocks with the outcome undefined somewhere: left out
-    return matrix.to_numpy(dtype=float) if matrix.shape[1] >= 2 else None
