@@ -272,6 +272,8 @@ def test_within_point_share_of_pure_noise() -> None:
     assert noise.within_share == pytest.approx(1500 / 1999, abs=0.03)
     one = seed_noise(runs[runs["replication"] == 0], "y", "sobol")
     assert np.isnan(one.floor) and "not estimable with one replication" in noise_text(one, "sobol")
+    with pytest.raises(ValueError, match="method must be sobol or morris"):
+        seed_noise(runs, "y", "fast")
 
 
 # ------------------------------------------------------------------ 2 + 3: through the CLI

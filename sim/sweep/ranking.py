@@ -11,7 +11,8 @@ noise floor for the other levers. Each lever is judged instead by its own 95% CI
 the Morris trajectories, not the replications) measure seed noise: a lever the model reads but
 that hardly matters still changes the random path of each run, so under CRN its index holds
 some seed noise; more replications per point shrink it, and the negligible threshold keeps it
-from being read as an effect.
+from being read as an effect. :mod:`sim.sweep.seed_noise` sizes that noise per outcome (the
+index a lever with no effect would get from it), printed and reported beside the indices.
 """
 
 from __future__ import annotations

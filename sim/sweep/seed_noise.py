@@ -74,7 +74,14 @@ def seed_noise(runs: pd.DataFrame, col: str, method: str, levels: int = 4) -> Se
     Returns:
         A :class:`SeedNoise`; with one replication per point (or fewer than 2 complete
         points) every estimate but ``replications`` is ``nan``.
+
+    Raises:
+        ValueError: ``method`` is not ``sobol`` or ``morris``, or ``levels`` < 2.
     """
+    if method not in ("sobol", "morris") or levels < 2:
+        raise ValueError(
+            f"seed_noise: method must be sobol or morris and levels >= 2, got {method!r}, {levels}"
+        )
     table = runs.pivot_table(index="point", columns="replication", values=col, aggfunc="first")
     y = table.dropna(axis=0).to_numpy(dtype=float)  # complete points only
     n_points, reps = y.shape
@@ -96,11 +103,13 @@ def seed_noise(runs: pd.DataFrame, col: str, method: str, levels: int = 4) -> Se
     return SeedNoise(reps, within / total if total > 0 else nan, noise_sd, float(floor))
 
 
-READING = (
-    "How to read it: an index near or below the floor may be seed noise rather than an "
-    "effect of the lever; more replications per point lower the floor (as 1/R for ST, "
-    "1/sqrt(R) for mu*)."
-)
+def reading(method: str) -> str:
+    """The sentence saying how to read the floor (``method``: ``sobol`` or ``morris``)."""
+    key, rate = ("ST", "1/R") if method == "sobol" else ("mu*", "1/sqrt(R)")
+    return (
+        f"How to read it: a {key} near or below the floor may be seed noise rather than an "
+        f"effect of the lever; more replications per point lower the floor (as {rate})."
+    )
 
 
 def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = None) -> str:
@@ -117,7 +126,7 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
     """
     head = f"Seed noise (R = {noise.replications} replications per point):"
     if noise.replications < 2:
-        return f"{head} not estimable with one replication per point. {READING}"
+        return f"{head} not estimable with one replication per point. {reading(method)}"
     if not np.isfinite(noise.floor):
         return f"{head} not estimable (the point means do not vary)."
     key = "ST" if method == "sobol" else "mu_star"
@@ -132,4 +141,4 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
     if indices is not None and "parameter" in indices:
         below = indices.loc[indices[key] < noise.floor, "parameter"].tolist()
         text += f" Below this floor: {', '.join(below)}." if below else " No lever is below it."
-    return f"{text} {READING}"
+    return f"{text} {reading(method)}"

@@ -191,6 +191,10 @@ def write_sensitivity_report(
         "random numbers its index is exactly 0, which checks that the columns line up but is no "
         "noise floor: each lever is judged by its own 95% CI (does it reach 0?) and against "
         f"the negligible threshold ({threshold_text(method)})",
+        "- seed noise: each outcome's paragraph gives the share of the run-level variance "
+        "between a point's replications and the index a lever with no effect would get from "
+        "seed noise alone (the CIs resample points or trajectories, not replications, so they "
+        "do not show it)",
         "- levers are ranked only when the 95% CIs are narrower than the largest index and "
         f"the sample is at least N = {MIN_SAMPLES['sobol']} (Sobol) or r = "
         f"{MIN_SAMPLES['morris']} trajectories (Morris)",
