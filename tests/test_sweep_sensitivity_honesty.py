@@ -99,6 +99,19 @@ def test_monotone_and_null_levers_are_not_called_non_monotone(tmp_path: Path) ->
     assert rising.set_index("parameter").loc[SOFT, "direction"] == "increases"
 
 
+def test_exact_level_means_are_classified_without_noise() -> None:
+    from sim.sweep.shape import classify
+
+    zero = np.zeros((4, 4))  # no noise at all: any real difference counts ...
+    assert classify(np.array([1.0, 3.0, 2.0, 1.5]), zero, df=5) == "peaked"
+    assert classify(np.array([2.0, 0.0, 1.0, 3.0]), zero, df=5) == "U-shaped"
+    assert classify(np.array([0.0, 1.0, 2.0, 3.0]), zero, df=5) == ""
+    # ... but float rounding (the same numbers summed in another order) is no difference
+    wobble = np.array([0.1 + 0.2, 0.3, 0.2 + 0.1, 0.3])
+    assert classify(wobble, zero, df=5) == ""
+    assert classify(np.array([0.0, 1.0]), zero[:2, :2], df=5) == "not testable"  # 2 levels
+
+
 def test_a_sampled_design_counts_the_other_levers_as_noise() -> None:
     from sim.sweep.shape import lever_shape
 

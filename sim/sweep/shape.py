@@ -129,7 +129,10 @@ def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -
         return "not testable"
     crit = float(stats.t.ppf(1 - alpha / (k * (k - 1)), df))  # alpha / (2 M), M = k(k-1)/2
     diff = means[None, :] - means[:, None]  # diff[i, j] = m_j - m_i
-    above = diff > crit * se  # m_j significantly above m_i (no division: se may be 0)
+    # m_j significantly above m_i (no division: se may be 0); differences of float rounding
+    # (means of the same numbers summed in another order) are no differences
+    tol = 1e-9 * max(float(np.abs(means).max()), 1e-300)
+    above = diff > np.maximum(crit * se, tol)
     later = np.triu(np.ones((k, k), dtype=bool), 1)  # i < j
     top, low = int(np.argmax(means)), int(np.argmin(means))
     peaked = above[:top, top].any() and above[top + 1 :, top].any()
