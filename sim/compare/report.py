@@ -190,11 +190,19 @@ def _survival_rows(cmp: Comparison) -> list[list[str]]:
     return rows
 
 
+def _legend_parts(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The legend's items and its ``Caution:`` lines, which are shown as cautions."""
+    warned = [line for line in lines if line.startswith("Caution:")]
+    return [line for line in lines if line not in warned], warned
+
+
 def comparison_markdown(cmp: Comparison, figures: list[Path], out_dir: Path) -> str:
     """The text of ``comparison.md``."""
     parts = [f"# Comparison of designs against {cmp.baseline}\n"]
     if cmp.legend:
-        parts += [cmp.legend[0] + "\n", *[f"- {line}" for line in cmp.legend[1:]], ""]
+        items, warned = _legend_parts(cmp.legend[1:])
+        parts += [cmp.legend[0] + "\n", *[f"- {line}" for line in items], ""]
+        parts += [f"> **Caution:** {c.removeprefix('Caution:').strip()}\n" for c in warned]
     parts += [f"> **Caution:** {c[0].upper()}{c[1:]}.\n" for c in cmp.cautions]
     parts += [f"{intervals_caveat(paired_replications(cmp))}\n", "## In plain words\n"]
     parts += [f"- {line}" for line in lines(cmp)]
@@ -246,7 +254,9 @@ def _crn_table(cmp: Comparison) -> str:
 def format_terminal(cmp: Comparison) -> str:
     """Plain-language lines and the method notes, for the terminal."""
     out = [f"Paired comparison against {cmp.baseline} ({'CRN' if cmp.crn else 'independent'})"]
-    out += [cmp.legend[0], *[f"  {line}" for line in cmp.legend[1:]]] if cmp.legend else []
+    if cmp.legend:
+        items, warned = _legend_parts(cmp.legend[1:])
+        out += [cmp.legend[0], *[f"  {line}" for line in items], *warned]
     out.append(intervals_caveat(paired_replications(cmp)))
     out += [f"Caution: {c[0].upper()}{c[1:]}." for c in cmp.cautions]
     out += ["", *_own_values_text(cmp)]
