@@ -181,8 +181,7 @@ def _sweep_section(
             rows,
             "lrrrl",
         ),
-        "",
-        SHAPE_NOTE,
+        SHAPE_NOTE + "\n",
     ]
     levels = text_levels(runs, spec, outcome)
     if not levels.empty:
@@ -200,7 +199,7 @@ def _sweep_section(
         ]
     text += [f"![{f.stem}](figures/{f.name})\n" for f in figs]
     if any(f.stem.startswith("partial_dependence_") for f in figs):
-        text.append(BAND_NOTE + "\n")
+        text.append(band_note(spec.design == "grid") + "\n")
     return "\n".join(t for t in text if t is not None)
 
 
@@ -213,14 +212,24 @@ SHAPE_NOTE = (
     "replication, plus in a sampled design the other levers' values in each bin), and flat "
     "only when |rho| < 0.1 and it is not non-monotone."
 )
-BAND_NOTE = (
-    "The partial-dependence bands are 95% intervals of each level mean, clustered by "
-    "replication: replication k shares its seeds at every point (common random numbers), so "
-    "runs at different points are not independent. The seed's shift is shared by every level, "
-    "so differences between levels (the line's shape) are more precise than overlapping bands "
-    "suggest; with few replications the bands are wide (t quantile with R - 1 degrees of "
-    "freedom), and with one replication none is drawn."
-)
+
+
+def band_note(grid: bool) -> str:
+    """What the partial-dependence bands are (:mod:`sim.sweep.crn`), for a grid or a sample."""
+    how = (
+        "clustered by replication (the grid's points are fixed; the seeds are random)"
+        if grid
+        else "clustered two ways, by point and by replication (a sample's points are random "
+        "draws, and so are the seeds)"
+    )
+    return (
+        f"The partial-dependence bands are 95% intervals of each level mean, {how}: "
+        "replication k shares its seeds at every point (common random numbers), so runs at "
+        "different points are not independent. The seed's shift is shared by every level, so "
+        "differences between levels (the line's shape) are more precise than overlapping bands "
+        "suggest. With few replications the bands are wide (a t quantile with G - 1 degrees of "
+        "freedom, G the number of clusters), and with one replication none is drawn."
+    )
 
 
 def _num(value: float, fmt: str) -> str:
