@@ -239,3 +239,30 @@ def test_sensitivity_keeps_series_too(tmp_path: Path, capsys) -> None:
     assert len(series) == len(runs) * MONTHS
     keys = series[["point", "replication"]].drop_duplicates().reset_index(drop=True)
     pd.testing.assert_frame_equal(keys, runs[["point", "replication"]])
+
+
+# ------------------------------------------------------------------ --series on the command line
+
+
+def test_series_flag_equals_the_file_key_and_is_kept_for_resume(
+    folders: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    """``--series`` with a file without the key gives the same series as ``series = true``, the
+    results line names them, and the recorded command (for resume and rerun) keeps the flag, so
+    finishing the folder is not refused as a differing setting."""
+    from sim.sweep.commandline import resume_command
+
+    plain = folders["here"] / "plain.toml"
+    out = tmp_path / "flag"
+    code, printed, _ = ccsim(capsys, "sweep", plain, "--series", "--out", out, "--no-figures")
+    assert code == 0
+    assert "series/part-*.parquet" in printed.splitlines()[-1]
+    pd.testing.assert_frame_equal(read_sweep_series(out), read_sweep_series(folders["on"]))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    words = shlex.split(resume_command(out, manifest))
+    assert words[-1] == "--resume" and "--series" in words
+    code, _, err = ccsim(capsys, *words[1:], "--no-figures")
+    assert code == 0, err
+    # the same file without the flag is another sweep for this folder: refused in one line
+    code, _, err = ccsim(capsys, "sweep", plain, "--out", out, *FAST)
+    one_error_line(code, err, "settings that differ: series;")

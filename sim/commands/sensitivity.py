@@ -17,6 +17,7 @@ from sim.commands.sweep import (
     command_record,
     prepare_out,
     run_and_report,
+    with_series,
 )
 
 
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         write_sensitivity_report,
     )
 
-    spec = sensitivity_spec(load_sweep(args.file), args.method, args.samples)
+    spec = with_series(sensitivity_spec(load_sweep(args.file), args.method, args.samples), args)
     outcomes = checked_outcomes(args, spec)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
@@ -125,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     files = [f"{table_name(args.method, r.outcome)}.parquet" for r in results]
+    if spec.series:
+        files.append("series/part-*.parquet")
     if any(r.figure for r in results):
         files.append("figures/")
     print(

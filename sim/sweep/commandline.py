@@ -57,7 +57,7 @@ def _whole(value: Any) -> int | None:
 
 def command_words(manifest: dict[str, Any], folder: Path) -> list[str]:
     """``ccsim sweep|sensitivity FILE [--method M --samples N] [--outcome O ...]
-    [--chunk-points K]`` as recorded in ``folder``'s manifest (no ``--out``)."""
+    [--chunk-points K] [--series]`` as recorded in ``folder``'s manifest (no ``--out``)."""
     cli, spec = _table(manifest, "cli"), _table(manifest, "spec")
     sensitivity = is_sensitivity(manifest, Path(folder))
     words = ["ccsim", "sensitivity" if sensitivity else "sweep", _file(cli, spec)]
@@ -73,6 +73,8 @@ def command_words(manifest: dict[str, Any], folder: Path) -> list[str]:
         words += [w for o in outcomes for w in ("--outcome", o)]
     if chunk := _whole(cli.get("chunk_points")):
         words += ["--chunk-points", str(chunk)]
+    if cli.get("series") is True:  # given as --series, not in the file
+        words.append("--series")
     return words
 
 
