@@ -199,19 +199,28 @@ def test_an_unfinished_sweep_notes_the_points_it_has_not_run(
     assert "Caution: these designs" not in stdout
 
 
-def test_sensitivity_points_and_independent_streams(tmp_path: Path, capsys) -> None:
+@pytest.fixture(scope="module")
+def sensitivity(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished Sobol folder, N = 2 over hard, events and a dummy: 2 x (3 + 2) points."""
+    from sim.cli import main
+
+    here = tmp_path_factory.mktemp("sens")
+    (here / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
+    (here / "sens.toml").write_text(SENSITIVITY, encoding="utf-8")
+    args = ["sensitivity", here / "sens.toml", "--samples", 2, "--out", here / "out", *FAST]
+    assert main([str(a) for a in args]) == 0
+    return here / "out"
+
+
+def test_sensitivity_points_and_independent_streams(
+    sensitivity: Path, tmp_path: Path, capsys
+) -> None:
     """Points of a Sobol folder (continuous values, a dummy) equal its rows bit for bit under
     CRN; under --independent only the baseline (design 0, whose streams are the CRN ones)
     does, the other point runs on its own streams."""
     from sim.sweep import read_sweep
 
-    (tmp_path / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
-    (tmp_path / "sens.toml").write_text(SENSITIVITY, encoding="utf-8")
-    folder = tmp_path / "sens"
-    code, _, err = ccsim(
-        capsys, "sensitivity", tmp_path / "sens.toml", "--samples", 2, "--out", folder, *FAST
-    )
-    assert code == 0, err
+    folder = sensitivity
     rows = read_sweep(folder)
     assert rows["point"].nunique() == 2 * (3 + 2)  # Saltelli: N (d + 2), d = 3 with the dummy
     for independent in ([], ["--independent"]):
@@ -231,6 +240,25 @@ def test_sensitivity_points_and_independent_streams(tmp_path: Path, capsys) -> N
                     assert differ == [], (point, rep, independent, differ)
                 else:
                     assert "gap_auc" in differ  # other streams, another run
+
+
+def test_points_that_differ_only_in_a_dummy_are_named_the_same_design(
+    sensitivity: Path, tmp_path: Path, capsys
+) -> None:
+    design = pd.read_parquet(sensitivity / "design.parquet")
+    levers = ["programme.tactics.hard", "programme.community.events_per_year"]
+    twins = design[design.duplicated(levers, keep=False)].groupby(levers)["point"].apply(list)
+    first, second = twins.iloc[0][:2]  # the Saltelli rows A and A with B's dummy column
+    other = int(design.loc[~design.duplicated(levers, keep=False), "point"].iloc[0])
+    out = tmp_path / "c"
+    args = ["--points", f"{first},{second},{other}", "--reps", 2, "--out", out]
+    code, stdout, err = ccsim(capsys, "compare", "--from-sweep", sensitivity, *args, *FAST)
+    assert code == 0, err
+    assert f"  Note: point {second} runs the same scenario as point {first} " in stdout
+    assert f"Note: point {other} " not in stdout
+    table = pd.read_parquet(out / "comparison.parquet")
+    same = table[table["design"] == f"point {second}"]
+    assert len(same) > 5 and (same["diff_mean"] == 0).all()
 
 
 def test_the_crn_command_reproduces_a_point_run(sweep: Path, tmp_path: Path, capsys) -> None:
@@ -267,6 +295,7 @@ def test_a_failed_crn_rerun_is_reproduced_by_a_working_command(
     command must run (it was ``ccsim rerun ... --design 'point 1'``, which refuses an
     independent manifest with exit 2)."""
     from sim.experiment import FAULT_ENV
+    from sim.sweep import read_sweep
 
     monkeypatch.setenv(FAULT_ENV, "point 1:1")
     out = tmp_path / "c"
@@ -280,3 +309,8 @@ def test_a_failed_crn_rerun_is_reproduced_by_a_working_command(
     words[words.index("--out") + 1] = str(tmp_path / "repro")
     code, _, err = ccsim(capsys, *words[1:], "--quiet")
     assert code == 0, err
+    # the CRN run of point 1, replication 1 under the sweep's seed is the sweep's own run
+    mine = pd.read_parquet(tmp_path / "repro" / "runs.parquet").iloc[0]
+    theirs = read_sweep(sweep).query("point == 1 and replication == 1").iloc[0]
+    names = sorted(set(mine.index) & set(theirs.index) - {"replication"})
+    assert len(names) > 40 and _metrics_equal(mine, theirs, names) == []

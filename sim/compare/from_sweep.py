@@ -273,6 +273,7 @@ def sweep_designs(folder: Path, points: list[int], check: bool = True) -> SweepD
         result.values[design_name(p)] = values
         shown = ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
         result.legend.append(f"{design_name(p)}: {shown}")
+    result.legend += _same_designs(result.values)
     if check:
         from sim.compare.from_sweep_check import check_points
 
@@ -281,6 +282,24 @@ def sweep_designs(folder: Path, points: list[int], check: bool = True) -> SweepD
         )
         result.legend += result.cautions
     return result
+
+
+def _same_designs(values: dict[str, dict[str, Any]]) -> list[str]:
+    """A ``Note:`` for each design whose values equal an earlier one's (points that differ
+    only in dummies, e.g. of a Sobol sample): the same scenario, so under CRN every difference
+    between them is 0."""
+    notes, seen = [], {}
+    for name, point_values in values.items():
+        key = repr(sorted(point_values.items()))
+        if key in seen:
+            notes.append(
+                f"Note: {name} runs the same scenario as {seen[key]} (the points differ only in "
+                "dummy parameters, which the model never reads): under common random numbers every "
+                "difference between them is 0."
+            )
+        else:
+            seen[key] = name
+    return notes
 
 
 def _point(folder: Path, point: int, base: str) -> tuple[Any, dict[str, Any]]:
