@@ -35,13 +35,14 @@ dummy = true
 """
 
 
-def _sweep_in(here: Path) -> Path:
-    """A finished 2-point grid sweep (hard 0.2 / 0.8), 2 replications, seed 7, in ``here``."""
+def _sweep_in(here: Path, text: str = SWEEP) -> Path:
+    """A finished sweep of ``text`` (default: a 2-point grid, hard 0.2 / 0.8, 2 replications,
+    seed 7) in ``here``."""
     from sim.sweep import load_sweep, run_sweep
 
     here.mkdir(parents=True, exist_ok=True)
     (here / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
-    (here / "sw.toml").write_text(SWEEP, encoding="utf-8")
+    (here / "sw.toml").write_text(text, encoding="utf-8")
     return run_sweep(load_sweep(here / "sw.toml"), here / "out", jobs=1, progress=False)
 
 
@@ -314,3 +315,22 @@ def test_a_failed_crn_rerun_is_reproduced_by_a_working_command(
     theirs = read_sweep(sweep).query("point == 1 and replication == 1").iloc[0]
     names = sorted(set(mine.index) & set(theirs.index) - {"replication"})
     assert len(names) > 40 and _metrics_equal(mine, theirs, names) == []
+
+
+def test_integer_parameters_are_shown_and_set_as_whole_numbers(tmp_path: Path, capsys) -> None:
+    """sites.n_sites is an integer key: the legend and the reproduce command give 3, not the
+    3.0 a design.parquet row read across a float column gives."""
+    from sim.compare.from_sweep import sweep_designs
+
+    text = SWEEP.replace("replications = 2", "replications = 1") + (
+        '[parameters."sites.n_sites"]\nlevels = [3, 5]\n'
+    )
+    folder = _sweep_in(tmp_path / "s", text)
+    designs = sweep_designs(folder, [0, 3])
+    assert designs.legend[1:] == [
+        "point 0: programme.tactics.hard=0.2, sites.n_sites=3",
+        "point 3: programme.tactics.hard=0.8, sites.n_sites=5",
+    ]
+    assert designs.cautions == []  # and the points still run as the sweep ran them
+    assert " --set sites.n_sites=5 " in designs.run_command("point 3", 0, 7)
+    assert designs.designs[1].scenario.sites.n_sites == 5

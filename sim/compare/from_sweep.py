@@ -219,6 +219,12 @@ def _design_points(folder: Path, spec: dict[str, Any]) -> set[int]:
     return {int(p) for p in design["point"]}
 
 
+def _whole(value: Any) -> Any:
+    """An integer parameter's value as the sweep ran it: ``3``, not the ``3.0`` a row of
+    ``design.parquet`` read across float columns gives (the scenario is the same either way)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _value_text(value: Any) -> str:
     """A parameter value as the legend shows it (full precision, as ``--set`` takes it)."""
     return value if isinstance(value, str) else repr(value)
@@ -267,8 +273,10 @@ def sweep_designs(folder: Path, points: list[int], check: bool = True) -> SweepD
         )
     result = SweepDesigns([], int(spec["seed"]), str(spec["name"]), [_header(folder, spec)])
     result.base, result.overrides = str(spec["base"]), list(spec.get("overrides") or [])
+    integer = {str(q["key"]) for q in spec["parameters"] if q.get("integer")}
     for p in points:
         scenario, values = _point(folder, p, result.base)
+        values = {k: _whole(v) if k in integer else v for k, v in values.items()}
         result.designs.append(Design(design_name(p), scenario))
         result.values[design_name(p)] = values
         shown = ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
