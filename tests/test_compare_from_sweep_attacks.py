@@ -284,11 +284,6 @@ def test_the_crn_command_reproduces_a_point_run(sweep: Path, tmp_path: Path, cap
     assert np.isfinite(mine["gap_auc"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs sim/commands/compare.py to print SweepDesigns.run_command for failures of "
-    "the CRN re-run (not owned by the compare developer; see the 2026-11-30 report)",
-)
 def test_a_failed_crn_rerun_is_reproduced_by_a_working_command(
     sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -334,3 +329,9 @@ def test_integer_parameters_are_shown_and_set_as_whole_numbers(tmp_path: Path, c
     assert designs.cautions == []  # and the points still run as the sweep ran them
     assert " --set sites.n_sites=5 " in designs.run_command("point 3", 0, 7)
     assert designs.designs[1].scenario.sites.n_sites == 5
+    # sim.sweep.point_command reads the same design.parquet row: whole numbers there too
+    from sim.sweep import point_command
+
+    assert "sites.n_sites=5" in point_command(folder, 3) and "n_sites=5.0" not in point_command(
+        folder, 3
+    )

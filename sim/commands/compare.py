@@ -39,7 +39,8 @@ EPILOG = textwrap.dedent(
     instead of scenario files: each design, named "point 3", is the sweep's base scenario
     with the file's set and that point's values, exactly as the sweep ran it; a legend
     above the results lists each point's values. The root seed defaults to the sweep's, so
-    replication r of each point equals the sweep's row of that point and replication.
+    replication r of each point equals the sweep's row of that point and replication (with
+    --independent, only the baseline point's).
 
     Censored T50/T90 are compared as restricted times min(T, tau), tau being the
     shortest observation window of the designs; comparison.md says so.
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     _write_and_print(cmp, out, args.no_figures, started)
     if cmp.failures or cmp.crn_failures:
         refs = None if sweep else dict(zip(names, args.scenarios, strict=True))
-        report_failures(cmp, out, refs)
+        report_failures(cmp, out, refs, sweep)
         return EXIT_FAILED
     return 0
 
@@ -312,7 +313,7 @@ def _write_and_print(cmp: Any, out: Path, no_figures: bool, started: float) -> N
     )
 
 
-def report_failures(cmp: Any, out: Path, refs: dict[str, str] | None) -> None:
+def report_failures(cmp: Any, out: Path, refs: dict[str, str] | None, sweep: Any = None) -> None:
     """Print each failed replication of a comparison and a command that reproduces it alone.
 
     Worded as ``ccsim run`` words its failures (:func:`sim.commands.run.report_failures`).
@@ -322,6 +323,9 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str] | None) -> None:
         out: the results folder (its manifest.json lists ``failures``).
         refs: the scenario reference given on the command line for each design name;
             ``None`` (``--from-sweep``): the reproducing commands re-run the manifest.
+        sweep: with ``--from-sweep``, the :class:`sim.compare.from_sweep.SweepDesigns`: a
+            failure of the CRN re-run is reproduced by its ``ccsim run`` command (``ccsim
+            rerun`` of the independent manifest cannot run one design under CRN).
     """
     manifest = cmp.experiment.manifest
     seed_ = manifest["root_seed"]
@@ -342,6 +346,14 @@ def report_failures(cmp: Any, out: Path, refs: dict[str, str] | None) -> None:
             f"left out of the CRN columns of {out / 'comparison.md'}:",
             file=sys.stderr,
         )
+        if sweep is not None:
+            from sim.experiment import describe_failure
+
+            for f in failed:
+                print(f"  {describe_failure(f)}", file=sys.stderr)
+                command = sweep.run_command(str(f["design"]), int(f["replication"]), seed_)
+                print(f"    reproduce: {command}", file=sys.stderr)
+            return
         rerun = {**manifest, "root_seed": seed_, "crn": True}
         print_failures(failed, _cli(rerun, refs, cmp.designs[1:], out))
 

@@ -163,7 +163,7 @@ def _point_row(out_dir: Path, point: int) -> tuple[dict[str, Any], dict[str, Any
     values = {}
     for param in spec["parameters"]:
         if not param.get("dummy"):
-            value = row.iloc[0][param["key"]]
+            value = row[param["key"]].iloc[0]  # the column's own dtype (a row would upcast ints)
             values[param["key"]] = value.item() if hasattr(value, "item") else value
     return spec, values
 
