@@ -88,7 +88,13 @@ def run(args: argparse.Namespace) -> int:
         write_sensitivity_report,
     )
 
-    spec = with_series(sensitivity_spec(load_sweep(args.file), args.method, args.samples), args)
+    loaded = load_sweep(args.file)
+    spec = with_series(sensitivity_spec(loaded, args.method, args.samples), args)
+    if loaded.uncertainties:
+        print(
+            f"note: the {len(loaded.uncertainties)} uncertainties are sampled as ordinary "
+            "parameters, after the levers (scenarios and thresholds are for ccsim sweep)"
+        )
     outcomes = checked_outcomes(args, spec)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none

@@ -298,17 +298,23 @@ def run_and_report(
 def run(args: argparse.Namespace) -> int:
     """``ccsim sweep``: run (or resume) the sweep, then write figures and sweep.md."""
     from sim.sweep import load_sweep, make_design
-    from sim.sweep.folder import SWEEP_WRITES
+    from sim.sweep.folder import ROBUSTNESS_WRITES, SWEEP_WRITES
     from sim.sweep.report import summarise_sweep
 
     spec = with_series(load_sweep(args.file), args)
     outcomes = checked_outcomes(args, spec)
     out = args.out or Path("results") / f"sweep_{spec.name}"
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
-    prepare_out(out, args.overwrite, [w for w in SWEEP_WRITES if not w.startswith(skip)])
+    writes = [*SWEEP_WRITES, *(ROBUSTNESS_WRITES if spec.uncertainties else ())]
+    prepare_out(out, args.overwrite, [w for w in writes if not w.startswith(skip)])
     n_points = len(make_design(spec))  # the cost before the first run, as ccsim sensitivity
+    policies = (
+        f"{n_points // spec.scenarios} policies x {spec.scenarios} states of the world = "
+        if spec.uncertainties
+        else ""
+    )
     print(
-        f"{spec.design}: {n_points} points x {spec.replications} replications = "
+        f"{spec.design}: {policies}{n_points} points x {spec.replications} replications = "
         f"{n_points * spec.replications} runs"
     )
     started = time.perf_counter()
@@ -323,6 +329,8 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(line for line in text.splitlines() if not line.startswith("![")))
     figures = "" if args.no_figures else ", figures/"
     series = ", series/part-*.parquet" if spec.series else ""
+    if spec.uncertainties:
+        series += ", " + ", ".join(f"robustness_{o}.parquet" for o in outcomes)
     print(
         f"results: {out}/ (runs/part-*.parquet{series}, design.parquet, sweep.md{figures}); "
         f"runs {ran:.1f} s, total {time.perf_counter() - started:.1f} s"

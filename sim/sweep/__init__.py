@@ -262,7 +262,7 @@ def _write_parts(
     bar = tqdm(
         total=total, initial=saved, unit="run", disable=not progress, desc=f"sweep {spec.name}"
     )
-    args = (spec.parameters, reps, spec.seed, spec.outcomes, spec.series)
+    args = (spec.columns, reps, spec.seed, spec.outcomes, spec.series)
     try:
         with (
             stop_signals(),

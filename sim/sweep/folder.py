@@ -32,6 +32,7 @@ from sim.results import (
     write_parquet,
 )
 from sim.sweep.spec import SweepError, SweepSpec, point_values
+from sim.sweep.uncertainty import design_roles, policy_state
 
 SWEEP_TOOLS = ("ccsim sweep", "ccsim sensitivity")
 """Values of ``tool`` accepted as a sweep's ``manifest.json`` (ccsim writes ``ccsim sweep`` for
@@ -48,6 +49,8 @@ SWEEP_OUTPUTS: tuple[str, ...] = (
     "sensitivity.md",
     "sensitivity_*.parquet",
     "figures/sensitivity_*.png",
+    "robustness_*.parquet",
+    "figures/regret_*.png",
     # records of `ccsim export` (remove_outputs also deletes the CSVs they list)
     "export.json",
     "csv/export.json",
@@ -63,6 +66,8 @@ SWEEP_WRITES: tuple[str, ...] = (
 )
 """Files ``ccsim sweep`` writes that a user might also keep: a folder without a manifest
 holding one is refused unless ``--overwrite`` (:func:`sim.checkpoint.refuse_user_files`)."""
+ROBUSTNESS_WRITES: tuple[str, ...] = ("robustness_*.parquet", "figures/regret_*.png")
+"""What ``ccsim sweep`` also writes for a sweep with uncertainties (see :data:`SWEEP_WRITES`)."""
 SENSITIVITY_WRITES: tuple[str, ...] = (
     "design.parquet",
     "sensitivity.md",
@@ -333,8 +338,13 @@ def _write_new_folder(
 ) -> None:
     """Write ``design.parquet`` and an incomplete ``manifest.json`` for a new sweep."""
     # the values that were run: integer keys rounded, text levels as text (not the raw sample)
-    frame = pd.DataFrame([point_values(spec.parameters, row) for row in design], columns=spec.names)
+    frame = pd.DataFrame([point_values(spec.columns, row) for row in design], columns=spec.names)
     frame.insert(0, "point", np.arange(len(design)))
+    if spec.uncertainties:  # which policy in which state of the world; which column is which
+        policy, state = policy_state(len(design), spec.scenarios or 1)
+        frame.insert(1, "policy", policy)
+        frame.insert(2, "state", state)
+        frame.attrs = design_roles(spec)
     manifest = {
         "tool": "ccsim sweep",  # also for ccsim sensitivity (cli.command says which)
         "spec": spec.record(),

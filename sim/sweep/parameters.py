@@ -149,9 +149,11 @@ def _check_name(key: str, where: str) -> None:
         )
 
 
-def parse_parameter(key: str, raw: Any, source: str) -> Parameter:
-    """One ``[parameters."<key>"]`` table, checked (see docs/sweeps.md, Parameter tables)."""
-    where = f"{source}: parameters.{key}"
+def parse_parameter(key: str, raw: Any, source: str, table: str = "parameters") -> Parameter:
+    """One ``[parameters."<key>"]`` table, checked (see docs/sweeps.md, Parameter tables);
+    ``table`` names the file's table in messages (``uncertainties`` for an uncertainty, which
+    :func:`sim.sweep.uncertainty.parse_uncertainty` parses with this same function)."""
+    where = f"{source}: {table}.{key}"
     if not isinstance(raw, dict):
         raise SweepError(f"{where} must be a table (levels or range)")
     if unknown := set(raw) - PARAMETER_KEYS:

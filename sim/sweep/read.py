@@ -147,7 +147,8 @@ def _manifest(out_dir: Path) -> dict[str, Any]:
 
 def _point_row(out_dir: Path, point: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The sweep's recorded spec (manifest ``spec``) and the values point ``point`` ran with
-    (``design.parquet``; dummies left out: the model never reads them).
+    (``design.parquet``: its levers and uncertainties; dummies left out: the model never reads
+    them).
 
     Raises:
         ValueError: no sweep manifest, or no such point.
@@ -160,8 +161,8 @@ def _point_row(out_dir: Path, point: int) -> tuple[dict[str, Any], dict[str, Any
     row = design[design["point"] == point]
     if row.empty:
         raise ValueError(f"{out_dir}: no point {point} (the design has 0..{len(design) - 1})")
-    values = {}
-    for param in spec["parameters"]:
+    values = {}  # the levers, then (a sweep with uncertainties) the point's state of the world
+    for param in [*spec["parameters"], *(spec.get("uncertainties") or [])]:
         if not param.get("dummy"):
             value = row[param["key"]].iloc[0]  # the column's own dtype (a row would upcast ints)
             values[param["key"]] = value.item() if hasattr(value, "item") else value

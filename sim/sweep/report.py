@@ -154,7 +154,7 @@ def _sweep_section(
 
         figdir = Path(out_dir) / "figures"
         if len(real) >= 2:
-            others = [p.key for p in spec.parameters if not p.dummy and p.key not in real[:2]]
+            others = [p.key for p in spec.columns if not p.dummy and p.key not in real[:2]]
             fig = heatmap(runs, real[0], real[1], outcome, others)
             figs.append(plots.save_figure(fig, figdir / f"heatmap_{outcome}.png"))
         fig = partial_dependence_lines(runs, real, outcome, grid=spec.design == "grid")
@@ -200,6 +200,10 @@ def _sweep_section(
     text += [f"![{f.stem}](figures/{f.name})\n" for f in figs]
     if any(f.stem.startswith("partial_dependence_") for f in figs):
         text.append(band_note(spec.design == "grid") + "\n")
+    if spec.uncertainties:  # levers and uncertainties: how robust each policy is
+        from sim.sweep.robustness_report import robustness_section
+
+        text.append(robustness_section(spec, runs, outcome_column(outcome), out_dir, figures))
     return "\n".join(t for t in text if t is not None)
 
 

@@ -61,6 +61,10 @@ class SensitivityResult:
 def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -> SweepSpec:
     """The sweep to run for ``method``: the file's parameters and ranges with that design.
 
+    A file's ``[uncertainties]`` are sampled as ordinary parameters (after its levers), and
+    its ``scenarios`` and ``thresholds`` are not used: the indices rank levers and
+    uncertainties together (``ccsim sensitivity`` says so in one line).
+
     Raises:
         SweepError: if every parameter is a dummy (nothing to rank), a parameter has no
             range, or Sobol's N is not a power of two (the balance of Sobol' points, and so
@@ -72,7 +76,15 @@ def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -
             'sensitivity analysis needs at least one [parameters."<key>"] table without '
             "dummy = true"
         )
-    out = dataclasses.replace(spec, design=method, samples=samples or spec.samples)
+    out = dataclasses.replace(
+        spec,
+        parameters=spec.columns,  # uncertainties are sampled as ordinary parameters
+        uncertainties=[],
+        scenarios=None,
+        thresholds={},
+        design=method,
+        samples=samples or spec.samples,
+    )
     out.problem()
     n = out.samples
     if n > MAX_POINTS:  # as the file's samples: a larger sample would not fit in memory

@@ -7,6 +7,7 @@ the user.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -36,6 +37,12 @@ from sim.sweep.parameters import (
     unknown_text,
 )
 from sim.sweep.samplers import grid_design, lhs_design, morris_design, sobol_design
+from sim.sweep.uncertainty import (
+    check_robust_design,
+    cross_states,
+    parse_robustness,
+    states_design,
+)
 
 __all__ = [  # Parameter, its keys and checks live in sim.sweep.parameters
     "DESIGNS",
@@ -59,7 +66,8 @@ MAX_REPS = 10_000_000  # as sim.experiment.MAX_REPS
 MAX_POINTS = 10_000_000  # samples / trajectories
 FILE_KEYS = frozenset(
     {"name", "description", "base", "set", "design", "samples", "replications", "seed",
-     "outcomes", "parameters", "morris_levels", "series"}
+     "outcomes", "parameters", "morris_levels", "series", "uncertainties", "scenarios",
+     "thresholds"}
 )  # fmt: skip
 """Top-level keys a sweep file may hold (documented in docs/sweeps.md)."""
 
@@ -82,11 +90,23 @@ class SweepSpec:
     source: str = ""
     series: bool = False
     """Keep the monthly series of every run (``series/part-*.parquet``)."""
+    uncertainties: list[Parameter] = field(default_factory=list)
+    """``[uncertainties]``: ranges the states of the world are drawn over (the levers are
+    ``parameters``); empty for a plain sweep (:mod:`sim.sweep.uncertainty`)."""
+    scenarios: int | None = None
+    """States of the world to draw (with uncertainties only)."""
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    """``[thresholds]``: outcome column -> ``{"at_most": x}`` or ``{"at_least": x}``."""
+
+    @property
+    def columns(self) -> list[Parameter]:
+        """Every column of the design: the levers (``parameters``), then the uncertainties."""
+        return [*self.parameters, *self.uncertainties]
 
     @property
     def names(self) -> list[str]:
-        """Parameter names (column names of the design array and of the results)."""
-        return [p.key for p in self.parameters]
+        """Column names of the design array and of the results (levers, then uncertainties)."""
+        return [p.key for p in self.columns]
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem: ``num_vars``, ``names`` and ``bounds`` (ranges only).
@@ -103,17 +123,21 @@ class SweepSpec:
                 )
         return {
             "num_vars": len(self.parameters),
-            "names": self.names,
+            "names": [p.key for p in self.parameters],
             "bounds": [[p.low, p.high] for p in self.parameters],
         }
 
     def record(self) -> dict[str, Any]:
         """The spec as recorded in a sweep's ``manifest.json`` (:func:`dataclasses.asdict`);
-        ``series`` only when true, so a sweep without series records (and fingerprints) what
-        it did before the setting existed."""
+        ``series`` only when true, and ``uncertainties``, ``scenarios`` and ``thresholds`` only
+        with uncertainties, so a plain sweep records (and fingerprints) what it did before the
+        settings existed."""
         data = asdict(self)
         if not self.series:
             del data["series"]
+        if not self.uncertainties:
+            for key in ("uncertainties", "scenarios", "thresholds"):
+                del data[key]
         return data
 
     def fingerprint(self) -> str:
@@ -205,6 +229,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
             '[parameters."<dotted.key>"] with levels or range'
         )
     params = [parse_parameter(k, v, src) for k, v in raw["parameters"].items()]
+    uncertainties, scenarios, thresholds = parse_robustness(raw, src, params)
     if not isinstance(raw["base"], str):
         raise SweepError(f"{src}: base = {raw['base']!r}: must be a scenario file or name")
     try:
@@ -225,6 +250,9 @@ def load_sweep(path: str | Path) -> SweepSpec:
         description=str(raw.get("description", "")),
         source=src,
         series=_flag(raw, "series", src),
+        uncertainties=uncertainties,
+        scenarios=scenarios,
+        thresholds=thresholds,
     )
     if spec.morris_levels % 2:
         raise SweepError(
@@ -258,7 +286,8 @@ def _check_design(spec: SweepSpec) -> None:
         check_grid_size(spec)
         for p in spec.parameters:
             grid_steps_distinct(p, f"{src}: parameters.{p.key}")
-    swept = [p.key for p in spec.parameters if not p.dummy]
+    check_robust_design(spec)
+    swept = [p.key for p in spec.columns if not p.dummy]
     for item in spec.overrides:
         try:
             key = parse_override(item)[0]
@@ -268,9 +297,10 @@ def _check_design(spec: SweepSpec) -> None:
             ) from exc
         clash = [k for k in swept if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")]
         if clash:
+            table = "uncertainties" if clash[0] in {u.key for u in spec.uncertainties} else ""
             raise SweepError(
-                f'{src}: set = ["{item}"] fixes {clash[0]}, which [parameters."{clash[0]}"] '
-                "varies (every point would override it); remove one of the two"
+                f'{src}: set = ["{item}"] fixes {clash[0]}, which [{table or "parameters"}.'
+                f'"{clash[0]}"] varies (every point would override it); remove one of the two'
             )
 
 
@@ -320,7 +350,7 @@ def check_extremes(spec: SweepSpec) -> None:
     """
     data = base_data(spec)
     build_scenario(data, spec.source)
-    for p in spec.parameters:
+    for p in spec.columns:
         if p.dummy:
             continue
         for v in p.levels if p.levels is not None else (p.low, p.high):
@@ -332,7 +362,14 @@ def make_design(spec: SweepSpec) -> np.ndarray:
     """The sample of ``spec.design`` as a float array ``(n_points, n_params)``.
 
     Non-numeric grid levels are stored as level indices (mapped back by :func:`point_values`).
+    With uncertainties, every lever point (policy) is crossed with the same states of the world
+    (:func:`sim.sweep.uncertainty.cross_states`): shape ``(policies * scenarios, levers +
+    uncertainties)``.
     """
+    if spec.uncertainties:
+        levers = make_design(dataclasses.replace(spec, uncertainties=[]))
+        states = states_design(spec.uncertainties, spec.scenarios or 0, spec.seed)
+        return cross_states(levers, states)
     if spec.design == "grid":
         idx = [
             p.grid_levels() if p.low is not None else list(range(len(p.levels or ())))

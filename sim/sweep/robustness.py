@@ -1,0 +1,159 @@
+"""Robustness of policies over states of the world: mean, worst decile, regret, satisficing.
+
+A sweep with uncertainties (:mod:`sim.sweep.uncertainty`) runs every policy in the same S
+states of the world. For one outcome, a state's value of a policy is the mean over its
+replications (so the seed noise that common random numbers share cancels between policies).
+Over the states, each policy gets
+
+* ``mean``: the mean of its state values;
+* ``p10`` and ``p90``: the 10th and 90th percentiles of its state values (numpy's linear
+  interpolation), and ``worst_decile``: the one on the bad side (``p90`` when lower is better,
+  ``p10`` when higher is better; missing when the direction is unknown);
+* ``max_regret`` and ``mean_regret``: Savage's regret (Savage 1951, "The theory of statistical
+  decision", JASA 46:55-67): in each state, the policy's distance from the best policy in that
+  same state (``value - min`` when lower is better, ``max - value`` when higher is), so the best
+  policy of a state has regret 0; minimax regret picks the policy whose largest regret is
+  smallest. Missing when the direction is unknown;
+* ``satisficing_share``: with a threshold, the share of the S states in which the policy meets
+  it (Starr 1963, "Product design and decision theory", the domain criterion; a state where
+  the outcome is undefined does not meet it). Missing without a threshold.
+
+A state where a policy's outcome is undefined (``nan`` in every replication) is left out of
+that policy's other numbers and of that state's best (``states`` counts the rest). Robust
+decision making compares policies this way rather than by their value in one expected future
+(Lempert, Popper & Bankes 2003, *Shaping the Next One Hundred Years*, RAND MR-1626).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CRITERIA = {
+    "mean": "best mean over the states of the world",
+    "worst_decile": "best worst decile",
+    "max_regret": "minimax regret (Savage 1951)",
+    "mean_regret": "least mean regret",
+    "satisficing_share": "largest satisficing share (Starr 1963 domain criterion)",
+}
+"""Column of the robustness table -> the criterion's name in ``sweep.md``."""
+
+
+def lower_is_better(outcome: str) -> bool | None:
+    """Whether lower ``outcome`` is better: the direction ``ccsim compare`` uses
+    (:data:`sim.compare.outcomes.OUTCOMES`: gap area, T50/T90, gaps, inequality, conflict,
+    drop-outs and costs lower; events avoided higher); the restricted times as T50/T90;
+    ``None`` for any other metric (the direction is unknown)."""
+    from sim.compare.outcomes import OUTCOME_BY_METRIC
+
+    metric = outcome.replace("_restricted_months", "_months")
+    found = OUTCOME_BY_METRIC.get(metric)
+    return None if found is None else found.lower_is_better
+
+
+def state_values(runs: pd.DataFrame, design: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The policies x states table of ``column``: each cell the mean over the point's
+    replications (``nan`` where every replication is ``nan``).
+
+    Args:
+        runs: one row per run with ``point`` and ``column``.
+        design: ``design.parquet`` (``point``, ``policy``, ``state``).
+        column: the outcome column.
+
+    Returns:
+        Shape ``(policies, states)``, index ``policy``, columns ``state``.
+    """
+    means = runs.groupby("point")[column].mean()
+    frame = design[["point", "policy", "state"]].set_index("point").join(means)
+    return frame.pivot(index="policy", columns="state", values=column).sort_index(axis=1)
+
+
+def regret(values: pd.DataFrame, lower: bool) -> pd.DataFrame:
+    """Savage regret of each policy in each state: the distance from the state's best policy
+    (lower is better: ``value - min over policies``; higher: ``max - value``); >= 0, and 0
+    for the best policy of each state. Same shape as ``values``."""
+    best = values.min(axis=0) if lower else values.max(axis=0)
+    return values - best if lower else best - values
+
+
+def satisficing(values: pd.DataFrame, threshold: dict[str, float]) -> pd.Series:
+    """Share of states (all S, an undefined value not meeting) where each policy meets
+    ``threshold`` (``{"at_most": x}``: value <= x; ``{"at_least": x}``: value >= x)."""
+    (side, x), = threshold.items()  # fmt: skip
+    met = values <= x if side == "at_most" else values >= x
+    return met.sum(axis=1) / values.shape[1]
+
+
+def robustness_table(
+    values: pd.DataFrame, lower: bool | None, threshold: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """The robustness of each policy (module docstring) from its policies x states table.
+
+    Args:
+        values: :func:`state_values`.
+        lower: :func:`lower_is_better` (``None``: unknown, no regret or worst decile).
+        threshold: the file's threshold for this outcome, or ``None``.
+
+    Returns:
+        One row per policy: ``policy``, ``states``, ``mean``, ``p10``, ``p90``,
+        ``worst_decile``, ``max_regret``, ``mean_regret``, ``satisficing_share``.
+    """
+    out = pd.DataFrame(index=values.index)
+    out["states"] = values.notna().sum(axis=1)
+    out["mean"] = values.mean(axis=1)
+    out["p10"] = values.quantile(0.1, axis=1, interpolation="linear")
+    out["p90"] = values.quantile(0.9, axis=1, interpolation="linear")
+    nan = pd.Series(np.nan, index=values.index)
+    out["worst_decile"] = nan if lower is None else (out["p90"] if lower else out["p10"])
+    r = regret(values, lower) if lower is not None else None
+    out["max_regret"] = nan if r is None else r.max(axis=1)
+    out["mean_regret"] = nan if r is None else r.mean(axis=1)
+    out["satisficing_share"] = nan if threshold is None else satisficing(values, threshold)
+    return out.reset_index()
+
+
+@dataclass
+class MostRobust:
+    """The policies one criterion names (several when tied exactly) and their value."""
+
+    criterion: str
+    policies: list[int]
+    value: float
+
+
+def most_robust(table: pd.DataFrame, lower: bool | None) -> list[MostRobust]:
+    """The most robust policies under each criterion the table can answer: best mean and
+    worst decile (direction known), least max and mean regret (direction known), largest
+    satisficing share (a threshold given); ties (equal values, as for policies that differ
+    only in a dummy) are all named."""
+    found = []
+    for column in CRITERIA:
+        values = table[column]
+        if (column in ("mean", "worst_decile") and lower is None) or values.isna().all():
+            continue
+        low = column in ("max_regret", "mean_regret") or (column != "satisficing_share" and lower)
+        best = values.min() if low else values.max()
+        policies = [int(p) for p in table.loc[values == best, "policy"]]
+        found.append(MostRobust(column, policies, float(best)))
+    return found
+
+
+def policy_labels(design: pd.DataFrame, levers: Sequence[str]) -> dict[int, str]:
+    """``{policy: "P3 (hard=0.2, soft=0.7)"}``: each policy's number and lever values, a lever
+    named by the last part of its key (the full key when two levers share that part)."""
+    tails = [k.rsplit(".", 1)[-1] for k in levers]
+    names = [t if tails.count(t) == 1 else k for t, k in zip(tails, levers, strict=True)]
+    first = design.drop_duplicates("policy").set_index("policy")
+    return {
+        int(p): f"P{int(p)} ("
+        + ", ".join(f"{n}={_short(row[k])}" for n, k in zip(names, levers, strict=True))
+        + ")"
+        for p, row in first.iterrows()
+    }
+
+
+def _short(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,48 @@
+"""The regret figure of a sweep with uncertainties (same conventions as :mod:`sim.plots`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from sim import plots
+
+
+def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) -> Figure:
+    """Savage regret of each policy over the states of the world: a horizontal box (quartiles,
+    whiskers to 1.5 IQR) with every state as a dot, one row per policy labelled with its lever
+    values, the policy with the least maximum regret first.
+
+    Args:
+        regret: policies x states (:func:`sim.sweep.robustness.regret`; >= 0, outcome units).
+        labels: ``{policy: "P3 (hard=0.2, soft=0.7)"}``.
+        outcome: the outcome column (axis label).
+
+    Returns:
+        The figure (height grows with the number of policies).
+    """
+    order = regret.max(axis=1).sort_values(kind="stable").index
+    rows = [regret.loc[p].dropna().to_numpy() for p in order]
+    names = [labels[int(p)] for p in order]
+    colour = sns.color_palette("colorblind")
+    with plots._style():
+        fig = plots._new_figure(8.0, 1.2 + 0.45 * len(rows))
+        ax = fig.add_subplot()
+    ax.boxplot(rows, vert=False, widths=0.5, showfliers=False, patch_artist=True,
+               boxprops={"facecolor": colour[0], "alpha": 0.25},
+               medianprops={"color": colour[0]})  # fmt: skip
+    jitter = np.random.default_rng(0)  # fixed: the same figure every time
+    for i, values in enumerate(rows, start=1):
+        y = i + jitter.uniform(-0.15, 0.15, len(values))
+        ax.plot(values, y, "o", color=colour[1], ms=3.5, alpha=0.8)
+    ax.set_yticks(range(1, len(rows) + 1), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"regret in {outcome} (distance from the best policy in the same state)")
+    ax.set_title(
+        f"Regret of each policy over {regret.shape[1]} states of the world (one dot per state; "
+        "0 = best policy there)",
+        fontsize=10,
+    )
+    return fig
