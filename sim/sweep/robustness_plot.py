@@ -30,7 +30,7 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
     with plots._style():
         fig = plots._new_figure(8.0, 1.2 + 0.45 * len(rows))
         ax = fig.add_subplot()
-    ax.boxplot(rows, vert=False, widths=0.5, showfliers=False, patch_artist=True,
+    ax.boxplot(rows, **_horizontal(), widths=0.5, showfliers=False, patch_artist=True,
                boxprops={"facecolor": colour[0], "alpha": 0.25},
                medianprops={"color": colour[0]})  # fmt: skip
     jitter = np.random.default_rng(0)  # fixed: the same figure every time
@@ -46,3 +46,12 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
         fontsize=10,
     )
     return fig
+
+
+def _horizontal() -> dict[str, object]:
+    """Horizontal boxes: ``orientation`` from Matplotlib 3.10 (``vert`` is deprecated in
+    3.11), ``vert=False`` before it (pyproject allows 3.8)."""
+    import matplotlib
+
+    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
+    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}

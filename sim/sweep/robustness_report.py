@@ -46,11 +46,8 @@ def robustness_frame(spec: Any, runs: pd.DataFrame, out_dir: Path, column: str) 
 def _criterion_sentence(found: MostRobust, labels: dict[int, str], column: str) -> str:
     named = " and ".join(labels[p] for p in found.policies)
     tie = " (tied)" if len(found.policies) > 1 else ""
-    value = (
-        f"{found.value:.0%} of states"
-        if found.criterion == "satisficing_share"
-        else (f"{found.value:.4g}")
-    )
+    share = found.criterion == "satisficing_share"
+    value = f"{found.value:.0%} of states" if share else number(found.value)
     name = CRITERIA[found.criterion]
     return f"- {name[0].upper()}{name[1:]} of {column}: {named}{tie}, {value}."
 
@@ -149,4 +146,9 @@ def _cell(value: Any, column: str) -> str:
         return "n/a"
     if column == "states":
         return str(int(value))
-    return f"{value:.0%}" if column == "satisficing_share" else f"{value:.4g}"
+    return f"{value:.0%}" if column == "satisficing_share" else number(value)
+
+
+def number(value: float) -> str:
+    """4 significant figures, or whole with thousands separators from 10,000 (costs)."""
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
