@@ -30,6 +30,7 @@ from sim.results import (
     OutputError,
     RunError,
     check_free_space,
+    check_not_locked,
     check_out_usable,
     check_writable,
     clean_temp_files,
@@ -73,6 +74,7 @@ def check_plan(plan: Plan, out: Path, resume: bool, overwrite: bool) -> None:
         OutputError: ``out`` cannot take ``plan``.
     """
     check_out_usable(out)
+    check_not_locked(out)  # a folder being written is refused as such, not as unfinished
     previous = ckpt.check_folder(out, plan.manifest, resume, overwrite)
     if previous is not None and previous.get("complete"):
         return  # nothing left to run

@@ -270,6 +270,42 @@ def check_free_space(out: Path, need_bytes: float) -> None:
         )
 
 
+def _locked(out: Path, fh: Any) -> OutputError:
+    """The error for a folder whose lock file ``fh`` (open) another process holds."""
+    fh.seek(0)
+    holder = fh.read().strip() or "?"
+    return OutputError(
+        f"--out {out}: another ccsim command (pid {holder}) is writing to this folder; "
+        "wait for it to finish or choose another --out"
+    )
+
+
+def check_not_locked(out: Path) -> None:
+    """Refuse ``out`` now if another process holds its :func:`folder_lock`, taking no lock and
+    creating nothing (the lock is tried and released at once), so that checks made before a
+    run (``sim.experiment.check_out_dir``) give the lock's message rather than describe a
+    folder that is still being written (e.g. as an unfinished run).
+
+    Raises:
+        OutputError: another process holds the lock.
+    """
+    path = Path(out) / LOCK_NAME
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    try:
+        fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        return  # no lock file (or unreadable): folder_lock reports what it finds
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _locked(out, fh) from None
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 @contextmanager
 def folder_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on a results folder while a run writes to it.
@@ -295,12 +331,7 @@ def folder_lock(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise OutputError(
-                f"--out {out}: another ccsim command (pid {holder}) is writing to this folder; "
-                "wait for it to finish or choose another --out"
-            ) from None
+            raise _locked(out, fh) from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))

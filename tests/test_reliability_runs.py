@@ -26,7 +26,7 @@ import pytest
 from sim import results
 from sim.checkpoint import Interrupted
 from sim.cli import main
-from sim.experiment import CHUNK_SIZE, Design, run_experiment
+from sim.experiment import CHUNK_SIZE, Design, check_out_dir, run_experiment
 from sim.loader import load_scenario
 from sim.results import OutputError, RunError, folder_lock, read_series
 
@@ -198,6 +198,15 @@ def test_ctrl_c_while_workers_start_is_one_line(tmp_path: Path) -> None:
     assert "--resume" in err or "before anything was saved; run the same command again" in err
 
 
+def _unlocked(out: Path) -> bool:
+    """Can a lock on ``out`` be taken now (no one holds it)?"""
+    try:
+        with folder_lock(out):
+            return True
+    except OutputError:
+        return False
+
+
 def test_interrupt_in_process_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "out"
     seen = []
@@ -219,6 +228,15 @@ def test_interrupt_in_process_then_resume(tmp_path: Path) -> None:
         run_experiment(d, 60, root_seed=3, out_dir=out, progress=False)
     with pytest.raises(OutputError, match="cannot resume: it was started with --reps 60, not 61"):
         run_experiment(d, 61, root_seed=3, out_dir=out, progress=False, resume=True)
+    # while another command writes there (holds the lock), the checks made before a run say
+    # so, rather than call the folder an unfinished run to --resume (found in a docs audit:
+    # `ccsim run` checks the folder before it takes the lock)
+    with folder_lock(out):
+        for resume in (False, True):
+            with pytest.raises(OutputError, match=r"another ccsim command .pid \d+. is writing"):
+                check_out_dir(d, 60, out, root_seed=3, resume=resume)
+    check_out_dir(d, 60, out, root_seed=3, resume=True)  # released: fine, and nothing taken
+    assert not (out / results.LOCK_NAME).exists() or _unlocked(out)
     done = run_experiment(d, 60, root_seed=3, out_dir=out, progress=False, resume=True)
     ref = run_experiment(d, 60, root_seed=3, progress=False)
     pd.testing.assert_frame_equal(done.runs, ref.runs)
