@@ -39,6 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             examples:
               ccsim sweep scenarios/sweeps/budget_x_soft.toml
               ccsim sweep scenarios/sweeps/levers_sobol.toml --jobs 2 --outcome t50_months
+              ccsim sweep scenarios/sweeps/robust_design.toml --jobs 2   # levers x uncertainties
+
+            With [uncertainties] tables and scenarios = N in the file, every lever point (a
+            policy) runs in the same N states of the world, and sweep.md ranks the policies'
+            robustness: mean, worst decile, max and mean regret, satisficing share.
 
             """
         )

@@ -21,7 +21,10 @@ the parameters to vary and a design::
     range = [0.0, 1.0]
     dummy = true                      # a column the model never reads (index exactly 0)
 
-Every key, the outputs and resuming are described in ``docs/sweeps.md``.
+Every key, the outputs and resuming are described in ``docs/sweeps.md``. With
+``[uncertainties."<key>"]`` ranges and ``scenarios = N`` the parameters are levers, and every
+lever point (a policy) runs in the same N states of the world (:mod:`sim.sweep.uncertainty`;
+robustness: :mod:`sim.sweep.robustness`).
 
 The seam of SALib is kept: the samplers of :mod:`sim.sweep.samplers` return plain ``(n_points,
 n_params)`` arrays and the analysers of :mod:`sim.sweep.sensitivity` take arrays, so any design can

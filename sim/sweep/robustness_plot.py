@@ -41,8 +41,8 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
     ax.invert_yaxis()
     ax.set_xlabel(f"regret in {outcome} (distance from the best policy in the same state)")
     ax.set_title(
-        f"Regret of each policy over {regret.shape[1]} states of the world (one dot per state; "
-        "0 = best policy there)",
+        f"Regret of each policy over {regret.shape[1]} states of the world\n(one dot per state; "
+        "0 = the best policy in that state)",
         fontsize=10,
     )
     return fig

@@ -86,8 +86,8 @@ def _direction_text(column: str, lower: bool | None) -> str:
     if lower is None:
         return (
             f"ccsim does not know whether lower or higher {column} is better, so there is no "
-            "worst decile, regret or best policy: the table gives both tails (10th and 90th "
-            "percentiles over the states)."
+            "worst decile or regret, and the mean names no best policy: the table gives both "
+            "tails (10th and 90th percentiles over the states)."
         )
     side, tail = ("lower", "90th") if lower else ("higher", "10th")
     return (
@@ -115,7 +115,8 @@ def robustness_section(
         f"## Robustness over {n_states} states of the world ({column})\n",
         f"{n_pol} policies (lever points) x {n_states} states of the world (a Latin hypercube "
         f"over {', '.join(p.key for p in spec.uncertainties)}); each state's value is the mean "
-        f"over {spec.replications} replications, with the same seeds for every policy. "
+        f"over {spec.replications} replication{'s' if spec.replications != 1 else ''}, with "
+        "the same seeds for every policy. "
         + _direction_text(column, lower)
         + (f" Satisficing: {column} {_threshold_text(threshold)}." if threshold else "")
         + "\n",

@@ -8,7 +8,6 @@ tables). Split from :mod:`sim.sweep.report` (which re-exports these names) to ke
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from sim.sweep.sensitivity import (
     point_outcome,
     sobol_indices,
 )
-from sim.sweep.spec import MAX_POINTS
+from sim.sweep.spec import MAX_POINTS, plain_spec
 
 
 def restricted_note(outcome: str) -> str:
@@ -76,14 +75,8 @@ def sensitivity_spec(spec: SweepSpec, method: str, samples: int | None = None) -
             'sensitivity analysis needs at least one [parameters."<key>"] table without '
             "dummy = true"
         )
-    out = dataclasses.replace(
-        spec,
-        parameters=spec.columns,  # uncertainties are sampled as ordinary parameters
-        uncertainties=[],
-        scenarios=None,
-        thresholds={},
-        design=method,
-        samples=samples or spec.samples,
+    out = plain_spec(  # uncertainties are sampled as ordinary parameters, after the levers
+        spec, parameters=spec.columns, design=method, samples=samples or spec.samples
     )
     out.problem()
     n = out.samples

@@ -11,11 +11,11 @@ import dataclasses
 import hashlib
 import json
 import math
-import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from sim.loader import (
     read_with_extends,
     resolve_path,
 )
+from sim.sweep.file_values import flag, outcome_list, read_file, strings, sweep_name, whole
 from sim.sweep.parameters import (
     PARAMETER_KEYS,
     Parameter,
@@ -90,13 +91,11 @@ class SweepSpec:
     source: str = ""
     series: bool = False
     """Keep the monthly series of every run (``series/part-*.parquet``)."""
-    uncertainties: list[Parameter] = field(default_factory=list)
-    """``[uncertainties]``: ranges the states of the world are drawn over (the levers are
-    ``parameters``); empty for a plain sweep (:mod:`sim.sweep.uncertainty`)."""
-    scenarios: int | None = None
-    """States of the world to draw (with uncertainties only)."""
-    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
-    """``[thresholds]``: outcome column -> ``{"at_most": x}`` or ``{"at_least": x}``."""
+    # a plain sweep has no uncertainties: class attributes, not fields, so its record (and the
+    # fingerprint a folder resumes by) is what it was before RobustSweepSpec existed
+    uncertainties: ClassVar[Sequence[Parameter]] = ()
+    scenarios: ClassVar[int | None] = None
+    thresholds: ClassVar[Mapping[str, Mapping[str, float]]] = MappingProxyType({})
 
     @property
     def columns(self) -> list[Parameter]:
@@ -129,15 +128,11 @@ class SweepSpec:
 
     def record(self) -> dict[str, Any]:
         """The spec as recorded in a sweep's ``manifest.json`` (:func:`dataclasses.asdict`);
-        ``series`` only when true, and ``uncertainties``, ``scenarios`` and ``thresholds`` only
-        with uncertainties, so a plain sweep records (and fingerprints) what it did before the
-        settings existed."""
+        ``series`` only when true, so a sweep without series records (and fingerprints) what
+        it did before the setting existed (a :class:`RobustSweepSpec` adds its fields)."""
         data = asdict(self)
         if not self.series:
             del data["series"]
-        if not self.uncertainties:
-            for key in ("uncertainties", "scenarios", "thresholds"):
-                del data[key]
         return data
 
     def fingerprint(self) -> str:
@@ -146,63 +141,28 @@ class SweepSpec:
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@dataclass
+class RobustSweepSpec(SweepSpec):
+    """A sweep file with ``[uncertainties]`` (:mod:`sim.sweep.uncertainty`): its
+    ``parameters`` are the levers, each lever point a policy run in the same states of the
+    world."""
+
+    uncertainties: list[Parameter] = field(default_factory=list)  # type: ignore[assignment]
+    """Ranges the states of the world are drawn over (a Latin hypercube)."""
+    scenarios: int | None = None  # type: ignore[misc]
+    """States of the world to draw (>= 2)."""
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)  # type: ignore[assignment]
+    """``[thresholds]``: outcome column -> ``{"at_most": x}`` or ``{"at_least": x}``."""
+
+
+def plain_spec(spec: SweepSpec, **changes: Any) -> SweepSpec:
+    """``spec`` as a plain :class:`SweepSpec` (its uncertainties, scenarios and thresholds
+    dropped), with ``changes`` (e.g. ``parameters=spec.columns``)."""
+    values = {f.name: getattr(spec, f.name) for f in dataclasses.fields(SweepSpec)}
+    return SweepSpec(**(values | changes))
+
+
 # --------------------------------------------------------------------------- loading
-
-
-def _whole(raw: dict[str, Any], key: str, default: int, src: str, lo: int, hi: int) -> int:
-    """The whole-number setting ``key`` of a sweep file, in [lo, hi]."""
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SweepError(f"{src}: {key} = {value!r}: must be a whole number in [{lo}, {hi}]")
-    if not lo <= value <= hi:
-        raise SweepError(f"{src}: {key} = {value}: must be in [{lo}, {hi}]")
-    return value
-
-
-def _flag(raw: dict[str, Any], key: str, src: str) -> bool:
-    """The true/false setting ``key`` of a sweep file (default false)."""
-    value = raw.get(key, False)
-    if not isinstance(value, bool):
-        raise SweepError(f"{src}: {key} = {value!r}: must be true or false")
-    return value
-
-
-def _outcomes(raw: dict[str, Any], src: str) -> list[str] | None:
-    """The file's ``outcomes`` (``None``: every metric); an empty list keeps nothing to analyse."""
-    outcomes = _strings(raw, "outcomes", src)
-    if outcomes == []:
-        raise SweepError(
-            f"{src}: outcomes = []: list the metrics to keep, or leave outcomes out to keep "
-            "every metric"
-        )
-    repeated = sorted({o for o in outcomes or [] if outcomes.count(o) > 1})
-    if repeated:
-        raise SweepError(
-            f"{src}: outcomes lists {', '.join(map(repr, repeated))} more than once: list each once"
-        )
-    return outcomes
-
-
-def _name(raw: dict[str, Any], path: Path, src: str) -> str:
-    """The sweep's name (default: the file name): text that can name a folder, as the default
-    ``--out`` is ``results/sweep_<name>/`` (no path separators, not empty)."""
-    name = raw.get("name", path.stem)
-    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\\0"):
-        raise SweepError(
-            f"{src}: name = {name!r}: must be text without / or \\ (it names the results "
-            "folder results/sweep_<name>/)"
-        )
-    return name
-
-
-def _strings(raw: dict[str, Any], key: str, src: str) -> list[str] | None:
-    """The list-of-text setting ``key`` of a sweep file (``None`` if absent)."""
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SweepError(f"{src}: {key} = {value!r}: must be a list of text values")
-    return value
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -215,7 +175,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
             range).
     """
     path = Path(path)
-    raw, src = _read_file(path), str(path)
+    raw, src = read_file(path), str(path)
     if unknown := set(raw) - FILE_KEYS:
         raise SweepError(f"{src}: {unknown_text('key(s)', unknown, FILE_KEYS)}")
     if "base" not in raw or not raw.get("parameters"):
@@ -236,23 +196,26 @@ def load_sweep(path: str | Path) -> SweepSpec:
         base = resolve_path(raw["base"], path.parent)
     except ScenarioError as exc:
         raise SweepError(f"{src}: base = {raw['base']!r}: {exc}") from exc
-    spec = SweepSpec(
-        name=_name(raw, path, src),
+    robust = (
+        {"uncertainties": uncertainties, "scenarios": scenarios, "thresholds": thresholds}
+        if uncertainties
+        else {}
+    )
+    spec = (RobustSweepSpec if uncertainties else SweepSpec)(
+        name=sweep_name(raw, path, src),
         base=str(base.resolve()),
         parameters=params,
         design=design,
-        samples=_whole(raw, "samples", 64, src, 1, MAX_POINTS),
-        replications=_whole(raw, "replications", 4, src, 1, MAX_REPS),
-        seed=_whole(raw, "seed", 0, src, 0, 2**63 - 1),
-        overrides=_strings(raw, "set", src) or [],
-        outcomes=_outcomes(raw, src),
-        morris_levels=_whole(raw, "morris_levels", 4, src, 2, 1000),
+        samples=whole(raw, "samples", 64, src, 1, MAX_POINTS),
+        replications=whole(raw, "replications", 4, src, 1, MAX_REPS),
+        seed=whole(raw, "seed", 0, src, 0, 2**63 - 1),
+        overrides=strings(raw, "set", src) or [],
+        outcomes=outcome_list(raw, src),
+        morris_levels=whole(raw, "morris_levels", 4, src, 2, 1000),
         description=str(raw.get("description", "")),
         source=src,
-        series=_flag(raw, "series", src),
-        uncertainties=uncertainties,
-        scenarios=scenarios,
-        thresholds=thresholds,
+        series=flag(raw, "series", src),
+        **robust,
     )
     if spec.morris_levels % 2:
         raise SweepError(
@@ -263,18 +226,6 @@ def load_sweep(path: str | Path) -> SweepSpec:
     _check_design(spec)
     check_extremes(spec)
     return spec
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    """The sweep file's TOML as a dict (one-line errors for a folder, a missing or bad file)."""
-    if path.is_dir():
-        raise SweepError(f"'{path}' is a directory; give the sweep file (a .toml) inside it")
-    if not path.is_file():
-        raise SweepError(f"sweep file not found: '{path}'")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SweepError(f"{path}: cannot read sweep file: {exc}") from exc
 
 
 def _check_design(spec: SweepSpec) -> None:
@@ -367,7 +318,7 @@ def make_design(spec: SweepSpec) -> np.ndarray:
     uncertainties)``.
     """
     if spec.uncertainties:
-        levers = make_design(dataclasses.replace(spec, uncertainties=[]))
+        levers = make_design(plain_spec(spec))
         states = states_design(spec.uncertainties, spec.scenarios or 0, spec.seed)
         return cross_states(levers, states)
     if spec.design == "grid":
