@@ -250,6 +250,10 @@ def test_sensitivity_samples_uncertainties_as_parameters(tmp_path: Path, capsys)
         (f"gap_auc = {THRESHOLD}", "sites_improved_share = 0.5",
          ["does not know whether lower or higher", "{at_least = 0.5}"]),
         ('seed = ', 'design = "sobol"\nseed = ', ['design = \'sobol\' with uncertainties']),
+        ("seed = ", 'outcomes = ["events_avoided"]\nseed = ',
+         ["thresholds.gap_auc: not kept by the file's outcomes (events_avoided)"]),
+        ('range = [0.4, 0.9]', 'range = [0.4, 0.9]\ndummy = true',
+         ["uncertainties.challenge.evidence_strength: dummy = true"]),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(
