@@ -148,7 +148,8 @@ def _sweep_section(
 ) -> str:
     real = _real(spec)
     figs = []
-    if figures and real:
+    defined = bool(runs[outcome].notna().any())  # e.g. sustainment needs a follow-up year
+    if figures and real and defined:
         from sim import plots
         from sim.sweep.plots import heatmap, partial_dependence_lines
 
@@ -174,6 +175,7 @@ def _sweep_section(
         "- every point runs replications 0..R-1 with the same seeds (common random numbers "
         "across points), so differences between points do not come from different seeds",
         restricted_note(outcome),
+        "" if defined else f"- {outcome} is undefined (missing) in every run: no figures",
         "",
         f"## Direction of each parameter (Spearman, point means of {outcome})\n",
         markdown_table(
