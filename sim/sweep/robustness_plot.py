@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -18,7 +20,7 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
     Args:
         regret: policies x states (:func:`sim.sweep.robustness.regret`; >= 0, outcome units).
         labels: ``{policy: "P3 (hard=0.2, soft=0.7)"}``.
-        outcome: the outcome column (axis label).
+        outcome: the outcome column (axis label, with its plain label and unit).
 
     Returns:
         The figure (height grows with the number of policies).
@@ -28,7 +30,7 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
     names = [labels[int(p)] for p in order]
     colour = sns.color_palette("colorblind")
     with plots._style():
-        fig = plots._new_figure(8.0, 1.2 + 0.45 * len(rows))
+        fig = plots._new_figure(9.0, 1.8 + 0.45 * len(rows))
         ax = fig.add_subplot()
     ax.boxplot(rows, **_horizontal(), widths=0.5, showfliers=False, patch_artist=True,
                boxprops={"facecolor": colour[0], "alpha": 0.25},
@@ -39,13 +41,25 @@ def regret_strips(regret: pd.DataFrame, labels: dict[int, str], outcome: str) ->
         ax.plot(values, y, "o", color=colour[1], ms=3.5, alpha=0.8)
     ax.set_yticks(range(1, len(rows) + 1), names, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"regret in {outcome} (distance from the best policy in the same state)")
+    ax.set_xlabel(_axis_label(outcome), fontsize=9)
     ax.set_title(
-        f"Regret of each policy over {regret.shape[1]} states of the world\n(one dot per state; "
-        "0 = the best policy in that state)",
-        fontsize=10,
+        "How far each policy falls behind the best policy in the same context\n"
+        f"one dot = one of {regret.shape[1]} states of the world (mean of its replications);\n"
+        "box = middle half of the states, line = median; 0 = the best policy there",
+        fontsize=9,
     )
     return fig
+
+
+def _axis_label(outcome: str) -> str:
+    """``regret in <label> (<unit>)``, wrapped so the label fits under the plot."""
+    from sim.sweep.robustness_report import outcome_unit
+    from sim.sweep.sensitivity import outcome_label
+
+    unit = outcome_unit(outcome)
+    text = f"regret in {outcome_label(outcome)}" + (f" ({unit})" if unit else "")
+    text += f" [{outcome}]: distance from the best policy in the same state; lower is better"
+    return "\n".join(textwrap.wrap(text, 70))
 
 
 def _horizontal() -> dict[str, object]:

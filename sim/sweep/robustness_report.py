@@ -3,6 +3,7 @@ figure, for a sweep with uncertainties (the numbers: :mod:`sim.sweep.robustness`
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +44,30 @@ def robustness_frame(spec: Any, runs: pd.DataFrame, out_dir: Path, column: str) 
     return table
 
 
-def _criterion_sentence(found: MostRobust, labels: dict[int, str], column: str) -> str:
-    named = " and ".join(labels[p] for p in found.policies)
-    tie = " (tied)" if len(found.policies) > 1 else ""
+def _criterion_sentence(
+    found: MostRobust, labels: dict[int, str], column: str, unit: str = ""
+) -> str:
+    if len(found.policies) <= 2:
+        named = " and ".join(labels[p] for p in found.policies)
+    else:  # a long tie: the policy numbers (their levers are in the table above)
+        named = ", ".join(f"P{p}" for p in found.policies[:-1]) + f" and P{found.policies[-1]}"
+    tie = f" (tied: {len(found.policies)} policies)" if len(found.policies) > 1 else ""
     share = found.criterion == "satisficing_share"
     value = f"{found.value:.0%} of states" if share else number(found.value)
+    if not share and unit:
+        value += f" {unit}"
     name = CRITERIA[found.criterion]
     return f"- {name[0].upper()}{name[1:]} of {column}: {named}{tie}, {value}."
 
 
 def verdict(
-    found: list[MostRobust], labels: dict[int, str], column: str, n_policies: int
+    found: list[MostRobust], labels: dict[int, str], column: str, n_policies: int, unit: str = ""
 ) -> list[str]:
     """One sentence per criterion naming its most robust policy, then whether they agree (a
     policy every criterion names) or disagree (which criterion names which). A criterion that
     ties every policy (e.g. none ever meets the threshold) tells them apart not at all and is
     left out of the comparison."""
-    lines = [_criterion_sentence(f, labels, column) for f in found]
+    lines = [_criterion_sentence(f, labels, column, unit) for f in found]
     telling = [f for f in found if len(f.policies) < n_policies or n_policies == 1]
     if len(telling) < len(found):
         lines.append("- (a criterion that ties every policy does not tell them apart)")
@@ -77,9 +85,23 @@ def verdict(
         lines.append(
             "\n**The criteria disagree** (" + "; ".join(parts) + "). The best policy on "
             "average can do badly in some states of the world; choose by the criterion that "
-            "matches how much a bad context must be avoided."
+            "matches how much a bad context must be avoided, and check that the gap between "
+            "the policies named is larger than the noise (below)."
         )
     return lines
+
+
+def outcome_unit(column: str, short: bool = True) -> str:
+    """The unit of an outcome column (``docs/outputs.md``), restricted times in months;
+    ``short`` cuts the explanation in brackets (``share of starting gap``); ``""`` unknown."""
+    from sim.metric_info import METRICS
+    from sim.sweep.sensitivity import RESTRICTED
+
+    if column == "window_months":
+        return "months"
+    info = METRICS.get({v: k for k, v in RESTRICTED.items()}.get(column, column))
+    unit = info.unit if info is not None else ""
+    return unit.split(" (")[0] if short else unit
 
 
 def _direction_text(column: str, lower: bool | None) -> str:
@@ -96,11 +118,138 @@ def _direction_text(column: str, lower: bool | None) -> str:
     )
 
 
+def _names(keys: list[str]) -> list[str]:
+    """The short names the policy labels use: the key's last part, the full key when two
+    keys share it (as :func:`sim.sweep.robustness.policy_labels`)."""
+    tails = [k.rsplit(".", 1)[-1] for k in keys]
+    return [t if tails.count(t) == 1 else k for t, k in zip(tails, keys, strict=True)]
+
+
+def _meaning(key: str) -> str:
+    """``what it is, unit`` from the scenario schema, or ``""`` for a dummy / unknown key."""
+    from sim.loader import valid_keys
+
+    info = valid_keys().get(key)
+    if info is None or not info.description:
+        return ""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return info.description + (f", {extra['unit']}" if extra.get("unit") else "")
+
+
+def _framing(spec: Any, n_pol: int, n_states: int) -> str:
+    """Plain words: what a policy and a state of the world are, with the levers and ranges."""
+    levers = [p for p in spec.parameters]
+    lever_text = "; ".join(
+        f"`{n}` = {p.key}" + (f" ({_meaning(p.key)})" if _meaning(p.key) else "")
+        for n, p in zip(_names([p.key for p in levers]), levers, strict=True)
+    )
+    ranges = "; ".join(
+        f"{u.key} from {u.low:g} to {u.high:g}"
+        + (f" ({_meaning(u.key)})" if _meaning(u.key) else "")
+        for u in spec.uncertainties
+    )
+    reps = f"{spec.replications} replication{'s' if spec.replications != 1 else ''}"
+    return (
+        f"A **policy** is one design you could fund: one combination of the levers you choose "
+        f"({n_pol} here, P0 to P{n_pol - 1}; in the labels {lever_text}; everything else as in "
+        f"the base scenario). A **state of the world** is one possible context, a value of each "
+        f"thing nobody chooses, drawn evenly (a Latin hypercube) over the ranges in the sweep "
+        f"file: {ranges}. Every policy runs in the same {n_states} states with the same seeds, "
+        f"so a difference between two policies in one state comes from the levers; a policy's "
+        f"value in a state is the mean over its {reps}."
+    )
+
+
+def _glossary(column: str, lower: bool | None, threshold: dict[str, float] | None) -> str:
+    """How to read the table's columns, in plain words and units."""
+    unit = outcome_unit(column) or "the outcome's units"
+    bad = "p90" if lower else "p10"
+    lines = [
+        f"How to read the table (values in {unit}, except the share):",
+        "- **states**: the contexts where the outcome is defined (of those drawn).",
+        "- **mean**: the policy's average over the states, each state counting alike.",
+        "- **p10**, **p90**: a tenth of the states fall below p10, a tenth above p90.",
+    ]
+    if lower is not None:
+        lines += [
+            f"- **worst decile** (= {bad} here): how badly the policy does in its worst tenth "
+            "of contexts.",
+            f"- **regret**: in one state, how far the policy falls behind the best policy in that "
+            f"same state ({unit}; 0 = it was the best there). **max regret** is its largest "
+            "regret over the states, **mean regret** its average.",
+        ]
+    if threshold:
+        lines.append(
+            f"- **satisficing share**: the share of states in which the policy is good enough, "
+            f"{column} {_threshold_text(threshold)} {outcome_unit(column)} (tested on the state's "
+            "mean over its replications, not run by run)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _limits(spec: Any, n_states: int, column: str) -> str:
+    """What the section cannot tell the reader."""
+    reps = spec.replications
+    other = "gap_auc" if column.startswith("cost") else "cost_per_gap_point"
+    return (
+        "**What this cannot tell you.** The ranges are assumptions written in the sweep file, "
+        "not probabilities: the mean counts every state alike, so it is not an expected value, "
+        "and a context outside the ranges was never tried. The numbers come from "
+        f"{n_states} states x {reps} replication{'s' if reps != 1 else ''}: tails and small "
+        "differences are noisy: policies whose numbers differ by little (less than the spread "
+        "of the dots in the regret figure, where there is one) may swap places with another "
+        "seed or more states and replications. Each outcome is judged alone: the design that "
+        "closes the gap best may be the dearest, the cheapest the slowest (repeat `--outcome`, "
+        f"e.g. `--outcome {other}`, and weigh them)."
+    )
+
+
+def _next_step(
+    out_dir: Path, design: pd.DataFrame, table: pd.DataFrame, r: pd.DataFrame | None
+) -> str:
+    """A ``ccsim compare --from-sweep`` command for the two policies with the least maximum
+    regret, in the state where the runner-up falls furthest behind (state 0 without regret)."""
+    if len(table) < 2:
+        return ""
+    order = (
+        table.sort_values("max_regret", kind="stable")["policy"]
+        if r is not None
+        else table["policy"]
+    )
+    a, b = (int(x) for x in list(order)[:2])
+    state = 0
+    if r is not None and (r.loc[b] - r.loc[a]).notna().any():
+        state = int((r.loc[b] - r.loc[a]).idxmax())
+    points = design.set_index(["policy", "state"])["point"]
+    pa, pb = int(points.loc[(a, state)]), int(points.loc[(b, state)])
+    keys = design.attrs.get("uncertainties") or []
+    row = design.loc[design["point"] == pa].iloc[0]
+    where = ", ".join(f"{k} = {_short(row[k])}" for k in keys)
+    who = (
+        "the two policies with the least max regret"
+        if r is not None
+        else "for example: ccsim names no leader of an outcome whose better side it does not know"
+    )
+    folder = shlex.quote(str(out_dir))
+    where_text = f"in state {state}" + (f" ({where})" if where else "")
+    if r is not None:
+        where_text += f", where P{b} falls furthest behind P{a}"
+    return (
+        f"**Next step.** Put P{a} and P{b} ({who}) head to head, with many more replications "
+        f"and confidence intervals, {where_text}:\n\n```bash\nccsim compare --from-sweep "
+        f"{folder} --points {pa},{pb}\n```\n\nA point is policy x {design['state'].nunique()}"
+        " + state; `design.parquet` lists every point's policy, state and values, for any "
+        "other state."
+    )
+
+
 def robustness_section(
     spec: Any, runs: pd.DataFrame, column: str, out_dir: Path, figures: bool
 ) -> str:
     """The ``## Robustness`` part of one outcome's section of ``sweep.md``; writes
     ``robustness_<column>.parquet`` and (direction known, ``figures``) the regret figure."""
+    from sim.sweep.sensitivity import outcome_label
+
     table = robustness_frame(spec, runs, out_dir, column)
     lower = lower_is_better(column)
     labels = dict(zip(table["policy"], table["label"], strict=True))
@@ -111,35 +260,47 @@ def robustness_section(
         cols.append("satisficing_share")
     rows = [[r["label"], *(_cell(r[c], c) for c in cols)] for _, r in table.iterrows()]
     heads = ["policy", *[c.replace("_", " ") for c in cols]]
+    design = pd.read_parquet(Path(out_dir) / "design.parquet")
+    r = None if lower is None else regret(state_values(runs, design, column), lower)
+    unit = outcome_unit(column)
+    full_unit = outcome_unit(column, short=False).replace(" (", "; ").rstrip(")")
     text = [
         f"## Robustness over {n_states} states of the world ({column})\n",
-        f"{n_pol} policies (lever points) x {n_states} states of the world (a Latin hypercube "
-        f"over {', '.join(p.key for p in spec.uncertainties)}); each state's value is the mean "
-        f"over {spec.replications} replication{'s' if spec.replications != 1 else ''}, with "
-        "the same seeds for every policy. "
+        "Which design does well whatever the context turns out to be? "
+        + _framing(spec, n_pol, n_states)
+        + "\n",
+        f"Outcome: {outcome_label(column)} (in {full_unit or 'units ccsim does not know'}). "
         + _direction_text(column, lower)
-        + (f" Satisficing: {column} {_threshold_text(threshold)}." if threshold else "")
+        + (
+            f" Good enough (satisficing): {column} {_threshold_text(threshold)} {unit}."
+            if threshold
+            else ""
+        )
         + "\n",
         markdown_table(heads, rows, "l" + "r" * len(cols)),
         "",
-        *verdict(most_robust(table, lower), labels, column, n_pol),
+        _glossary(column, lower, threshold),
+        *verdict(most_robust(table, lower), labels, column, n_pol, unit),
         "",
     ]
-    if figures and lower is not None:
+    if figures and r is not None:
         from sim import plots
         from sim.sweep.robustness_plot import regret_strips
 
-        design = pd.read_parquet(Path(out_dir) / "design.parquet")
-        r = regret(state_values(runs, design, column), lower)
         fig = regret_strips(r, labels, column)
         path = plots.save_figure(fig, Path(out_dir) / "figures" / f"regret_{column}.png")
         text.append(f"![{path.stem}](figures/{path.name})\n")
+    text += [_limits(spec, n_states, column) + "\n", _next_step(out_dir, design, table, r) + "\n"]
     return "\n".join(text)
 
 
 def _threshold_text(threshold: dict[str, float]) -> str:
     (side, x), = threshold.items()  # fmt: skip
     return f"{'<=' if side == 'at_most' else '>='} {x:g}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _cell(value: Any, column: str) -> str:
@@ -151,5 +312,6 @@ def _cell(value: Any, column: str) -> str:
 
 
 def number(value: float) -> str:
-    """4 significant figures, or whole with thousands separators from 10,000 (costs)."""
-    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+    """4 significant figures, or whole with thousands separators from 1,000 (costs), so a
+    column reads alike (2,752 beside 14,820, not 2752)."""
+    return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:.4g}"
