@@ -20,24 +20,27 @@ The test (all pairwise differences of ordered level means, Bonferroni-corrected)
 
 Where the differences' standard errors come from. Under common random numbers (CRN)
 replication r shares its seeds at every point, so the seed's effect on a level mean is partly
-shared with the other levels (a shift that cancels in the differences) and partly not: the
-part that differs between levels is the **level x replication interaction** of the table
-``M[j, r]`` (mean of the runs at level j and replication r). Its residual mean square
-``MS_xr`` (additive two-way fit, ``(k - 1)(R - 1)`` df; the error term of a fixed lever
-against random replications, Montgomery, *Design and Analysis of Experiments*, ch. 5 and 13)
-gives the seed part of a difference's variance, ``2 MS_xr / R``. The spread of points within
-a level would not do: points that differ only in levers that hardly matter (a dummy, most
-clearly) give near-identical runs under CRN, so their spread says nothing of the seed noise
-between levels.
+shared with the other levels (a shift that cancels in the differences) and partly not. Each
+pair is therefore a **paired** comparison over the replications of the table ``M[j, r]``
+(mean of the runs at level j and replication r): ``D_ij[r] = M[j, r] - M[i, r]`` has the
+shared shift removed, and its own spread gives the seed part of that pair's noise,
+``sd_r(D_ij) / sqrt(R)`` with ``R - 1`` df (the paired comparison t test: Montgomery,
+*Design and Analysis of Experiments*, sec. 2.5). Each pair gets its own noise: the seed noise
+of an outcome can differ a lot between levels (small near an optimum, large at an extreme),
+and one pooled level x replication mean square would be too large for the quiet pairs and too
+small for the noisy ones. The spread of points within a level would not do: points that differ
+only in levers that hardly matter (a dummy, most clearly) give near-identical runs under CRN,
+so their spread says nothing of the seed noise between levels.
 
 * **grid**: the other levers' levels are fixed by the design and the lever's effect is its
   average over them (as in the partial-dependence line), so only the seeds are random:
-  ``se^2 = 2 MS_xr / R``, df ``(k - 1)(R - 1)``;
+  ``se_ij^2 = var_r(D_ij) / R``, df ``R - 1``;
 * **sampled designs** (Latin hypercube, Sobol', Morris): the other levers' values within a bin
   are random draws too, so the pooled within-bin variance of the point means ``s_p^2`` (df
-  ``N - k``) is added: ``se_ij^2 = s_p^2 (1 / n_i + 1 / n_j) + 2 MS_xr / R``, df the smaller
-  of the two. ``s_p^2`` also holds each point's own seed noise, counted twice, which errs on
-  the side of calling a lever monotone.
+  ``N - k``) is added: ``se_ij^2 = s_p^2 (1 / n_i + 1 / n_j) + var_r(D_ij) / R``, with the
+  Welch-Satterthwaite df of that sum (Satterthwaite 1946, *Biometrics Bulletin* 2: 110-114;
+  between the smaller of ``N - k`` and ``R - 1`` and their sum). ``s_p^2`` also holds each
+  point's own seed noise, counted twice, which errs on the side of calling a lever monotone.
 
 With one replication the seed part cannot be estimated and the shape is not testable.
 
@@ -74,7 +77,8 @@ class Shape:
             point means are constant or absent).
         spread: largest minus smallest level mean, in the outcome's units.
         levels: number of levels (or bins).
-        df: degrees of freedom of the noise estimate (0 when not testable).
+        df: degrees of freedom of the noise estimate, the smallest over the pairs (``R - 1``
+            for a grid; Welch-Satterthwaite for a sampled design; 0 when not testable).
     """
 
     kind: str
@@ -101,14 +105,32 @@ def _eta(y: np.ndarray, groups: np.ndarray) -> float:
     return float(np.sqrt(min(1.0, between / total)))
 
 
-def _seed_part(table: np.ndarray) -> tuple[float, int]:
-    """Residual mean square of a levels x replications table (additive fit) and its df
-    (``nan`` and 0 with fewer than 2 levels or replications)."""
-    if min(table.shape) < 2:
-        return float("nan"), 0
-    resid = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
-    df = (table.shape[0] - 1) * (table.shape[1] - 1)
-    return (float((resid**2).sum()) / df if df > 0 else float("nan")), df
+def pair_noise(table: np.ndarray) -> tuple[np.ndarray, int]:
+    """Seed part of the variance of each pairwise difference of level means, paired by
+    replication (module docstring).
+
+    Args:
+        table: level x replication means ``M[j, r]``, shape ``(k, R)``, no ``nan``.
+
+    Returns:
+        ``(v, df)``: ``v[i, j] = var_r(M[j, r] - M[i, r]) / R`` (ddof 1; shape ``(k, k)``, 0 on
+        the diagonal) and ``df = R - 1``; ``v`` is all ``nan`` and ``df`` 0 when ``R < 2``.
+    """
+    k, reps = table.shape
+    if reps < 2:
+        return np.full((k, k), np.nan), 0
+    diff = table[None, :, :] - table[:, None, :]  # diff[i, j, r] = M[j, r] - M[i, r]
+    return diff.var(axis=2, ddof=1) / reps, reps - 1
+
+
+def satterthwaite(a: np.ndarray, df_a: float, b: np.ndarray, df_b: float) -> np.ndarray:
+    """Welch-Satterthwaite df of the sum of two independent variance estimates ``a`` (df
+    ``df_a``) and ``b`` (df ``df_b``): ``(a + b)^2 / (a^2 / df_a + b^2 / df_b)`` (Satterthwaite
+    1946); ``min(df_a, df_b)`` where both are 0. Arrays broadcast."""
+    den = a**2 / df_a + b**2 / df_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(den > 0, (a + b) ** 2 / np.where(den > 0, den, 1.0), min(df_a, df_b))
+    return df
 
 
 def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -> str:
@@ -117,7 +139,8 @@ def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -
     Args:
         means: level means in the lever's order, shape ``(k,)``.
         se: standard errors of the pairwise differences, shape ``(k, k)``.
-        df: degrees of freedom of ``se``.
+        df: degrees of freedom of ``se``: one number, or one per pair (shape ``(k, k)``; the
+            diagonal is not used).
         alpha: family-wise error rate of the Bonferroni-corrected pairwise t tests.
 
     Returns:
@@ -125,9 +148,12 @@ def classify(means: np.ndarray, se: np.ndarray, df: int, alpha: float = ALPHA) -
         noise has no degrees of freedom.
     """
     k = len(means)
-    if k < 3 or df < 1 or not np.all(np.isfinite(se)):
+    off = ~np.eye(k, dtype=bool)
+    df = np.broadcast_to(np.asarray(df, dtype=float), (k, k))
+    if k < 3 or not np.all(df[off] >= 1) or not np.all(np.isfinite(se)):
         return "not testable"
-    crit = float(stats.t.ppf(1 - alpha / (k * (k - 1)), df))  # alpha / (2 M), M = k(k-1)/2
+    # alpha / (2 M), M = k(k-1)/2 pairs; one quantile per pair's df
+    crit = stats.t.ppf(1 - alpha / (k * (k - 1)), np.where(off, df, 1.0))
     diff = means[None, :] - means[:, None]  # diff[i, j] = m_j - m_i
     # m_j significantly above m_i (no division: se may be 0); differences of float rounding
     # (means of the same numbers summed in another order) are no differences
@@ -180,13 +206,15 @@ def lever_shape(runs: pd.DataFrame, parameter: str, col: str, grid: bool, bins: 
     )
     table = table.pivot_table(index="j", columns="r", values="y").reindex(range(k))
     complete = table.dropna(axis=1).to_numpy(dtype=float)  # replications run at every level
-    ms_xr, df = _seed_part(complete)
-    se = np.full((k, k), np.sqrt(2 * ms_xr / complete.shape[1]) if df > 0 else nan)
+    var, df_r = pair_noise(complete)
+    df = np.full((k, k), float(df_r))
     if not grid:
         df_p = len(y) - k
         s_p2 = float(((y - means[codes]) ** 2).sum()) / df_p if df_p > 0 else nan
-        se = np.sqrt(se**2 + s_p2 * (1 / n[:, None] + 1 / n[None, :]))
-        df = min(df, df_p)
-    kind = classify(means, se, df)
+        between = s_p2 * (1 / n[:, None] + 1 / n[None, :])
+        df = satterthwaite(between, df_p, var, df_r) if df_p > 0 and df_r > 0 else df * 0
+        var = var + between
+    kind = classify(means, np.sqrt(var), df)
     spread = float(means.max() - means.min())
-    return Shape(kind, _eta(y, codes), spread, k, df if kind != "not testable" else 0)
+    least = int(np.floor(df[~np.eye(k, dtype=bool)].min())) if k > 1 else 0
+    return Shape(kind, _eta(y, codes), spread, k, least if kind != "not testable" else 0)
