@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 # ------------------------------------------------------------------ 1: per-pair paired tests
 
@@ -86,3 +87,28 @@ def test_monotone_levers_with_unequal_noise_keep_the_family_wise_rate() -> None:
     # mean square this replaced called 3.0% of the same cases non-monotone (too small an SE
     # for the noisy pairs).
     assert _false_calls(1000, seed=2026) <= 0.05
+
+
+# ------------------------------------------------------------------ 2: variance components
+
+
+def _one_way(points: int, reps: int, sd_between: float, sd_within: float, seed: int):
+    """Runs y[p, r] = a[p] + e[p, r], a of sd ``sd_between``, e of sd ``sd_within``."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, sd_between, points)[:, None] + rng.normal(0, sd_within, (points, reps))
+    return pd.DataFrame(
+        {"point": np.repeat(np.arange(points), reps), "replication": np.tile(range(reps), points)}
+        | {"y": y.ravel()}
+    )
+
+
+def test_within_point_share_is_unbiased_at_two_replications() -> None:
+    from sim.sweep.seed_noise import seed_noise
+
+    # equal between- and within-point variances (1 and 1): the within share is 0.5 whatever R.
+    # The ratio of sums of squares would give about P (R - 1) / ((P R - 1) + R (P - 1)) = 0.25
+    # at R = 2. The variance-component estimate has sd ~0.013 here (MS_within sd 0.032 over
+    # 2000 df, MS_between sd 0.095 over 1999 df), so 0.05 is ~4 sd
+    for reps in (2, 8):
+        noise = seed_noise(_one_way(2000, reps, 1.0, 1.0, seed=reps), "y", "sobol")
+        assert noise.within_share == pytest.approx(0.5, abs=0.05)

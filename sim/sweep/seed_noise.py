@@ -11,9 +11,12 @@ with ``mu[p]`` the point's effect, ``b[r]`` the seed's shift common to every poi
 changes each run's random path). ``b[r]`` moves every point alike and cancels in the indices
 (they compare points); ``e`` does not. :func:`seed_noise` estimates:
 
-* the **within-point share** of the run-level variance: sum of squares between the
-  replications of each point over the total sum of squares of the runs (one-way ANOVA by
-  point), in [0, 1];
+* the **within-point share** of the run-level variance, from the variance components of the
+  one-way random-effects ANOVA by point (Searle, Casella & McCulloch 1992, *Variance
+  Components*, ch. 3): within-point variance ``sigma_w^2 = MS_within`` (``P (R - 1)`` df),
+  between-point variance ``sigma_b^2 = max(0, (MS_between - MS_within) / R)``, share
+  ``sigma_w^2 / (sigma_w^2 + sigma_b^2)`` in [0, 1]. (The ratio of the sums of squares would
+  shrink as about ``(R - 1) / R``: half the true share at R = 2.)
 * the **noise of a point mean**: ``sigma_n^2 = MSE / R``, with MSE the residual mean square of
   the additive two-way fit (points x replications; Montgomery, *Design and Analysis of
   Experiments*, ch. 5), which estimates ``var(e)`` with ``b`` removed;
@@ -48,7 +51,8 @@ class SeedNoise:
 
     Attributes:
         replications: R, replications per point used.
-        within_share: within-point share of the run-level variance, in [0, 1] (``nan`` when
+        within_share: within-point (seed) share of the run-level variance, from the
+            random-effects variance components (:func:`within_share`), in [0, 1] (``nan`` when
             the runs do not vary).
         noise_sd: sd of a point mean's seed noise, common shift removed (outcome units).
         floor: Sobol ``ST_noise`` (share of the point means' variance) or Morris
@@ -89,8 +93,6 @@ def seed_noise(runs: pd.DataFrame, col: str, method: str, levels: int = 4) -> Se
     if reps < 2 or n_points < 2:
         return SeedNoise(reps, nan, nan, nan)
     point_means = y.mean(axis=1)
-    total = float(((y - y.mean()) ** 2).sum())
-    within = float(((y - point_means[:, None]) ** 2).sum())
     resid = y - point_means[:, None] - y.mean(axis=0)[None, :] + y.mean()
     mse = float((resid**2).sum()) / ((n_points - 1) * (reps - 1))
     noise_sd = float(np.sqrt(mse / reps))
@@ -100,7 +102,27 @@ def seed_noise(runs: pd.DataFrame, col: str, method: str, levels: int = 4) -> Se
     else:
         delta = levels / (2.0 * (levels - 1))
         floor = 2.0 * noise_sd / (np.sqrt(np.pi) * delta)
-    return SeedNoise(reps, within / total if total > 0 else nan, noise_sd, float(floor))
+    return SeedNoise(reps, within_share(y), noise_sd, float(floor))
+
+
+def within_share(y: np.ndarray) -> float:
+    """Within-point share of the run-level variance, from the one-way random-effects ANOVA
+    variance components (Searle, Casella & McCulloch 1992, *Variance Components*, sec. 3.5).
+
+    Args:
+        y: runs, shape ``(P, R)`` (points x replications, ``P, R >= 2``, no ``nan``).
+
+    Returns:
+        ``sigma_w^2 / (sigma_w^2 + sigma_b^2)`` with ``sigma_w^2 = MS_within`` and ``sigma_b^2
+        = max(0, (MS_between - MS_within) / R)``, in [0, 1]; ``nan`` when the runs do not vary.
+    """
+    n_points, reps = y.shape
+    point_means = y.mean(axis=1)
+    ms_within = float(((y - point_means[:, None]) ** 2).sum()) / (n_points * (reps - 1))
+    ms_between = reps * float(((point_means - y.mean()) ** 2).sum()) / (n_points - 1)
+    between = max(0.0, (ms_between - ms_within) / reps)
+    total = ms_within + between
+    return ms_within / total if total > 0 else float("nan")
 
 
 def reading(method: str) -> str:
@@ -122,7 +144,7 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
 
     Returns:
         e.g. ``"Seed noise (R = 4 replications per point): 12% of the run-level variance is
-        between replications of a point; ... a lever with no effect would get ST ~ 0.031 ..."``.
+        seed noise within a point ... a lever with no effect would get ST ~ 0.031 ..."``.
     """
     head = f"Seed noise (R = {noise.replications} replications per point):"
     if noise.replications < 2:
@@ -132,9 +154,10 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
     key = "ST" if method == "sobol" else "mu_star"
     floor = f"{noise.floor:.3f}" if method == "sobol" else f"{noise.floor:.4g}"
     text = (
-        f"{head} {noise.within_share:.0%} of the run-level variance is between replications of "
-        f"a point; a point mean carries seed noise of sd {noise.noise_sd:.4g} (after the shift "
-        "common random numbers give every point alike), so a lever with no effect would get "
+        f"{head} {noise.within_share:.0%} of the run-level variance is seed noise within a "
+        "point (variance components: within-point over within- plus between-point); a point "
+        f"mean carries seed noise of sd {noise.noise_sd:.4g} (after the shift common random "
+        "numbers give every point alike), so a lever with no effect would get "
         f"{key} ~ {floor} from seed noise alone (an upper estimate: points that differ in one "
         "lever share part of their noise)."
     )
