@@ -214,6 +214,7 @@ def check_folder(
             another number of replications (without ``resume`` or ``overwrite``).
     """
     path = Path(out) / "manifest.json"
+    _refuse_other_tools(out, path)
     previous = _previous_manifest(path)
     if resume:
         _check_resumable(out, previous, manifest)
@@ -221,6 +222,33 @@ def check_folder(
     if path.exists() and not overwrite:
         _check_startable(out, previous, manifest)
     return None
+
+
+def _refuse_other_tools(out: Path, path: Path) -> None:
+    """Refuse, even with ``--overwrite`` or ``--resume``, a folder whose ``manifest.json`` is
+    another command's or program's: ``--overwrite`` would delete ccsim-named outputs there
+    (``runs/``, ``series/``, figures) that a sweep or another tool made, and ``ccsim sweep`` /
+    ``ccsim sensitivity`` results cannot be replaced by a run. A manifest that is not JSON is
+    left to the checks that follow (a damaged run manifest can be overwritten).
+
+    Raises:
+        OutputError: the manifest names another tool (``ccsim sweep``...) or none.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if tool == "ccsim":
+        return
+    if isinstance(tool, str) and tool.startswith("ccsim "):
+        what = f"a `{tool}` result"
+    else:
+        what = "another program's manifest.json"
+    raise OutputError(
+        f"--out {out}: holds {what}, not a run or comparison; ccsim will not overwrite it "
+        "(not even with --overwrite): choose another --out"
+    )
 
 
 def _previous_manifest(path: Path) -> dict[str, Any] | None:
