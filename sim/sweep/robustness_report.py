@@ -165,9 +165,14 @@ def _glossary(column: str, lower: bool | None, threshold: dict[str, float] | Non
     unit = outcome_unit(column) or "the outcome's units"
     bad = "p90" if lower else "p10"
     lines = [
-        f"How to read the table (values in {unit}, except the share):",
+        f"How to read the table (values in {unit}{', except the share' if threshold else ''}):",
         "- **states**: the contexts where the outcome is defined (of those drawn).",
         "- **mean**: the policy's average over the states, each state counting alike.",
+        *(
+            ["- a gap of 0.10 is 10 points (as `ccsim compare` reports it): 10% still open."]
+            if unit == "share of starting gap"
+            else []
+        ),
         "- **p10**, **p90**: a tenth of the states fall below p10, a tenth above p90.",
     ]
     if lower is not None:
