@@ -74,7 +74,10 @@ def verdict(
     common = set.intersection(*(set(f.policies) for f in telling)) if telling else set()
     if common:
         shown = " and ".join(labels[p] for p in sorted(common))
-        lines.append(f"\nThe criteria agree: {shown} is most robust under each of them.")
+        lines.append(
+            f"\nThe criteria agree: {shown} is most robust under each of them, in these runs "
+            "(whether its lead is larger than the noise: below)."
+        )
     elif telling:
         by: dict[tuple[int, ...], list[str]] = {}
         for f in telling:
