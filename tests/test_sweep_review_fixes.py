@@ -142,6 +142,21 @@ def test_a_parameter_may_not_take_the_name_of_a_run_column(
     )
 
 
+@pytest.mark.parametrize("name", ["month", "phase", "gap_true"])
+def test_a_parameter_may_not_take_the_name_of_a_series_column(
+    tmp_path: Path, capsys, name: str
+) -> None:
+    """A dummy named like a monthly series column made the documented join of the series with
+    design.parquet give month_x / month_y (found in a researcher's trial)."""
+    body = (
+        '[parameters."programme.tactics.soft"]\nlevels = [0.2, 0.8]\n'
+        f"[parameters.{name}]\nrange = [0.0, 1.0]\ndummy = true\n"
+    )
+    _refused(
+        tmp_path, capsys, body, f"parameters.{name}: '{name}' is a column of the monthly series"
+    )
+
+
 # ------------------------------------------------------------------ 4: nothing but dummies
 
 

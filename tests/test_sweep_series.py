@@ -266,3 +266,28 @@ def test_series_flag_equals_the_file_key_and_is_kept_for_resume(
     # the same file without the flag is another sweep for this folder: refused in one line
     code, _, err = ccsim(capsys, "sweep", plain, "--out", out, *FAST)
     one_error_line(code, err, "settings that differ: series;")
+
+
+def test_read_sweep_series_checks_its_arguments(folders: dict[str, Path], tmp_path: Path) -> None:
+    """A trial found a raw ArrowInvalid for an unknown column, a string read as characters,
+    unknown points read as an empty frame, and a missing folder called 'kept no series'."""
+    on = folders["on"]
+    one = read_sweep_series(on, columns="gap_true")  # one name as a string
+    assert list(one.columns) == ["point", "replication", "month", "gap_true"]
+    assert len(one) == POINTS * REPS * MONTHS
+    with pytest.raises(ValueError, match=r"columns: no series column 'nope'; the series columns"):
+        read_sweep_series(on, columns=["gap_true", "nope"])
+    for bad in ([999], [-1]):
+        with pytest.raises(
+            ValueError, match=rf"points: no point {bad[0]} \(the design has 0\.\.3\)"
+        ):
+            read_sweep_series(on, points=bad)
+    with pytest.raises(ValueError, match="no such folder"):
+        read_sweep_series(tmp_path / "absent")
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    (run_folder / "manifest.json").write_text(json.dumps({"tool": "ccsim"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="not a sweep folder"):
+        read_sweep_series(run_folder)
+    with pytest.raises(ValueError, match="kept no monthly series"):
+        read_sweep_series(folders["off"])

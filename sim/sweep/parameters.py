@@ -139,6 +139,8 @@ def kind_words(kind: str) -> str:
 
 def _check_name(key: str, where: str) -> None:
     """Refuse a name the run tables already use: its column would overwrite theirs."""
+    from sim.outputs_columns import SERIES_IDS
+    from sim.series import SERIES_COLUMNS
     from sim.sweep import metric_names  # a tiny run, once per process
 
     what = RESERVED.get(key) or ("a run metric" if key in metric_names() else "")
@@ -146,6 +148,12 @@ def _check_name(key: str, where: str) -> None:
         raise SweepError(
             f"{where}: '{key}' is a column of every run ({what}), which the parameter's "
             "column would overwrite; give the parameter another name"
+        )
+    # the monthly series joined to design.parquet on point would get key_x and key_y
+    if key in {*SERIES_COLUMNS, *(c.name for c in SERIES_IDS)}:
+        raise SweepError(
+            f"{where}: '{key}' is a column of the monthly series (series = true), which a join "
+            "of the series with design.parquet would duplicate; give the parameter another name"
         )
 
 

@@ -59,7 +59,7 @@ def read_sweep(
 
 def read_sweep_series(
     out_dir: Path,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | str | None = None,
     points: Sequence[int] | None = None,
     allow_incomplete: bool = False,
 ) -> pd.DataFrame:
@@ -74,7 +74,8 @@ def read_sweep_series(
 
     Args:
         out_dir: the sweep's results folder.
-        columns: read only these columns (plus ``point``, ``replication`` and ``month``).
+        columns: read only these columns (plus ``point``, ``replication`` and ``month``); one
+            name may be given as a string.
         points: read only these points (default: all).
         allow_incomplete: read an unfinished sweep without a warning.
 
@@ -82,24 +83,19 @@ def read_sweep_series(
         The series rows (empty when no part is saved yet).
 
     Raises:
-        ValueError: the folder's sweep kept no series (its file has no ``series = true``).
+        ValueError: ``out_dir`` is not a sweep folder, its sweep kept no series (its file has
+            no ``series = true``), a column is not a series column, or a point is not in the
+            design.
 
     Warns:
         IncompleteSweepWarning: as :func:`read_sweep`, when runs are missing (reading all
             points; ``points`` reads what is there without checking).
     """
     out_dir = Path(out_dir)
-    spec = _manifest(out_dir).get("spec")
-    if not (isinstance(spec, dict) and spec.get("series")):
-        raise ValueError(
-            f"{out_dir}: this sweep kept no monthly series; add series = true to the sweep "
-            "file and run it into another --out (or --overwrite)"
-        )
+    cols, points = _series_request(out_dir, columns, points)
     parts = sorted((out_dir / "series").glob("part-*.parquet"))
     parts = [p for p in parts if (out_dir / "runs" / p.name).is_file()]
-    cols = None if columns is None else list(dict.fromkeys(["point", "replication", "month",
-                                                            *columns]))  # fmt: skip
-    where = None if points is None else [("point", "in", [int(p) for p in points])]
+    where = None if points is None else [("point", "in", points)]
     frames = [pd.read_parquet(p, columns=cols, filters=where) for p in parts]
     frame = pd.DataFrame()
     if frames:
@@ -110,6 +106,52 @@ def read_sweep_series(
         if message := missing_runs(out_dir, runs):
             warnings.warn(message, IncompleteSweepWarning, stacklevel=2)
     return frame
+
+
+def _series_request(
+    out_dir: Path, columns: Sequence[str] | str | None, points: Sequence[int] | None
+) -> tuple[list[str] | None, list[int] | None]:
+    """Check :func:`read_sweep_series`'s arguments against the folder; returns the columns to
+    read (``point``, ``replication``, ``month`` first; ``None``: all) and the points as ints.
+
+    Raises:
+        ValueError: see :func:`read_sweep_series`.
+    """
+    from sim.series import SERIES_COLUMNS
+
+    if not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: no such folder")
+    manifest = _manifest(out_dir)
+    spec = manifest.get("spec")
+    if manifest.get("tool") not in ("ccsim sweep", "ccsim sensitivity") or not isinstance(
+        spec, dict
+    ):
+        raise ValueError(f"{out_dir}: not a sweep folder (no manifest.json of ccsim sweep)")
+    if not spec.get("series"):
+        raise ValueError(
+            f"{out_dir}: this sweep kept no monthly series; add series = true to the sweep "
+            "file and run it into another --out (or --overwrite)"
+        )
+    cols = None
+    if columns is not None:
+        wanted = [columns] if isinstance(columns, str) else [str(c) for c in columns]
+        valid = {"point", *SERIES_COLUMNS} - {"design", "design_index"}
+        if unknown := [c for c in wanted if c not in valid]:
+            raise ValueError(
+                f"columns: no series column {', '.join(map(repr, unknown))}; the series "
+                f"columns are: point, {', '.join(c for c in SERIES_COLUMNS if c in valid)}"
+            )
+        cols = list(dict.fromkeys(["point", "replication", "month", *wanted]))
+    if points is None:
+        return cols, None
+    wanted_points = [int(p) for p in points]
+    n = len(pd.read_parquet(out_dir / "design.parquet", columns=["point"]))
+    if bad := [p for p in wanted_points if not 0 <= p < n]:
+        shown = ", ".join(map(str, bad[:10])) + (
+            f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        )
+        raise ValueError(f"points: no point {shown} (the design has 0..{n - 1})")
+    return cols, wanted_points
 
 
 def missing_runs(out_dir: Path, frame: pd.DataFrame) -> str:
