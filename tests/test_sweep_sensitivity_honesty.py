@@ -330,6 +330,7 @@ def test_morris_cli_writes_the_mu_sigma_diagram_from_its_table(
     points, labels = drawn[name]
     assert np.allclose(points, table[["mu_star", "sigma"]].to_numpy())  # one point per lever
     assert labels[: len(table)] == table["parameter"].tolist()  # each labelled with its name
+    assert table["mu_star_noise"].ge(0).all()  # each lever's own seed-noise term (3 replications)
     report = (out / "sensitivity.md").read_text()
     assert f"figures/{name}" in report
     for text in (stdout, report):  # the seed noise, printed and reported, with how to read it

@@ -112,3 +112,89 @@ def test_within_point_share_is_unbiased_at_two_replications() -> None:
     for reps in (2, 8):
         noise = seed_noise(_one_way(2000, reps, 1.0, 1.0, seed=reps), "y", "sobol")
         assert noise.within_share == pytest.approx(0.5, abs=0.05)
+
+
+# ------------------------------------------------------------------ 3: each lever's own noise
+
+PROBLEM = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+
+
+def _binned_noise_runs(X: np.ndarray, reps: int, sd: float, bins: int, seed: int):
+    """y[p, r] = 3 a + z[r, bin(b)] + b_r: b has no effect, but the seed's effect depends on
+    which of ``bins`` equal bins b falls in (z of sd ``sd``), so points in the same bin of b
+    share their noise exactly, as points that differ only in a do under CRN; b_r is a shift
+    common to every point (sd 1)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, sd, (reps, bins))
+    cell = np.minimum((X[:, 1] * bins).astype(int), bins - 1)
+    y = 3 * X[:, [0]] + z[:, cell].T + rng.normal(0, 1.0, reps)[None, :]
+    n = len(X)
+    return pd.DataFrame(
+        {"point": np.repeat(np.arange(n), reps), "replication": np.tile(np.arange(reps), n)}
+        | {"y": y.ravel()}
+    ), y.mean(axis=1)
+
+
+def test_sobol_lever_noise_is_each_levers_own() -> None:
+    from sim.sweep.samplers import sobol_design
+    from sim.sweep.seed_noise import lever_noise, noise_text, seed_noise
+    from sim.sweep.sensitivity import sobol_indices
+
+    X = sobol_design(PROBLEM, 1024, seed=5)
+    reps, sd, bins = 4, 0.5, 256
+    runs, Y = _binned_noise_runs(X, reps, sd, bins, seed=6)
+    terms = lever_noise(runs, "y", X, "sobol", PROBLEM["bounds"])
+    own = dict(zip(PROBLEM["names"], terms, strict=True))
+    floor = seed_noise(runs, "y", "sobol").floor
+    # A and AB_a differ only in a: the same bin of b, the same noise, so a's own noise is 0
+    # (up to float rounding) although the overall floor is ~0.08
+    assert own["a"] < 1e-12 < 0.05 < floor
+    # A and AB_b fall in different bins with probability 255/256, with independent noise of
+    # variance 2 sd^2 between them: ST_noise_b = 0.5 x (255/256) 2 sd^2 / R / V, V = 0.75 +
+    # sd^2 / R (a's effect plus the noise of a point mean) = 0.0625 / 0.8125 = 0.077. The
+    # estimate averages 1024 variances with 3 df each over 1024 x 4 noise draws: relative sd
+    # ~3%, so 15% is 5 sd
+    truth = 0.5 * (255 / 256) * 2 * sd**2 / reps / (0.75 + sd**2 / reps)
+    assert own["b"] == pytest.approx(truth, rel=0.15)
+    # b has no effect, so its whole ST is seed noise: Jansen's ST_b estimates the same thing
+    # (relative sd sqrt(2 / 1024) = 4.4% plus the noise's own draw, so 20% is > 3 sd)
+    idx = sobol_indices(PROBLEM, Y).set_index("parameter")
+    assert idx.loc["b", "ST"] == pytest.approx(own["b"], rel=0.20)
+    # the report names b (ST within 2x its own noise), not a (ST ~0.9 beside noise 0)
+    table = idx.reset_index().assign(ST_noise=lambda t: t["parameter"].map(own))
+    text = noise_text(seed_noise(runs, "y", "sobol"), "sobol", table)
+    assert "Within 2x of their own seed noise (ST < 2 x ST_noise): b." in text
+    assert "not a bound for each lever" in text  # the floor is a summary
+
+
+def test_morris_lever_noise_is_each_levers_own() -> None:
+    from sim.sweep.samplers import morris_design
+    from sim.sweep.seed_noise import lever_noise
+
+    X = morris_design(PROBLEM, 200, 4, seed=3)  # b takes the 4 grid levels: 4 bins
+    reps, sd = 50, 0.6
+    runs, _ = _binned_noise_runs(X, reps, sd, bins=4, seed=4)
+    a, b = lever_noise(runs, "y", X, "morris", PROBLEM["bounds"], levels=4)
+    # a step in a keeps b's level: the same noise at both points, so a's own noise is 0
+    assert a < 1e-12
+    # a step in b changes its level: independent noise of variance 2 sd^2 between the two
+    # points, an elementary effect's noise sd sqrt(2 sd^2 / R) / Delta (Delta = 2/3), and
+    # mu*_noise = that sd x sqrt(2 / pi) = 0.1436. Its estimate rests on 4 levels x 50
+    # replications of z: relative sd ~7%, so 25% is > 3 sd
+    truth = np.sqrt(2 * sd**2 / reps) / (4 / 6) * np.sqrt(2 / np.pi)
+    assert b == pytest.approx(truth, rel=0.25)
+
+
+# ------------------------------------------------------------------ 6: one replication
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_one_replication_claims_no_floor(method: str) -> None:
+    from sim.sweep.seed_noise import noise_text, seed_noise
+
+    runs = _one_way(50, 1, 1.0, 1.0, seed=1)  # one replication: no seed noise can be sized
+    noise = seed_noise(runs, "y", method)
+    text = noise_text(noise, method, pd.DataFrame({"parameter": ["a"], "ST": [0.5]}))
+    assert noise.replications == 1 and np.isnan(noise.floor)
+    assert "R = 1 replications" not in text  # no plural for one
+    assert "near or below the floor" not in text and "no noise floor" in text

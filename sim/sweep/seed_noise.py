@@ -35,10 +35,26 @@ changes each run's random path). ``b[r]`` moves every point alike and cancels in
 Under CRN, points that differ in one lever share part of ``e`` (a dummy shares all of it: its
 index is exactly 0), so a real lever's noise contribution is at most about the floor: it is an
 upper estimate, not a threshold to clear exactly.
+
+:func:`lever_noise` therefore also estimates **each lever's own** noise term from the pairs of
+points the estimator compares, whose runs share replication seeds:
+
+* Sobol: Jansen's ST_i averages ``d_n^2`` with ``d_n = f(A_n) - f(AB_i,n)`` (point means); the
+  seed noise of ``d_n`` has variance ``var_r(d_n,r) / R`` (``d_n,r`` the difference at
+  replication r, ddof 1), which adds its mean over n, over ``2 V``, to ST_i: that is
+  ``ST_noise``, V the variance of the A and B point means (as SALib divides by);
+* Morris: each elementary effect's seed noise has variance ``var_r(y_r(x + Delta e_i) -
+  y_r(x)) / (R Delta^2)``; with its mean over the trajectories, ``s_i^2``, ``mu_star_noise =
+  s_i sqrt(2 / pi)``, the half-normal mean: the mu* of a lever with no effect but this noise.
+
+A lever whose index is within twice its own noise term owes at least half of it, on average,
+to seed noise. Both terms are unbiased for the noise part (a variance estimate over R
+replications), so a single run's estimate is itself noisy with few replications.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +121,75 @@ def seed_noise(runs: pd.DataFrame, col: str, method: str, levels: int = 4) -> Se
     return SeedNoise(reps, within_share(y), noise_sd, float(floor))
 
 
+NOISE_COLUMN = {"sobol": "ST_noise", "morris": "mu_star_noise"}
+"""Name of the per-lever noise column in the indices table, per method."""
+WITHIN_NOISE = 2.0
+"""A lever whose index is below this multiple of its own noise term is named: at least half
+of its index may be seed noise (the term is the noise's expected contribution)."""
+
+
+def _mean(v: np.ndarray) -> float:
+    """Mean of the finite values of ``v`` (``nan`` when there are none; no warning)."""
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def _pair_var(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``var_r(y[second, r] - y[first, r]) / R`` for each row pair (ddof 1, ``nan``-aware:
+    R counts the replications present at both points; ``nan`` with fewer than 2)."""
+    d = y[second] - y[first]
+    n = np.sum(np.isfinite(d), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.nansum(d, axis=1) / n
+        var = np.nansum((d - mean[:, None]) ** 2, axis=1) / (n - 1)
+        return np.where(n >= 2, var / n, np.nan)
+
+
+def lever_noise(
+    runs: pd.DataFrame, col: str, X: np.ndarray, method: str,
+    bounds: Sequence[Sequence[float]], levels: int = 4,
+) -> np.ndarray:  # fmt: skip
+    """Each lever's own seed-noise term of its Sobol ST or Morris mu* (module docstring).
+
+    Args:
+        runs: one row per run with ``point``, ``replication`` and ``col``.
+        col: the outcome column.
+        X: the design, shape ``(n_points, d)``, in SALib's order (Saltelli rows ``A, AB_1 ..
+            AB_d, B`` per base row; Morris trajectories of ``d + 1`` rows).
+        method: ``sobol`` or ``morris``.
+        bounds: each lever's ``[low, high]`` (to find the lever a Morris step moves).
+        levels: Morris grid levels L (``Delta = L / (2 (L - 1))``); ignored for Sobol.
+
+    Returns:
+        Shape ``(d,)`` in ``X``'s column order: ``ST_noise`` (share of the point means'
+        variance) or ``mu_star_noise`` (outcome units); ``nan`` where fewer than 2
+        replications were run or the point means do not vary (Sobol).
+
+    Raises:
+        ValueError: ``method`` is not ``sobol`` or ``morris``.
+    """
+    n_points, d = X.shape
+    table = runs.pivot_table(index="point", columns="replication", values=col, aggfunc="first")
+    y = table.reindex(range(n_points)).to_numpy(dtype=float)
+    if method == "sobol":
+        step = d + 2
+        a, b = np.arange(0, n_points, step), np.arange(step - 1, n_points, step)
+        means = np.array([_mean(row) for row in y])
+        var = float(np.var(np.r_[means[a], means[b]]))
+        if not var > 0:
+            return np.full(d, np.nan)
+        return np.array([_mean(_pair_var(y, a, a + 1 + i)) / (2 * var) for i in range(d)])
+    if method != "morris":
+        raise ValueError(f"lever_noise: method must be sobol or morris, got {method!r}")
+    scale = np.diff(np.asarray(bounds, dtype=float), axis=1).ravel()
+    first = np.array([t + k for t in range(0, n_points, d + 1) for k in range(d)])
+    moved = np.argmax(np.abs(X[first + 1] - X[first]) / scale, axis=1)
+    pair = _pair_var(y, first, first + 1)
+    delta = levels / (2.0 * (levels - 1))
+    s2 = np.array([_mean(pair[moved == i]) for i in range(d)])
+    return np.sqrt(s2) / delta * np.sqrt(2 / np.pi)
+
+
 def within_share(y: np.ndarray) -> float:
     """Within-point share of the run-level variance, from the one-way random-effects ANOVA
     variance components (Searle, Casella & McCulloch 1992, *Variance Components*, sec. 3.5).
@@ -125,13 +210,41 @@ def within_share(y: np.ndarray) -> float:
     return ms_within / total if total > 0 else float("nan")
 
 
-def reading(method: str) -> str:
-    """The sentence saying how to read the floor (``method``: ``sobol`` or ``morris``)."""
+def reading(method: str, estimable: bool = True) -> str:
+    """The sentence saying how to read the floor (``method``: ``sobol`` or ``morris``);
+    ``estimable=False`` (one replication): how to get one."""
     key, rate = ("ST", "1/R") if method == "sobol" else ("mu*", "1/sqrt(R)")
+    if not estimable:
+        return (
+            "Run at least 2 replications per point to size it: until then a small "
+            f"{key} cannot be told apart from seed noise."
+        )
     return (
-        f"How to read it: a {key} near or below the floor may be seed noise rather than an "
-        f"effect of the lever; more replications per point lower the floor (as {rate})."
+        "How to read it: the floor is a summary for the outcome, not a bound for each lever. "
+        "Under common random numbers points that differ in one lever share part of their "
+        f"noise, so a lever's own seed noise (the {NOISE_COLUMN[method]} column, from the "
+        "replications of the pairs of points its index compares) is usually smaller; "
+        f"{'an' if key == 'ST' else 'a'} {key} within {WITHIN_NOISE:g}x of its own noise may be "
+        "mostly seed noise rather than an effect of the lever. More replications per point "
+        f"lower both (as {rate})."
     )
+
+
+def _lever_lists(noise: SeedNoise, method: str, indices: pd.DataFrame) -> str:
+    """The sentences naming the levers below the floor and those within
+    :data:`WITHIN_NOISE` x their own noise term (``indices`` with ``parameter``)."""
+    key, col = ("ST" if method == "sobol" else "mu_star"), NOISE_COLUMN[method]
+    below = indices.loc[indices[key] < noise.floor, "parameter"].tolist()
+    text = f" Below this floor: {', '.join(below)}." if below else " No lever is below it."
+    if col in indices:
+        own = indices.loc[indices[key] < WITHIN_NOISE * indices[col], "parameter"].tolist()
+        text += (
+            f" Within {WITHIN_NOISE:g}x of their own seed noise ({key} < {WITHIN_NOISE:g} x "
+            f"{col}): {', '.join(own)}."
+            if own
+            else f" No lever's {key} is within {WITHIN_NOISE:g}x of its own seed noise ({col})."
+        )
+    return text
 
 
 def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = None) -> str:
@@ -140,15 +253,21 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
     Args:
         noise: :func:`seed_noise` output.
         method: ``sobol`` or ``morris``.
-        indices: the indices table, to name the levers below the floor (optional).
+        indices: the indices table, to name the levers below the floor and, when it has the
+            :data:`NOISE_COLUMN`, those within :data:`WITHIN_NOISE` x their own noise
+            (optional).
 
     Returns:
         e.g. ``"Seed noise (R = 4 replications per point): 12% of the run-level variance is
         seed noise within a point ... a lever with no effect would get ST ~ 0.031 ..."``.
     """
-    head = f"Seed noise (R = {noise.replications} replications per point):"
-    if noise.replications < 2:
-        return f"{head} not estimable with one replication per point. {reading(method)}"
+    reps = noise.replications
+    if reps < 2:
+        return (
+            f"Seed noise: not estimable with {'one replication' if reps == 1 else 'no runs'} "
+            f"per point, so there is no noise floor. {reading(method, estimable=False)}"
+        )
+    head = f"Seed noise (R = {reps} replications per point):"
     if not np.isfinite(noise.floor):
         return f"{head} not estimable (the point means do not vary)."
     key = "ST" if method == "sobol" else "mu_star"
@@ -158,10 +277,8 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
         "point (variance components: within-point over within- plus between-point); a point "
         f"mean carries seed noise of sd {noise.noise_sd:.4g} (after the shift common random "
         "numbers give every point alike), so a lever with no effect would get "
-        f"{key} ~ {floor} from seed noise alone (an upper estimate: points that differ in one "
-        "lever share part of their noise)."
+        f"{key} ~ {floor} from seed noise alone, were the noise of two points independent."
     )
     if indices is not None and "parameter" in indices:
-        below = indices.loc[indices[key] < noise.floor, "parameter"].tolist()
-        text += f" Below this floor: {', '.join(below)}." if below else " No lever is below it."
+        text += _lever_lists(noise, method, indices)
     return f"{text} {reading(method)}"

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.report_md import markdown_table
 from sim.results import atomic_write_bytes, write_parquet
 from sim.sweep import SweepError, SweepSpec, make_design, read_sweep
 from sim.sweep.ranking import MIN_SAMPLES, reliability_problem, threshold_text, top_levers
-from sim.sweep.seed_noise import SeedNoise, noise_text, seed_noise
+from sim.sweep.seed_noise import NOISE_COLUMN, SeedNoise, lever_noise, noise_text, seed_noise
 from sim.sweep.sensitivity import (
     RESTRICTED,
     morris_indices,
@@ -97,6 +98,19 @@ def outcome_noise(spec: SweepSpec, runs: pd.DataFrame, outcome: str) -> SeedNois
     return seed_noise(runs, outcome_column(outcome), spec.design, spec.morris_levels)
 
 
+def with_lever_noise(
+    spec: SweepSpec, runs: pd.DataFrame, outcome: str, X: np.ndarray, indices: pd.DataFrame
+) -> pd.DataFrame:
+    """``indices`` with each lever's own seed-noise term (``ST_noise`` or ``mu_star_noise``,
+    :func:`sim.sweep.seed_noise.lever_noise`) as its last column."""
+    problem = spec.problem()
+    noise = lever_noise(
+        runs, outcome_column(outcome), X, spec.design, problem["bounds"], spec.morris_levels
+    )
+    by_name = dict(zip(problem["names"], noise, strict=True))
+    return indices.assign(**{NOISE_COLUMN[spec.design]: indices["parameter"].map(by_name)})
+
+
 def noise_paragraph(spec: SweepSpec, noise: SeedNoise, indices: pd.DataFrame) -> str:
     """:func:`sim.sweep.seed_noise.noise_text` for the spec's levers (dummies not named)."""
     levers = indices[~indices["parameter"].isin(_dummies(spec))]
@@ -113,7 +127,8 @@ def analyse_sensitivity(
 ) -> SensitivityResult:
     """Sobol or Morris indices of ``outcome`` from a finished sweep folder (``spec.design``).
 
-    Writes ``sensitivity_<method>_<outcome>.parquet``, a bar chart (Morris: also the mu*-sigma
+    Writes ``sensitivity_<method>_<outcome>.parquet`` (the indices and each lever's own
+    seed-noise term, :func:`with_lever_noise`), a bar chart (Morris: also the mu*-sigma
     diagram ``<same name>_mu_sigma.png``) and the seed noise beside the indices
     (:mod:`sim.sweep.seed_noise`, in ``summary`` and the report), and rewrites
     ``sensitivity.md`` with a section for every outcome analysed in the folder so far (this
@@ -136,6 +151,7 @@ def analyse_sensitivity(
         indices = sobol_indices(problem, Y)
     else:
         indices = morris_indices(problem, X, Y, spec.morris_levels)
+    indices = with_lever_noise(spec, runs, outcome, X, indices)
     dummy = _dummies(spec)
     noise = outcome_noise(spec, runs, outcome)
     summary = top_levers(indices, method, dummy, samples=spec.samples)
@@ -198,8 +214,9 @@ def write_sensitivity_report(
         f"the negligible threshold ({threshold_text(method)})",
         "- seed noise: each outcome's paragraph gives the share of the run-level variance "
         "between a point's replications and the index a lever with no effect would get from "
-        "seed noise alone (the CIs resample points or trajectories, not replications, so they "
-        "do not show it)",
+        "seed noise alone (a summary, usually above a lever's own); the table's "
+        f"`{NOISE_COLUMN[method]}` column is each lever's own seed-noise term "
+        "(the CIs resample points or trajectories, not replications, so they do not show it)",
         "- levers are ranked only when the 95% CIs are narrower than the largest index and "
         f"the sample is at least N = {MIN_SAMPLES['sobol']} (Sobol) or r = "
         f"{MIN_SAMPLES['morris']} trajectories (Morris)",
