@@ -198,3 +198,23 @@ def test_one_replication_claims_no_floor(method: str) -> None:
     assert noise.replications == 1 and np.isnan(noise.floor)
     assert "R = 1 replications" not in text  # no plural for one
     assert "near or below the floor" not in text and "no noise floor" in text
+
+
+# ------------------------------------------------------------------ 4: Sobol "unstable"
+
+
+def _sobol_table(rows: list[tuple[str, float, float, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["parameter", "S1", "S1_conf", "ST", "ST_conf"])
+
+
+def test_an_index_of_zero_is_not_called_unstable() -> None:
+    from sim.sweep.ranking import sobol_warnings, top_levers
+
+    # a trial's lever over the range [0.6, 0.6001]: its true indices are 0, and S1 2.7e-5
+    # above ST 8.8e-8 + 1.7e-7 is float noise that no sample size removes
+    table = _sobol_table([("big", 0.9, 0.05, 0.95, 0.05), ("tiny", 2.7e-5, 1e-5, 8.8e-8, 1.7e-7)])
+    assert sobol_warnings(table) == ""
+    assert "unstable" not in top_levers(table, "sobol", samples=64)
+    # a real excess still warns: S1 0.5 over ST 0.3 + 0.05 (impossible for exact indices)
+    bad = _sobol_table([("big", 0.5, 0.05, 0.3, 0.05), ("other", 0.2, 0.05, 0.6, 0.05)])
+    assert "unstable (S1 above ST for big" in sobol_warnings(bad)

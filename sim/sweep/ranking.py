@@ -210,15 +210,25 @@ def dummy_note(floor_rows: pd.DataFrame, key: str) -> str:
     )
 
 
+UNSTABLE_GAP = NEGLIGIBLE_ST
+"""Sobol: S1 above ST is flagged only when it is by more than this (as well as by more than
+ST_conf). An index that is 0 up to float noise (S1 2.7e-5, ST 8.8e-8 +- 1.7e-7 for a lever
+over a range of 1e-4) can have S1 above ST + ST_conf by a margin no sample size changes; a gap
+under the negligible threshold changes no reading of the lever."""
+
+
 def sobol_warnings(real: pd.DataFrame) -> str:
     """Signs of too few samples (both impossible for exact indices):
 
-    * a lever's S1 above the upper end of its ST's 95% CI (``S1 > ST + ST_conf``);
+    * a lever's S1 above the upper end of its ST's 95% CI (``S1 > ST + ST_conf``) by more than
+      :data:`UNSTABLE_GAP` (``S1 - ST > 0.01``);
     * the sum of S1 above the sum of ST by more than the root-sum-of-squares of every S1 and
-      ST CI half-width (the CIs combined as if independent).
+      ST CI half-width (the CIs combined as if independent) and by more than
+      :data:`UNSTABLE_GAP`.
     """
     text = ""
-    unstable = real.loc[real["S1"] > real["ST"] + real["ST_conf"], "parameter"].tolist()
+    gap = real["S1"] - real["ST"]
+    unstable = real.loc[(gap > real["ST_conf"]) & (gap > UNSTABLE_GAP), "parameter"].tolist()
     if unstable:
         text += (
             f" Warning: estimates are unstable (S1 above ST for {', '.join(unstable)}: "
@@ -226,7 +236,7 @@ def sobol_warnings(real: pd.DataFrame) -> str:
         )
     s1, st = float(real["S1"].sum()), float(real["ST"].sum())
     margin = float(np.sqrt((real["S1_conf"] ** 2).sum() + (real["ST_conf"] ** 2).sum()))
-    if s1 - st > margin:
+    if s1 - st > max(margin, UNSTABLE_GAP):
         text += (
             f" Warning: the S1 sum ({s1:.2f}) exceeds the ST sum ({st:.2f}) by more than "
             f"their combined CIs ({margin:.2f}); increase --samples."
