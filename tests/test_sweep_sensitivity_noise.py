@@ -218,3 +218,40 @@ def test_an_index_of_zero_is_not_called_unstable() -> None:
     # a real excess still warns: S1 0.5 over ST 0.3 + 0.05 (impossible for exact indices)
     bad = _sobol_table([("big", 0.5, 0.05, 0.3, 0.05), ("other", 0.2, 0.05, 0.6, 0.05)])
     assert "unstable (S1 above ST for big" in sobol_warnings(bad)
+
+
+# ------------------------------------------------------------------ 5: bands need 3 clusters
+
+
+def _pd_runs(reps: int, points_per_level: int, seed: int) -> pd.DataFrame:
+    """5 levels of x, ``points_per_level`` points each (other levers: a random z), runs
+    y = x + z + b_r + e (b the CRN shift, sd 1; e sd 0.3)."""
+    rng = np.random.default_rng(seed)
+    n = 5 * points_per_level
+    x, z = np.repeat(np.linspace(0, 1, 5), points_per_level), rng.uniform(0, 1, n)
+    y = (x + z)[:, None] + rng.normal(0, 1, reps)[None, :] + rng.normal(0, 0.3, (n, reps))
+    return pd.DataFrame(
+        {"point": np.repeat(np.arange(n), reps), "replication": np.tile(np.arange(reps), n)}
+        | {"x": np.repeat(x, reps), "z": np.repeat(z, reps), "gap_auc": y.ravel()}
+    )
+
+
+@pytest.mark.parametrize("grid", [True, False])
+def test_partial_dependence_draws_no_band_from_two_replications(grid: bool) -> None:
+    from sim.sweep.plots import partial_dependence_lines
+    from sim.sweep.sensitivity import partial_dependence
+
+    # two replications: each level's variance rests on 1 df (t(0.975, 1) = 12.7), so no band
+    two = _pd_runs(reps=2, points_per_level=6, seed=1)
+    pdp = partial_dependence(two, "x", "gap_auc", grid=grid)
+    assert pdp[["se", "low", "high"]].isna().all().all()
+    assert pdp["mean"].notna().all()  # the line itself is still drawn
+    title = partial_dependence_lines(two, ["x"], "gap_auc", grid=grid)._suptitle.get_text()
+    assert "no 95% band: 2 replications" in title.replace("\n", " ")
+    # three replications (and 6 points per level): G = 3 clusters, a band again
+    three = _pd_runs(reps=3, points_per_level=6, seed=1)
+    assert partial_dependence(three, "x", "gap_auc", grid=grid)["low"].notna().all()
+    title = partial_dependence_lines(three, ["x"], "gap_auc", grid=grid)._suptitle.get_text()
+    # the title says how the band is clustered, as docs/sweeps.md does for each design
+    words = "clustered by seed" if grid else "clustered two ways"
+    assert words in title.replace("\n", " ")

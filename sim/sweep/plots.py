@@ -92,8 +92,10 @@ def partial_dependence_lines(
     """Mean ``outcome`` against each parameter, averaged over the others, with 95% bands.
 
     The bands are cluster-robust under common random numbers (see
-    :func:`sim.sweep.sensitivity.partial_dependence`; ``grid`` as there); none is drawn where
-    the seed noise cannot be estimated (one replication).
+    :func:`sim.sweep.sensitivity.partial_dependence`; ``grid`` as there): clustered by
+    replication for a grid, two ways (point and replication) for a sampled design, as the title
+    says. None is drawn with fewer than 3 clusters (:data:`sim.sweep.crn.MIN_CLUSTERS`; one or
+    two replications), and the title says why.
 
     Returns:
         One panel per parameter (3 columns), sharing the y axis.
@@ -105,8 +107,10 @@ def partial_dependence_lines(
     with plots._style():
         fig = plots._new_figure(3.6 * ncol + 0.6, 2.9 * nrow + 0.6)
         axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
+    banded = False
     for ax, p in zip(axes, parameters, strict=False):
         pdp = partial_dependence(runs, p, outcome, grid=grid)
+        banded |= bool(pdp["low"].notna().any())
         ax.fill_between(pdp["value"], pdp["low"], pdp["high"], color=colour, alpha=0.2, lw=0)
         ax.plot(pdp["value"], pdp["mean"], "o-", color=colour, lw=1.8, ms=4)
         ax.set_xlabel(lever_label(p), fontsize=8)
@@ -114,11 +118,25 @@ def partial_dependence_lines(
         ax.set_visible(False)
     fig.supylabel("\n".join(textwrap.wrap(_label(outcome), 36)), fontsize=10)
     note = " (restricted: not reached = horizon)" if outcome in ("t50_months", "t90_months") else ""
+    width = int(9.5 * (3.6 * ncol + 0.6))  # ~9.5 title characters per inch: none cropped
+    lines = [f"Partial dependence of {outcome}{note}: mean over the other parameters,"]
     fig.suptitle(
-        f"Partial dependence of {outcome}{note}: mean over the other parameters,\n95% band "
-        "(clustered by seed: replication k shares its seeds at every point)"
+        "\n".join(textwrap.fill(t, width) for t in [*lines, _band_note(runs, grid, banded)])
     )
     return fig
+
+
+def _band_note(runs: pd.DataFrame, grid: bool, banded: bool) -> str:
+    """The title's second line: how the 95% band is clustered, or why none is drawn."""
+    if not banded:
+        reps = runs["replication"].nunique() if "replication" in runs else 1
+        return (
+            f"no 95% band: {reps} replication{'s' if reps != 1 else ''}, too few to estimate "
+            "the seed noise of a level mean (3 are needed)"
+        )
+    if grid:
+        return "95% band clustered by seed (replication k shares its seeds at every point)"
+    return "95% band clustered two ways: by point and by seed (replication k, shared by all points)"
 
 
 def indices_bars(indices: pd.DataFrame, method: str, outcome: str) -> Figure:

@@ -173,8 +173,8 @@ def partial_dependence(
         ``n`` (runs). The interval is cluster-robust (:mod:`sim.sweep.crn`): under common
         random numbers replication k of every point shares seed k, so the runs of one level
         are positively correlated and ``sd / sqrt(n)``, which treats them as independent,
-        would be too narrow; ``nan`` when the seed noise cannot be estimated (one
-        replication).
+        would be too narrow; ``nan`` with fewer than 3 clusters (one or two replications:
+        :data:`sim.sweep.crn.MIN_CLUSTERS`).
     """
     from sim.sweep.crn import level_intervals
     from sim.sweep.shape import lever_key
