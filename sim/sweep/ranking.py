@@ -12,7 +12,9 @@ the Morris trajectories, not the replications) measure seed noise: a lever the m
 that hardly matters still changes the random path of each run, so under CRN its index holds
 some seed noise; more replications per point shrink it, and the negligible threshold keeps it
 from being read as an effect. :mod:`sim.sweep.seed_noise` sizes that noise per outcome (the
-index a lever with no effect would get from it), printed and reported beside the indices.
+index a lever with no effect would get from it) and per lever (``ST_noise`` /
+``mu_star_noise``, from the replications of the pairs of points each index compares), printed
+and reported beside the indices.
 """
 
 from __future__ import annotations
