@@ -26,6 +26,7 @@ decision making compares policies this way rather than by their value in one exp
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -79,12 +80,46 @@ def regret(values: pd.DataFrame, lower: bool) -> pd.DataFrame:
     return values - best if lower else best - values
 
 
-def satisficing(values: pd.DataFrame, threshold: dict[str, float]) -> pd.Series:
-    """Share of states (all S, an undefined value not meeting) where each policy meets
-    ``threshold`` (``{"at_most": x}``: value <= x; ``{"at_least": x}``: value >= x)."""
-    (side, x), = threshold.items()  # fmt: skip
-    met = values <= x if side == "at_most" else values >= x
-    return met.sum(axis=1) / values.shape[1]
+def criteria(
+    values: np.ndarray, lower: bool | None, threshold: dict[str, float] | None = None
+) -> dict[str, np.ndarray]:
+    """Every robustness column from state values (module docstring), for one table or a batch.
+
+    Args:
+        values: state values, shape ``(..., policies, states)`` (``nan``: undefined).
+        lower: :func:`lower_is_better` (``None``: unknown, no regret or worst decile).
+        threshold: the file's threshold for this outcome, or ``None``.
+
+    Returns:
+        ``{column: array of shape (..., policies)}`` for ``states``, ``mean``, ``p10``,
+        ``p90``, ``worst_decile``, ``max_regret``, ``mean_regret``, ``satisficing_share``
+        (``nan`` where not defined).
+    """
+    v = np.asarray(values, dtype=float)
+    nan = np.full(v.shape[:-1], np.nan)
+    with warnings.catch_warnings():  # a policy undefined in every state: nan, as pandas gives
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {
+            "states": (~np.isnan(v)).sum(axis=-1),
+            "mean": np.nanmean(v, axis=-1),
+            "p10": np.nanquantile(v, 0.1, axis=-1, method="linear"),
+            "p90": np.nanquantile(v, 0.9, axis=-1, method="linear"),
+        }
+        out["worst_decile"] = nan if lower is None else (out["p90"] if lower else out["p10"])
+        if lower is None:
+            out["max_regret"] = out["mean_regret"] = nan
+        else:
+            best = np.nanmin(v, axis=-2) if lower else np.nanmax(v, axis=-2)
+            r = v - best[..., None, :] if lower else best[..., None, :] - v
+            out["max_regret"] = np.nanmax(r, axis=-1)
+            out["mean_regret"] = np.nanmean(r, axis=-1)
+    if threshold is None:
+        out["satisficing_share"] = nan
+    else:
+        (side, x), = threshold.items()  # fmt: skip
+        met = v <= x if side == "at_most" else v >= x  # nan meets neither
+        out["satisficing_share"] = met.sum(axis=-1) / v.shape[-1]
+    return out
 
 
 def robustness_table(
@@ -101,18 +136,9 @@ def robustness_table(
         One row per policy: ``policy``, ``states``, ``mean``, ``p10``, ``p90``,
         ``worst_decile``, ``max_regret``, ``mean_regret``, ``satisficing_share``.
     """
-    out = pd.DataFrame(index=values.index)
-    out["states"] = values.notna().sum(axis=1)
-    out["mean"] = values.mean(axis=1)
-    out["p10"] = values.quantile(0.1, axis=1, interpolation="linear")
-    out["p90"] = values.quantile(0.9, axis=1, interpolation="linear")
-    nan = pd.Series(np.nan, index=values.index)
-    out["worst_decile"] = nan if lower is None else (out["p90"] if lower else out["p10"])
-    r = regret(values, lower) if lower is not None else None
-    out["max_regret"] = nan if r is None else r.max(axis=1)
-    out["mean_regret"] = nan if r is None else r.mean(axis=1)
-    out["satisficing_share"] = nan if threshold is None else satisficing(values, threshold)
-    return out.reset_index()
+    out = pd.DataFrame(criteria(values.to_numpy(dtype=float), lower, threshold))
+    out.insert(0, "policy", values.index.to_numpy())
+    return out
 
 
 @dataclass
@@ -132,13 +158,26 @@ def most_robust(table: pd.DataFrame, lower: bool | None) -> list[MostRobust]:
     found = []
     for column in CRITERIA:
         values = table[column]
-        if (column in ("mean", "worst_decile") and lower is None) or values.isna().all():
+        if not answerable(column, lower) or values.isna().all():
             continue
-        low = column in ("max_regret", "mean_regret") or (column != "satisficing_share" and lower)
-        best = values.min() if low else values.max()
+        best = values.min() if low_is_better(column, lower) else values.max()
         policies = [int(p) for p in table.loc[values == best, "policy"]]
         found.append(MostRobust(column, policies, float(best)))
     return found
+
+
+def answerable(criterion: str, lower: bool | None) -> bool:
+    """Can ``criterion`` rank policies? Not the mean or worst decile when the outcome's
+    direction is unknown (regret and satisficing columns are then missing anyway)."""
+    return not (criterion in ("mean", "worst_decile") and lower is None)
+
+
+def low_is_better(criterion: str, lower: bool | None) -> bool:
+    """Is a low value of ``criterion`` the robust one? Regrets always; the satisficing share
+    never; the mean and worst decile when lower outcomes are better."""
+    return criterion in ("max_regret", "mean_regret") or (
+        criterion != "satisficing_share" and bool(lower)
+    )
 
 
 def policy_labels(design: pd.DataFrame, levers: Sequence[str]) -> dict[int, str]:

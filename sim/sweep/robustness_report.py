@@ -270,6 +270,7 @@ def robustness_section(
     heads = ["policy", *[c.replace("_", " ") for c in cols]]
     design = pd.read_parquet(Path(out_dir) / "design.parquet")
     r = None if lower is None else regret(state_values(runs, design, column), lower)
+    found = most_robust(table, lower)
     unit = outcome_unit(column)
     full_unit = outcome_unit(column, short=False).replace(" (", "; ").rstrip(")")
     text = [
@@ -288,8 +289,9 @@ def robustness_section(
         markdown_table(heads, rows, "l" + "r" * len(cols)),
         "",
         _glossary(column, lower, threshold),
-        *verdict(most_robust(table, lower), labels, column, n_pol, unit),
+        *verdict(found, labels, column, n_pol, unit),
         "",
+        *_noise_lines(spec, runs, design, column, lower, found, labels),
     ]
     if figures and r is not None:
         from sim import plots
@@ -300,6 +302,26 @@ def robustness_section(
         text.append(f"![{path.stem}](figures/{path.name})\n")
     text += [_limits(spec, n_states, column) + "\n", _next_step(out_dir, design, table, r) + "\n"]
     return "\n".join(text)
+
+
+def _noise_lines(
+    spec: Any,
+    runs: pd.DataFrame,
+    design: pd.DataFrame,
+    column: str,
+    lower: bool | None,
+    found: list,
+    labels: dict[int, str],
+) -> list[str]:
+    """Whether each verdict's lead is larger than the seed noise
+    (:func:`sim.sweep.robustness_noise.lead_stability`), as lines ending in a blank one."""
+    from sim.sweep.robustness_noise import lead_stability, stability_lines
+
+    threshold = spec.thresholds.get(column)
+    found = [f for f in found if len(f.policies) < len(labels)]  # a tie of all says nothing
+    stability = lead_stability(runs, design, column, lower, threshold, found, spec.seed)
+    lines = stability_lines(stability, labels, spec.replications)
+    return [*lines, ""] if lines else []
 
 
 def _threshold_text(threshold: dict[str, float]) -> str:
