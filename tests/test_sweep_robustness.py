@@ -47,7 +47,7 @@ range = [0.4, 0.9]
 [thresholds]
 gap_auc = {THRESHOLD}
 """
-OUTCOMES = ["gap_auc", "events_avoided", "sites_improved_share"]
+OUTCOMES = ["gap_auc", "events_avoided", "share_boosted"]
 
 
 def _file(here: Path, text: str = SWEEP, name: str = "rob.toml") -> Path:
@@ -109,7 +109,7 @@ def test_robustness_equals_an_independent_pandas_computation(folder: Path) -> No
     np.testing.assert_array_equal(table["satisficing_share"], met)
     assert 0 < met.sum() < POLICIES  # the threshold tells the policies apart here
     assert (table["states"] == STATES).all()
-    assert table.loc[0, "label"] == "P0 (hard=0.2, soft=0.1)"
+    assert table.loc[0, "label"] == "P0 (tactics.hard=0.2, tactics.soft=0.1)"
     assert list(table.loc[3, LEVERS]) == [0.8, 0.7]
 
 
@@ -126,7 +126,7 @@ def test_the_best_policy_of_each_state_has_regret_zero(folder: Path) -> None:
 def test_the_worst_decile_is_on_the_bad_side(folder: Path) -> None:
     lower = pd.read_parquet(folder / "robustness_gap_auc.parquet")
     higher = pd.read_parquet(folder / "robustness_events_avoided.parquet")
-    unknown = pd.read_parquet(folder / "robustness_sites_improved_share.parquet")
+    unknown = pd.read_parquet(folder / "robustness_share_boosted.parquet")
     # gap_auc: lower is better, so the worst decile is the high tail (above the mean)
     assert (lower["worst_decile"] == lower["p90"]).all()
     assert (lower["worst_decile"] >= lower["mean"]).all()
@@ -135,7 +135,7 @@ def test_the_worst_decile_is_on_the_bad_side(folder: Path) -> None:
     assert unknown[["worst_decile", "max_regret", "mean_regret"]].isna().all().all()
     assert unknown[["p10", "p90", "mean"]].notna().all().all()
     report = (folder / "sweep.md").read_text()
-    assert "does not know whether lower or higher sites_improved_share is better" in report
+    assert "does not know whether lower or higher share_boosted is better" in report
     assert "Lower gap_auc is better, so the worst decile is the 90th percentile" in report
     assert "Higher events_avoided is better, so the worst decile is the 10th percentile" in report
 
@@ -147,7 +147,7 @@ def test_report_names_the_most_robust_policy_and_draws_regret(folder: Path) -> N
     assert f"Minimax regret (Savage 1951) of gap_auc: {table.loc[best, 'label']}" in report
     assert "Starr 1963 domain criterion" in report
     assert (folder / "figures" / "regret_gap_auc.png").stat().st_size > 10_000
-    assert not (folder / "figures" / "regret_sites_improved_share.png").exists()
+    assert not (folder / "figures" / "regret_share_boosted.png").exists()
 
 
 def test_disagreeing_criteria_are_named() -> None:
@@ -247,7 +247,7 @@ def test_sensitivity_samples_uncertainties_as_parameters(tmp_path: Path, capsys)
         (f"scenarios = {STATES}\n", "", ["need scenarios = N"]),
         (f"gap_auc = {THRESHOLD}", "gap_acu = 3", ["thresholds.gap_acu", "not a run metric",
                                                    "did you mean 'gap_auc'"]),
-        (f"gap_auc = {THRESHOLD}", "sites_improved_share = 0.5",
+        (f"gap_auc = {THRESHOLD}", "share_boosted = 0.5",
          ["does not know whether lower or higher", "{at_least = 0.5}"]),
         ('seed = ', 'design = "sobol"\nseed = ', ['design = \'sobol\' with uncertainties']),
         ("seed = ", 'outcomes = ["events_avoided"]\nseed = ',

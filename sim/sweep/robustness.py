@@ -43,16 +43,34 @@ CRITERIA = {
 """Column of the robustness table -> the criterion's name in ``sweep.md``."""
 
 
+MORE_DIRECTIONS: dict[str, bool] = {
+    # lower is better: a gap, a rate ratio, a lag, a count of harm, a cost
+    **dict.fromkeys(
+        ["gap_followup_24", "peripheral_lag", "marginalised_sites", "share_little_change"], True
+    ),
+    **dict.fromkeys(["irr_programme_end", "irr_0_3", "irr_16_18", "irr_34_36"], True),
+    **dict.fromkeys(["irr_0_3_observed", "irr_16_18_observed", "irr_34_36_observed"], True),
+    **dict.fromkeys(["net_irr", "net_irr_observed", "cost_core_team", "cost_sites"], True),
+    "cost_per_event_avoided": True,
+    # higher is better: gains kept, sites improved or transformed, practice internalised
+    **dict.fromkeys(["sustainment", "sites_improved_share", "share_transformed"], False),
+    **dict.fromkeys(["share_internalised_end", "net_adherence_gain"], False),
+}
+"""Directions of run metrics ``ccsim compare`` does not compare (docs/outputs.md); metrics
+whose better side depends on the question (site spread, gaming, boosted or merely compliant
+shares, raw rates, funded site-months) are left unknown."""
+
+
 def lower_is_better(outcome: str) -> bool | None:
     """Whether lower ``outcome`` is better: the direction ``ccsim compare`` uses
     (:data:`sim.compare.outcomes.OUTCOMES`: gap area, T50/T90, gaps, inequality, conflict,
-    drop-outs and costs lower; events avoided higher); the restricted times as T50/T90;
-    ``None`` for any other metric (the direction is unknown)."""
+    drop-outs and costs lower; events avoided higher), then :data:`MORE_DIRECTIONS`; the
+    restricted times as T50/T90; ``None`` for any other metric (the direction is unknown)."""
     from sim.compare.outcomes import OUTCOME_BY_METRIC
 
     metric = outcome.replace("_restricted_months", "_months")
     found = OUTCOME_BY_METRIC.get(metric)
-    return None if found is None else found.lower_is_better
+    return MORE_DIRECTIONS.get(metric) if found is None else found.lower_is_better
 
 
 def state_values(runs: pd.DataFrame, design: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -181,9 +199,11 @@ def low_is_better(criterion: str, lower: bool | None) -> bool:
 
 
 def policy_labels(design: pd.DataFrame, levers: Sequence[str]) -> dict[int, str]:
-    """``{policy: "P3 (hard=0.2, soft=0.7)"}``: each policy's number and lever values, a lever
-    named by the last part of its key (the full key when two levers share that part)."""
-    tails = [k.rsplit(".", 1)[-1] for k in levers]
+    """``{policy: "P3 (tactics.hard=0.2, recruitment.mode=mandated)"}``: each policy's number
+    and lever values, a lever named by its key without the scenario section (``programme.``,
+    ``sites.``...), which keeps the table it belongs to (``tactics.hard``, not ``hard``);
+    the full key when two levers would share a name."""
+    tails = [k.split(".", 1)[-1] for k in levers]
     names = [t if tails.count(t) == 1 else k for t, k in zip(tails, levers, strict=True)]
     first = design.drop_duplicates("policy").set_index("policy")
     return {

@@ -158,7 +158,7 @@ def check_robust_design(spec: Any) -> None:
     if kept is not None and (lost := [o for o in spec.thresholds if o not in kept]):
         raise SweepError(
             f"{src}: thresholds.{lost[0]}: not kept by the file's outcomes "
-            f"({', '.join(kept)}); add it there"
+            f'({", ".join(kept)}); add "{lost[0]}" to outcomes'
         )
     if spec.design not in ROBUST_DESIGNS:
         raise SweepError(
