@@ -126,12 +126,18 @@ def summarise_sweep(
         for o in reported_outcomes(out_dir)
         if o not in outcomes and (kept is None or outcome_column(o) in kept)
     ]
-    cols = [*spec.names, *(outcome_column(o) for o in [*outcomes, *earlier])]
+    joint = list(spec.thresholds) if spec.uncertainties and len(spec.thresholds) > 1 else []
+    cols = [*spec.names, *(outcome_column(o) for o in [*outcomes, *earlier]), *joint]
     runs = read_sweep(out_dir, columns=list(dict.fromkeys(cols)))
     sections = [_sweep_section(spec, runs, o, out_dir, figures) for o in [*outcomes, *earlier]]
+    if joint:  # good enough on every threshold at once: one decision, several outcomes
+        from sim.sweep.robustness_joint import joint_section
+
+        sections.append(joint_section(spec, runs, out_dir))
     body = "\n---\n\n".join(sections)
     atomic_write_bytes(Path(out_dir) / "sweep.md", body.encode("utf-8"))
-    return "\n---\n\n".join(sections[: len(outcomes)])
+    shown = sections[: len(outcomes)] + (sections[-1:] if joint else [])
+    return "\n---\n\n".join(shown)
 
 
 def reported_outcomes(out_dir: Path) -> list[str]:

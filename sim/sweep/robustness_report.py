@@ -189,7 +189,7 @@ def _glossary(column: str, lower: bool | None, threshold: dict[str, float] | Non
     if threshold:
         lines.append(
             f"- **satisficing share**: the share of states in which the policy is good enough, "
-            f"{column} {_threshold_text(threshold)} {outcome_unit(column)} (tested on the state's "
+            f"{column} {threshold_text(threshold)} {outcome_unit(column)} (tested on the state's "
             "mean over its replications, not run by run)."
         )
     return "\n".join(lines) + "\n"
@@ -281,7 +281,7 @@ def robustness_section(
         f"Outcome: {outcome_label(column)} (in {full_unit or 'units ccsim does not know'}). "
         + _direction_text(column, lower)
         + (
-            f" Good enough (satisficing): {column} {_threshold_text(threshold)} {unit}."
+            f" Good enough (satisficing): {column} {threshold_text(threshold)} {unit}."
             if threshold
             else ""
         )
@@ -324,7 +324,8 @@ def _noise_lines(
     return [*lines, ""] if lines else []
 
 
-def _threshold_text(threshold: dict[str, float]) -> str:
+def threshold_text(threshold: dict[str, float]) -> str:
+    """``"<= 20"`` for ``{"at_most": 20}``, ``">= 0.5"`` for ``{"at_least": 0.5}``."""
     (side, x), = threshold.items()  # fmt: skip
     return f"{'<=' if side == 'at_most' else '>='} {x:g}"
 
