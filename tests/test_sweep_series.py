@@ -274,6 +274,10 @@ def test_read_sweep_series_checks_its_arguments(folders: dict[str, Path], tmp_pa
     on = folders["on"]
     one = read_sweep_series(on, columns="gap_true")  # one name as a string
     assert list(one.columns) == ["point", "replication", "month", "gap_true"]
+    # the identifying columns of ccsim run's series are series columns too (the docs' example)
+    ids = read_sweep_series(on, columns=["month_in_programme", "phase", "gap_true"])
+    assert list(ids.columns) == ["point", "replication", "month", "month_in_programme", "phase",
+                                 "gap_true"]  # fmt: skip
     assert len(one) == POINTS * REPS * MONTHS
     with pytest.raises(ValueError, match=r"columns: no series column 'nope'; the series columns"):
         read_sweep_series(on, columns=["gap_true", "nope"])

@@ -117,6 +117,7 @@ def _series_request(
     Raises:
         ValueError: see :func:`read_sweep_series`.
     """
+    from sim.outputs_columns import SERIES_IDS
     from sim.series import SERIES_COLUMNS
 
     if not out_dir.is_dir():
@@ -135,11 +136,12 @@ def _series_request(
     cols = None
     if columns is not None:
         wanted = [columns] if isinstance(columns, str) else [str(c) for c in columns]
-        valid = {"point", *SERIES_COLUMNS} - {"design", "design_index"}
+        names = ["point", *(c.name for c in SERIES_IDS), *SERIES_COLUMNS]
+        valid = [c for c in dict.fromkeys(names) if c not in ("design", "design_index")]
         if unknown := [c for c in wanted if c not in valid]:
             raise ValueError(
                 f"columns: no series column {', '.join(map(repr, unknown))}; the series "
-                f"columns are: point, {', '.join(c for c in SERIES_COLUMNS if c in valid)}"
+                f"columns are: {', '.join(valid)}"
             )
         cols = list(dict.fromkeys(["point", "replication", "month", *wanted]))
     if points is None:
