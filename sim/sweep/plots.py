@@ -80,9 +80,9 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str, others: Sequence[s
     grid = runs[x].nunique() <= surface.shape[1] and runs[y].nunique() <= surface.shape[0]
     binned = "grid levels" if grid else "quantile bins of the sample"
     title = f"Mean {outcome} over replications ({binned})"
-    if others:
-        title += f"\naveraged over {', '.join(others)}"
-    ax.set_title(title)
+    if others:  # wrapped: with uncertainties the list is long (~70 characters a line fit)
+        title += "\n" + "\n".join(textwrap.wrap(f"averaged over {', '.join(others)}", 70))
+    ax.set_title(title, fontsize=10)
     return fig
 
 
