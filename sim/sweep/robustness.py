@@ -203,8 +203,7 @@ def policy_labels(design: pd.DataFrame, levers: Sequence[str]) -> dict[int, str]
     and lever values, a lever named by its key without the scenario section (``programme.``,
     ``sites.``...), which keeps the table it belongs to (``tactics.hard``, not ``hard``);
     the full key when two levers would share a name."""
-    tails = [k.split(".", 1)[-1] for k in levers]
-    names = [t if tails.count(t) == 1 else k for t, k in zip(tails, levers, strict=True)]
+    names = lever_names(levers)
     first = design.drop_duplicates("policy").set_index("policy")
     return {
         int(p): f"P{int(p)} ("
@@ -212,6 +211,13 @@ def policy_labels(design: pd.DataFrame, levers: Sequence[str]) -> dict[int, str]
         + ")"
         for p, row in first.iterrows()
     }
+
+
+def lever_names(keys: Sequence[str]) -> list[str]:
+    """The names policy labels give levers: the key without its scenario section
+    (``programme.tactics.hard`` -> ``tactics.hard``), the full key when two would share one."""
+    tails = [k.split(".", 1)[-1] for k in keys]
+    return [t if tails.count(t) == 1 else k for t, k in zip(tails, keys, strict=True)]
 
 
 def _short(value: object) -> str:

@@ -56,8 +56,8 @@ def _axis_label(outcome: str) -> str:
     from sim.sweep.robustness_report import outcome_unit
     from sim.sweep.sensitivity import outcome_label
 
-    unit = outcome_unit(outcome)
-    text = f"regret in {outcome_label(outcome)}" + (f" ({unit})" if unit else "")
+    unit, label = outcome_unit(outcome), outcome_label(outcome)
+    text = f"regret in {label}" + (f" ({unit})" if unit and f"({unit}" not in label else "")
     text += f" [{outcome}]: distance from the best policy in the same state; lower is better"
     return "\n".join(textwrap.wrap(text, 70))
 

@@ -14,6 +14,7 @@ from sim.results import write_parquet
 from sim.sweep.robustness import (
     CRITERIA,
     MostRobust,
+    lever_names,
     lower_is_better,
     most_robust,
     policy_labels,
@@ -121,11 +122,15 @@ def _direction_text(column: str, lower: bool | None) -> str:
     )
 
 
-def _names(keys: list[str]) -> list[str]:
-    """The short names the policy labels use: the key's last part, the full key when two
-    keys share it (as :func:`sim.sweep.robustness.policy_labels`)."""
-    tails = [k.rsplit(".", 1)[-1] for k in keys]
-    return [t if tails.count(t) == 1 else k for t, k in zip(tails, keys, strict=True)]
+def _label_with_unit(column: str, unit: str) -> str:
+    """The outcome's label and its unit, the unit once (``Gap area after start (gap-months)``
+    already names it)."""
+    from sim.sweep.sensitivity import outcome_label
+
+    label = outcome_label(column)
+    if not unit:
+        return f"{label} (in units ccsim does not know)"
+    return label if f"({unit.split('; ')[0]}" in label else f"{label} (in {unit})"
 
 
 def _meaning(key: str) -> str:
@@ -144,7 +149,7 @@ def _framing(spec: Any, n_pol: int, n_states: int) -> str:
     levers = [p for p in spec.parameters]
     lever_text = "; ".join(
         f"`{n}` = {p.key}" + (f" ({_meaning(p.key)})" if _meaning(p.key) else "")
-        for n, p in zip(_names([p.key for p in levers]), levers, strict=True)
+        for n, p in zip(lever_names([p.key for p in levers]), levers, strict=True)
     )
     ranges = "; ".join(
         f"{u.key} from {u.low:g} to {u.high:g}"
@@ -256,7 +261,6 @@ def robustness_section(
 ) -> str:
     """The ``## Robustness`` part of one outcome's section of ``sweep.md``; writes
     ``robustness_<column>.parquet`` and (direction known, ``figures``) the regret figure."""
-    from sim.sweep.sensitivity import outcome_label
 
     table = robustness_frame(spec, runs, out_dir, column)
     lower = lower_is_better(column)
@@ -278,7 +282,7 @@ def robustness_section(
         "Which design does well whatever the context turns out to be? "
         + _framing(spec, n_pol, n_states)
         + "\n",
-        f"Outcome: {outcome_label(column)} (in {full_unit or 'units ccsim does not know'}). "
+        f"Outcome: {_label_with_unit(column, full_unit)}. "
         + _direction_text(column, lower)
         + (
             f" Good enough (satisficing): {column} {threshold_text(threshold)} {unit}."
