@@ -68,3 +68,37 @@ events_avoided = {at_least = 1.0}
     section = shown.split("## Good enough on every threshold together")[1]
     rows = [line for line in section.splitlines() if line.startswith("| P")]
     assert [row.rstrip(" |").rsplit("| ", 1)[-1] for row in rows] == [f"{v:.0%}" for v in both]
+
+
+def test_a_changed_threshold_reuses_the_runs(tmp_path) -> None:
+    """Thresholds only decide the report (a new-user trial had to re-run 1800 runs to add
+    one): the same sweep with another or an extra threshold resumes with no new run, and the
+    report uses the file's thresholds."""
+    from cli_helpers import TINY_TOML
+
+    from sim.sweep import load_sweep, run_sweep
+    from sim.sweep.report import summarise_sweep
+
+    (tmp_path / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
+    head = """name = "thr"
+base = "tiny.toml"
+seed = 5
+replications = 2
+scenarios = 3
+[parameters."programme.tactics.hard"]
+levels = [0.2, 0.8]
+[uncertainties."sites.readiness_mean"]
+range = [0.3, 0.8]
+[thresholds]
+"""
+    first = tmp_path / "a.toml"
+    first.write_text(head + "gap_auc = 8.4\n", encoding="utf-8")
+    out = run_sweep(load_sweep(first), tmp_path / "out", progress=False)
+    parts = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("part-*.parquet")}
+    second = tmp_path / "b.toml"
+    second.write_text(head + "gap_auc = 9.5\nevents_avoided = {at_least = 1.0}\n", "utf-8")
+    spec = load_sweep(second)
+    run_sweep(spec, out, progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("part-*.parquet")} == parts
+    report = summarise_sweep(spec, out, ["gap_auc"])
+    assert "gap_auc <= 9.5" in report and "## Good enough on every threshold together" in report

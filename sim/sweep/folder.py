@@ -305,10 +305,10 @@ def _what_differs(old: dict[str, Any], spec: SweepSpec) -> str:
     if not isinstance(recorded, dict):
         return "another file, method or settings"
     new = json.loads(json.dumps(spec.record(), default=str))
+    skip = ("description", "source", "thresholds")  # thresholds only decide the report
     keys = sorted(
-        k for k in set(new) | set(recorded)
-        if k not in ("description", "source") and new.get(k) != recorded.get(k)
-    )  # fmt: skip
+        k for k in set(new) | set(recorded) if k not in skip and new.get(k) != recorded.get(k)
+    )
     if not keys:
         return "another file, method or settings"
     text = f"settings that differ: {', '.join(keys)}"

@@ -164,8 +164,9 @@ def parse_parameter(key: str, raw: Any, source: str, table: str = "parameters") 
     where = f"{source}: {table}.{key}"
     if not isinstance(raw, dict):
         raise SweepError(f"{where} must be a table (levels or range)")
-    if unknown := set(raw) - PARAMETER_KEYS:
-        raise SweepError(f"{where}: {unknown_text('option(s)', unknown, PARAMETER_KEYS)}")
+    allowed = PARAMETER_KEYS if table == "parameters" else frozenset({"range"})
+    if unknown := set(raw) - PARAMETER_KEYS:  # an uncertainty takes only a range
+        raise SweepError(f"{where}: {unknown_text('option(s)', unknown, allowed)}")
     _check_name(key, where)
     dummy = raw.get("dummy", False)
     if not isinstance(dummy, bool):

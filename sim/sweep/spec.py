@@ -136,8 +136,10 @@ class SweepSpec:
         return data
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the results (to resume only the same sweep)."""
-        data = {k: v for k, v in self.record().items() if k not in ("description", "source")}
+        """Hash of everything that decides the results (to resume only the same sweep);
+        ``thresholds`` only decide the report, so a changed threshold reuses the runs."""
+        skip = ("description", "source", "thresholds")
+        data = {k: v for k, v in self.record().items() if k not in skip}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
