@@ -312,6 +312,8 @@ def _what_differs(old: dict[str, Any], spec: SweepSpec) -> str:
     if not keys:
         return "another file, method or settings"
     text = f"settings that differ: {', '.join(keys)}"
+    if len(keys) > 2:  # another sweep altogether: the hints below would be beside the point
+        return text
     if "outcomes" in keys:
         text += (
             "; a sweep keeps only the outcomes it was run with, so another outcome needs new "
