@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import signal
+import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -215,7 +216,8 @@ def checked_outcomes(args: argparse.Namespace, spec: Any) -> list[str]:
         if column != outcome and column not in columns:
             print(
                 f"note: --outcome {outcome} is analysed as {column} (a run that never got there "
-                "counts as its horizon, programme + follow-up months)"
+                "counts as its horizon, programme + follow-up months)",
+                file=sys.stderr,  # notes go to stderr, as every other note of ccsim's
             )
         columns.append(column)
     return list(dict.fromkeys(columns))
