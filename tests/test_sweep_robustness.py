@@ -180,9 +180,11 @@ def test_a_point_is_reproduced_with_its_state_of_the_world(
     for metric in ("gap_auc", "cost_total", "events_avoided", "dropouts"):
         assert theirs[metric] == mine[metric], metric
     out = tmp_path / "cmp"
-    code, _, err = ccsim(capsys, "compare", "--from-sweep", folder, "--points", "7,4",
-                         "--reps", REPS, "--out", out, "--no-figures", "--quiet")  # fmt: skip
+    code, printed, err = ccsim(capsys, "compare", "--from-sweep", folder, "--points", "7,4",
+                               "--reps", REPS, "--out", out, "--no-figures", "--quiet")  # fmt: skip
     assert code == 0, err
+    # the legend names each point's policy and state of the world (point = policy x S + state)
+    assert "point 7 (P2 in state 1): " in printed and "point 4 (P1 in state 1): " in printed
     runs = pd.read_parquet(out / "runs.parquet")
     rows = read_sweep(folder)
     for p in (7, 4):  # points 7 and 4: the same state 1, policies 2 and 1

@@ -230,6 +230,20 @@ def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
+def _policies_and_states(folder: Path, points: list[int]) -> dict[int, tuple[int, int]]:
+    """``{point: (policy, state)}`` for a sweep with uncertainties (its design.parquet has
+    ``policy`` and ``state``; :mod:`sim.sweep.uncertainty`), else ``{}``."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    path = folder / "design.parquet"
+    if not {"policy", "state"} <= set(pq.read_schema(path).names):
+        return {}
+    design = pd.read_parquet(path, columns=["point", "policy", "state"])
+    design = design[design["point"].isin(points)]
+    return {int(r.point): (int(r.policy), int(r.state)) for r in design.itertuples()}
+
+
 def _header(folder: Path, spec: dict[str, Any]) -> str:
     """The legend's first line: which sweep, its base scenario and ``set``."""
     overrides = spec.get("overrides") or []
@@ -274,13 +288,15 @@ def sweep_designs(folder: Path, points: list[int], check: bool = True) -> SweepD
     result = SweepDesigns([], int(spec["seed"]), str(spec["name"]), [_header(folder, spec)])
     result.base, result.overrides = str(spec["base"]), list(spec.get("overrides") or [])
     integer = {str(q["key"]) for q in spec["parameters"] if q.get("integer")}
+    roles = _policies_and_states(folder, points)
     for p in points:
         scenario, values = _point(folder, p, result.base)
         values = {k: _whole(v) if k in integer else v for k, v in values.items()}
         result.designs.append(Design(design_name(p), scenario))
         result.values[design_name(p)] = values
         shown = ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
-        result.legend.append(f"{design_name(p)}: {shown}")
+        role = f" (P{roles[p][0]} in state {roles[p][1]})" if p in roles else ""
+        result.legend.append(f"{design_name(p)}{role}: {shown}")
     result.legend += _same_designs(result.values)
     if check:
         from sim.compare.from_sweep_check import check_points
