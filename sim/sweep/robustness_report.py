@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.report_md import markdown_table
@@ -270,7 +271,8 @@ def robustness_section(
     threshold = spec.thresholds.get(column)
     if threshold:
         cols.append("satisficing_share")
-    rows = [[r["label"], *(_cell(r[c], c) for c in cols)] for _, r in table.iterrows()]
+    places = decimals(table[[c for c in cols if c not in ("states", "satisficing_share")]])
+    rows = [[r["label"], *(_cell(r[c], c, places) for c in cols)] for _, r in table.iterrows()]
     heads = ["policy", *[c.replace("_", " ") for c in cols]]
     design = pd.read_parquet(Path(out_dir) / "design.parquet")
     r = None if lower is None else regret(state_values(runs, design, column), lower)
@@ -338,12 +340,23 @@ def _short(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _cell(value: Any, column: str) -> str:
+def _cell(value: Any, column: str, places: int) -> str:
     if pd.isna(value):
         return "n/a"
     if column == "states":
         return str(int(value))
-    return f"{value:.0%}" if column == "satisficing_share" else number(value)
+    return f"{value:.0%}" if column == "satisficing_share" else f"{value:,.{places}f}"
+
+
+def decimals(values: pd.DataFrame) -> int:
+    """Decimal places for a table of one outcome's numbers: 4 significant figures for its
+    largest absolute value, the same places for every cell (``22.86`` beside ``7.51``, not
+    ``7.513``; costs whole); 0 to 4."""
+    finite = values.to_numpy(dtype=float)
+    finite = np.abs(finite[np.isfinite(finite)])
+    if finite.size == 0 or finite.max() == 0:
+        return 2
+    return int(min(4, max(0, 3 - np.floor(np.log10(finite.max())))))
 
 
 def number(value: float) -> str:
