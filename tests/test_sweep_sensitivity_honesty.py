@@ -329,7 +329,8 @@ def test_morris_cli_writes_the_mu_sigma_diagram_from_its_table(
     table = pd.read_parquet(out / "sensitivity_morris_gap_auc.parquet")
     points, labels = drawn[name]
     assert np.allclose(points, table[["mu_star", "sigma"]].to_numpy())  # one point per lever
-    assert labels[: len(table)] == table["parameter"].tolist()  # each labelled with its name
+    # each labelled with its name (without "programme.", which every lever there shares)
+    assert labels[: len(table)] == [p.removeprefix("programme.") for p in table["parameter"]]
     assert table["mu_star_noise"].ge(0).all()  # each lever's own seed-noise term (3 replications)
     report = (out / "sensitivity.md").read_text()
     assert f"figures/{name}" in report

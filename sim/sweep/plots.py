@@ -17,6 +17,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from sim import plots
+from sim.metric_info import METRICS
 from sim.sweep.sensitivity import (
     outcome_column,
     outcome_label,
@@ -206,17 +207,24 @@ def morris_mu_sigma(
         ax = fig.add_subplot()
     colours = ["0.6" if p in dummy else pal[0] for p in indices["parameter"]]
     ax.scatter(mu, sigma, s=36, c=colours, zorder=3)
-    for p, x, y in zip(indices["parameter"], mu, sigma, strict=True):
-        if np.isfinite(x) and np.isfinite(y):
-            ax.annotate(p, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
     finite = np.concatenate([mu[np.isfinite(mu)], sigma[np.isfinite(sigma)], [0.0]])
     top = float(finite.max()) * 1.3 or 1.0  # room for the labels right of the points
+    names = [str(p).removeprefix("programme.") for p in indices["parameter"]]
+    for name, x, y, dy in zip(names, mu, sigma, _label_offsets(names, mu, sigma, top), strict=True):
+        if np.isfinite(x) and np.isfinite(y):
+            moved = (
+                {"arrowprops": {"arrowstyle": "-", "color": "0.6", "lw": 0.5}} if dy != 3 else {}
+            )
+            ax.annotate(
+                name, (x, y), xytext=(4, dy), textcoords="offset points", fontsize=7, **moved
+            )  # a label moved clear of another keeps a thin line to its point
     ax.plot([0, top], [0, top], "--", color="0.4", lw=1, label="sigma = mu*")
     if noise_floor is not None and np.isfinite(noise_floor) and noise_floor > 0:
         ax.axvspan(0, noise_floor, color=pal[1], alpha=0.15, lw=0, label="seed-noise floor of mu*")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    ax.set_xlabel(f"mu* (mean |elementary effect|, units of {outcome}): how much a lever matters")
+    unit = METRICS[outcome].unit.split(" (")[0] if outcome in METRICS else f"units of {outcome}"
+    ax.set_xlabel(f"mu* (mean |elementary effect|, {unit}): how much a lever matters")
     ax.set_ylabel("sigma (sd of elementary effects):\ninteractions or non-linearity")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     ax.text(
@@ -226,3 +234,31 @@ def morris_mu_sigma(
     )  # fmt: skip
     fig.suptitle(f"Morris screening of {_label(outcome)}: mu* and sigma per lever", fontsize=11)
     return fig
+
+
+def _label_offsets(names: list[str], x: np.ndarray, y: np.ndarray, top: float) -> list[float]:
+    """Vertical offsets (points) for the labels of a scatter on ``[0, top]^2`` axes, so that no
+    two labels overlap: a label is ~3% of the axis high and ~1.3% wide per character (7-point
+    text on a 7.5-inch figure); a label that would overlap one placed before (lowest points
+    first) moves down by one label height, then up, until it is clear. Returns 3 (just above
+    the point) where nothing is in the way."""
+    height, char = 0.035 * top, 0.0125 * top
+    placed: list[tuple[float, float, float]] = []  # (left, right, bottom) of placed labels
+    out = [3.0] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: (y[k], x[k])):
+        if not (np.isfinite(x[i]) and np.isfinite(y[i])):
+            continue
+        left, right = x[i], x[i] + char * len(names[i])
+        for step in (0, -1, 1, -2, 2, -3, 3):
+            bottom = y[i] + step * height
+            clear = all(
+                right <= a or left >= b or bottom + height <= c or bottom >= c + height
+                for a, b, c in placed
+            )
+            if clear:
+                break
+        placed.append((left, right, bottom))
+        out[i] = (
+            3.0 + (bottom - y[i]) / top * 5.6 * 72 * 0.8
+        )  # data -> points (axes ~0.8 of 5.6 in)
+    return out
