@@ -229,10 +229,10 @@ def test_a_plain_sweep_records_nothing_new() -> None:
 
 def test_sensitivity_samples_uncertainties_as_parameters(tmp_path: Path, capsys) -> None:
     path = _file(tmp_path)
-    code, out, err = ccsim(capsys, "sensitivity", path, "--method", "morris", "--samples", 2,
+    code, _, err = ccsim(capsys, "sensitivity", path, "--method", "morris", "--samples", 2,
                            "--out", tmp_path / "s", *FAST)  # fmt: skip
     assert code == 0, err
-    assert "note: the 2 uncertainties are sampled as ordinary parameters" in out
+    assert "note: the 2 uncertainties are sampled as ordinary parameters" in err
     design = pd.read_parquet(tmp_path / "s" / "design.parquet")
     assert list(design.columns) == ["point", *LEVERS, *UNCERTAIN]
     assert len(design) == 2 * (len(LEVERS) + len(UNCERTAIN) + 1)  # Morris: r (d + 1)

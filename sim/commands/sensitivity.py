@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     if loaded.uncertainties:
         print(
             f"note: the {len(loaded.uncertainties)} uncertainties are sampled as ordinary "
-            "parameters, after the levers (scenarios and thresholds are for ccsim sweep)"
+            "parameters, after the levers (scenarios and thresholds are for ccsim sweep)",
+            file=sys.stderr,
         )
     outcomes = checked_outcomes(args, spec)
     out = args.out or Path("results") / f"sensitivity_{spec.name}_{args.method}"
