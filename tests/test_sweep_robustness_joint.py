@@ -35,16 +35,7 @@ def test_at_least_thresholds_and_a_single_outcome() -> None:
     assert got["s"].tolist() == got["all"].tolist() == [2 / 3, 1.0]
 
 
-def test_sweep_md_has_the_joint_section_with_shares_from_the_runs(tmp_path) -> None:
-    """A sweep with two thresholds: the section's 'all' column equals the share of states
-    where both state means (computed here with pandas alone) meet their thresholds."""
-    from cli_helpers import TINY_TOML
-
-    from sim.sweep import load_sweep, run_sweep
-    from sim.sweep.report import summarise_sweep
-
-    (tmp_path / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
-    text = """name = "joint"
+ROBUST_HEAD = """name = "joint"
 base = "tiny.toml"
 seed = 11
 replications = 2
@@ -54,11 +45,27 @@ levels = [0.2, 0.8]
 [uncertainties."sites.readiness_mean"]
 range = [0.3, 0.8]
 [thresholds]
-gap_auc = 8.4
-events_avoided = {at_least = 1.0}
 """
-    (tmp_path / "j.toml").write_text(text, encoding="utf-8")
-    spec = load_sweep(tmp_path / "j.toml")
+"""A small sweep with uncertainties, up to its [thresholds] table (filled in by each test)."""
+
+
+def _robust_file(here, name: str, thresholds: str):
+    """``here/name``: :data:`ROBUST_HEAD` with ``thresholds``, beside the tiny base scenario."""
+    from cli_helpers import TINY_TOML
+
+    (here / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
+    (here / name).write_text(ROBUST_HEAD + thresholds, encoding="utf-8")
+    return here / name
+
+
+def test_sweep_md_has_the_joint_section_with_shares_from_the_runs(tmp_path) -> None:
+    """A sweep with two thresholds: the section's 'all' column equals the share of states
+    where both state means (computed here with pandas alone) meet their thresholds."""
+    from sim.sweep import load_sweep, run_sweep
+    from sim.sweep.report import summarise_sweep
+
+    path = _robust_file(tmp_path, "j.toml", "gap_auc = 8.4\nevents_avoided = {at_least = 1.0}\n")
+    spec = load_sweep(path)
     out = run_sweep(spec, tmp_path / "out", progress=False)
     shown = summarise_sweep(spec, out, ["gap_auc"])
     assert "## Good enough on every threshold together" in shown
@@ -74,30 +81,15 @@ def test_a_changed_threshold_reuses_the_runs(tmp_path) -> None:
     """Thresholds only decide the report (a new-user trial had to re-run 1800 runs to add
     one): the same sweep with another or an extra threshold resumes with no new run, and the
     report uses the file's thresholds."""
-    from cli_helpers import TINY_TOML
-
     from sim.sweep import load_sweep, run_sweep
     from sim.sweep.report import summarise_sweep
 
-    (tmp_path / "tiny.toml").write_text(TINY_TOML, encoding="utf-8")
-    head = """name = "thr"
-base = "tiny.toml"
-seed = 5
-replications = 2
-scenarios = 3
-[parameters."programme.tactics.hard"]
-levels = [0.2, 0.8]
-[uncertainties."sites.readiness_mean"]
-range = [0.3, 0.8]
-[thresholds]
-"""
-    first = tmp_path / "a.toml"
-    first.write_text(head + "gap_auc = 8.4\n", encoding="utf-8")
+    first = _robust_file(tmp_path, "a.toml", "gap_auc = 8.4\n")
     out = run_sweep(load_sweep(first), tmp_path / "out", progress=False)
     parts = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("part-*.parquet")}
-    second = tmp_path / "b.toml"
-    second.write_text(head + "gap_auc = 9.5\nevents_avoided = {at_least = 1.0}\n", "utf-8")
-    spec = load_sweep(second)
+    spec = load_sweep(
+        _robust_file(tmp_path, "b.toml", "gap_auc = 9.5\nevents_avoided = {at_least = 1.0}\n")
+    )
     run_sweep(spec, out, progress=False)
     assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("part-*.parquet")} == parts
     report = summarise_sweep(spec, out, ["gap_auc"])

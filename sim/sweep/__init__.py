@@ -69,7 +69,7 @@ from sim.sweep.folder import (
     refuse_foreign,
     series_part,
 )
-from sim.sweep.points import chunk_tables, metric_names, run_point, run_sweep_chunk
+from sim.sweep.points import metric_names, run_point, run_sweep_chunk
 from sim.sweep.read import (
     IncompleteSweepWarning,
     point_command,
@@ -354,10 +354,6 @@ def _run_unit(
 ) -> tuple[Unit, pd.DataFrame, pd.DataFrame | None]:
     """One part: its runs and, when the sweep keeps them, its monthly series (else ``None``)."""
     _, _, seed, outcomes, series = args
-    unit = (first_point, first_rep)
-    if series:
-        frames = chunk_tables(data, params, design, first_point, n_reps, seed, outcomes,
-                              first_rep, series=True)  # fmt: skip
-        return (unit, *frames)
-    _, frame = run_sweep_chunk(data, params, design, first_point, n_reps, seed, outcomes, first_rep)
-    return unit, frame, None
+    _, runs, kept = run_sweep_chunk(data, params, design, first_point, n_reps, seed, outcomes,
+                                    first_rep, series)  # fmt: skip
+    return (first_point, first_rep), runs, kept

@@ -126,36 +126,6 @@ def run_point(
     return point_tables(data, params, row, replications, seed, outcomes, first_replication)[0]
 
 
-def chunk_tables(
-    data: dict[str, Any],
-    params: Sequence[Parameter],
-    design: np.ndarray,
-    first_point: int,
-    replications: int,
-    seed: int,
-    outcomes: Sequence[str] | None = None,
-    first_replication: int = 0,
-    series: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run the points ``first_point ...`` of ``design`` (a slice, shape ``(n, n_params)``),
-    replications ``first_replication ...``.
-
-    Returns:
-        ``(runs, series)``: one row per run (``point`` first, then :func:`run_point`'s
-        columns), and with ``series`` one row per run and month (``point``, then ``ccsim
-        run``'s series columns without ``design`` and ``design_index``), else ``None``.
-    """
-    rows, kept = [], []
-    for i, row in enumerate(design):
-        point = first_point + i
-        found = point_tables(
-            data, params, row, replications, seed, outcomes, first_replication, series
-        )
-        rows += [{"point": point, **r} for r in found[0]]
-        kept += [{"point": np.full(len(c["month"]), point, dtype=np.int64), **c} for c in found[1]]
-    return pd.DataFrame(rows), (chunk_frame(kept) if series else None)
-
-
 def run_sweep_chunk(
     data: dict[str, Any],
     params: Sequence[Parameter],
@@ -165,9 +135,23 @@ def run_sweep_chunk(
     seed: int,
     outcomes: Sequence[str] | None = None,
     first_replication: int = 0,
-) -> tuple[int, pd.DataFrame]:
-    """Run the points ``first_point ...`` of ``design`` (a slice), replications
-    ``first_replication ...`` (run metrics only); picklable for joblib."""
-    runs, _ = chunk_tables(data, params, design, first_point, replications, seed, outcomes,
-                           first_replication)  # fmt: skip
-    return first_point, runs
+    series: bool = False,
+) -> tuple[int, pd.DataFrame, pd.DataFrame | None]:
+    """Run the points ``first_point ...`` of ``design`` (a slice, shape ``(n, n_params)``),
+    replications ``first_replication ...``; picklable for joblib.
+
+    Returns:
+        ``(first_point, runs, series)``: one row per run (``point`` first, then
+        :func:`run_point`'s columns), and with ``series`` one row per run and month
+        (``point``, then ``ccsim run``'s series columns without ``design`` and
+        ``design_index``), else ``None``.
+    """
+    rows, kept = [], []
+    for i, row in enumerate(design):
+        point = first_point + i
+        found = point_tables(
+            data, params, row, replications, seed, outcomes, first_replication, series
+        )
+        rows += [{"point": point, **r} for r in found[0]]
+        kept += [{"point": np.full(len(c["month"]), point, dtype=np.int64), **c} for c in found[1]]
+    return first_point, pd.DataFrame(rows), (chunk_frame(kept) if series else None)
