@@ -24,6 +24,7 @@ from joblib.externals.loky.process_executor import TerminatedWorkerError
 
 from sim import checkpoint as ckpt
 from sim.checkpoint import Interrupted
+from sim.consolidate import finish_tables, read_series
 from sim.experiment import ExperimentResult, Plan, completed_counts, iterate, part_name
 from sim.results import (
     LOCK_NAME,
@@ -34,10 +35,7 @@ from sim.results import (
     check_out_usable,
     check_writable,
     clean_temp_files,
-    consolidate_parts,
     folder_lock,
-    read_parts,
-    read_series,
     remove_outputs,
     write_json,
     write_parquet,
@@ -221,26 +219,13 @@ def _failures(plan: Plan, done: dict[Unit, dict[str, Any]]) -> list[dict[str, An
 def _finish(out: Path, plan: Plan, done: dict[Unit, dict[str, Any]], keep: int) -> ExperimentResult:
     """Consolidate the parts, mark the manifest complete, remove the parts; return the result."""
     names = [part_name(d, lo) for d, lo, _ in plan.todo]
-    limit = plan.first + keep
     try:
-        for kind in ("runs", "sites"):
-            parts = [out / kind / n for n in names if (out / kind / n).is_file()]
-            consolidate_parts(parts, out / f"{kind}.parquet")
-        site_series = read_parts(sorted((out / "site_series").glob("part-*.parquet")))
-        if not site_series.empty:
-            site_series = site_series.sort_values(["design", "month", "site"], ignore_index=True)
-            write_parquet(site_series, out / "site_series.parquet")
-        sites = read_parts(
-            out / "sites" / n
-            for (_, lo, _), n in zip(plan.todo, names, strict=True)
-            if lo < limit and (out / "sites" / n).is_file()
-        )
-        runs = _read(out / "runs.parquet")
+        tables = finish_tables(out, names, [lo for _, lo, _ in plan.todo], plan.first + keep)
         plan.manifest.update(
             status="complete",
             complete=True,
             wall_time_s=round(time.perf_counter() - plan.started, 3),
-            completed_replications=completed_counts(plan, runs),
+            completed_replications=completed_counts(plan, tables["runs"]),
             failed_replications=_failures(plan, done),
         )
         write_json(plan.manifest, out / "manifest.json")
@@ -248,8 +233,9 @@ def _finish(out: Path, plan: Plan, done: dict[Unit, dict[str, Any]], keep: int) 
         raise _WriteError(out, exc) from exc
     for kind in ("runs", "sites", "site_series", "chunks"):  # consolidated: only for resume
         shutil.rmtree(out / kind, ignore_errors=True)
-    series = read_series(out, max_replication=limit)
-    return ExperimentResult(runs, series, sites, site_series, plan.manifest, out)
+    return ExperimentResult(
+        tables["runs"], tables["series"], tables["sites"], tables["site_series"], plan.manifest, out
+    )
 
 
 def _read(path: Path, max_replication: int | None = None) -> pd.DataFrame:

@@ -133,32 +133,6 @@ def write_json(obj: Any, path: Path) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, default=str) + "\n").encode())
 
 
-def part_replication(path: Path) -> int:
-    """First replication of a chunk part, from its name (``part-d000-r000025.parquet`` -> 25)."""
-    return int(path.name.split("-r", 1)[1].split(".", 1)[0])
-
-
-def read_series(out_dir: Path, max_replication: int | None = None) -> pd.DataFrame:
-    """Monthly series parts of a results folder as one DataFrame.
-
-    Args:
-        out_dir: the results folder.
-        max_replication: read only the parts (chunks) starting below this replication, to keep
-            memory small for very long runs; ``None`` reads every part.
-
-    Returns:
-        Rows sorted by design, replication and month (empty if there are no parts).
-    """
-    parts = sorted((Path(out_dir) / "series").glob("part-*.parquet"))
-    if max_replication is not None:
-        parts = [p for p in parts if part_replication(p) < max_replication]
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).sort_values(
-        ["design", "replication", "month"], ignore_index=True
-    )
-
-
 def check_writable(out: Path) -> None:
     """Create ``out`` if needed and prove a file can be written there.
 
@@ -353,60 +327,6 @@ def clean_temp_files(out: Path) -> int:
             tmp.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-ROW_GROUP_ROWS = 65_536  # rows per Parquet row group of a consolidated table
-
-
-def consolidate_parts(parts: Iterable[Path], dest: Path) -> int:
-    """Concatenate Parquet parts, in the order given, into one file written atomically.
-
-    Parts are streamed (memory holds at most :data:`ROW_GROUP_ROWS` rows, not the whole table)
-    and written as row groups of about that size, so reading the file back stays cheap (one row
-    group per 25-replication chunk made a 100,000-row table cost ~1 GB to read); a part whose
-    columns differ from the first part's is cast to them.
-
-    Returns:
-        Rows written; with no parts nothing is written and any old ``dest`` is removed.
-
-    Raises:
-        OSError: if a write fails (the temporary file is removed, ``dest`` is untouched).
-    """
-    parts = list(parts)
-    if not parts:
-        Path(dest).unlink(missing_ok=True)
-        return 0
-    fd, tmp = tempfile.mkstemp(dir=Path(dest).parent, prefix=f".{Path(dest).name}.", suffix=".tmp")
-    os.close(fd)
-    rows = 0
-    try:
-        schema = pq.read_schema(parts[0])
-        buffer: list[pa.Table] = []
-        buffered = 0
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for part in parts:
-                table = pq.read_table(part)
-                if not table.schema.equals(schema, check_metadata=False):
-                    table = table.select(schema.names).cast(schema)
-                buffer.append(table.replace_schema_metadata(schema.metadata))
-                buffered += table.num_rows
-                rows += table.num_rows
-                if buffered >= ROW_GROUP_ROWS:  # few large row groups: cheap to read back
-                    writer.write_table(pa.concat_tables(buffer))
-                    buffer, buffered = [], 0
-            if buffer:
-                writer.write_table(pa.concat_tables(buffer))
-        publish_file(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rows
-
-
-def read_parts(parts: Iterable[Path]) -> pd.DataFrame:
-    """Parquet parts as one DataFrame, in the order given (empty if there are none)."""
-    frames = [pd.read_parquet(p) for p in parts]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

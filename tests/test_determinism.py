@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.consolidate import read_series
 from sim.experiment import CHUNK_SIZE, Design, ExperimentResult, run_experiment
 from sim.loader import load_scenario
 from sim.model import CommunityModel
-from sim.results import read_series
 
 SMALL = ["sites.n_sites=5"]
 SEED = 424242

@@ -26,9 +26,10 @@ import pytest
 from sim import results
 from sim.checkpoint import Interrupted
 from sim.cli import main
+from sim.consolidate import read_series
 from sim.experiment import CHUNK_SIZE, Design, check_out_dir, run_experiment
 from sim.loader import load_scenario
-from sim.results import OutputError, RunError, folder_lock, read_series
+from sim.results import OutputError, RunError, folder_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 # the built-in baseline cut down to 5 small sites and 9 months: ~10 ms per replication

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim import results
-from sim.results import consolidate_parts, write_parquet
+from sim import consolidate
+from sim.consolidate import consolidate_parts
+from sim.results import write_parquet
 
 
 def test_consolidate_keeps_order_and_groups_rows(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(results, "ROW_GROUP_ROWS", 25)  # small, to see the grouping
+    monkeypatch.setattr(consolidate, "ROW_GROUP_ROWS", 25)  # small, to see the grouping
     parts = []
     for i in range(7):  # 7 parts of 10 rows -> groups of 30, 30, 10
         p = tmp_path / f"part-{i}.parquet"
