@@ -77,6 +77,7 @@ def _site_rate_info(stat: str, key: str) -> MetricInfo:
     )
 
 
+# in the column order of runs.parquet (sim.metrics.run_metrics), which docs/outputs.md follows
 METRICS: dict[str, MetricInfo] = {
     "t50_months": MetricInfo(
         "T50 (months to close half the gap)",
@@ -269,6 +270,18 @@ METRICS: dict[str, MetricInfo] = {
         "Programme spend summed to the horizon (core team plus budget per active site, in "
         "programme months only)",
     ),
+    "cost_per_gap_point": MetricInfo(
+        "Cost per point of gap closed",
+        "money",
+        "currency per point of gap closed (1 point = 1% of the starting gap)",
+        "cost_total / (100 x (1 - gap_programme_end)); nan if no gap was closed by programme end",
+    ),
+    "cost_per_event_avoided": MetricInfo(
+        "Cost per event avoided",
+        "money",
+        "currency per event avoided",
+        "cost_total / events_avoided; nan if no event was avoided (events_avoided <= 0)",
+    ),
     "cost_core_team": MetricInfo(
         "Cost of the core team (currency)",
         "money",
@@ -288,18 +301,6 @@ METRICS: dict[str, MetricInfo] = {
         "site-months",
         "Active programme sites summed over programme months (sites join over the recruitment "
         "window and stop being funded at drop-out)",
-    ),
-    "cost_per_gap_point": MetricInfo(
-        "Cost per point of gap closed",
-        "money",
-        "currency per point of gap closed (1 point = 1% of the starting gap)",
-        "cost_total / (100 x (1 - gap_programme_end)); nan if no gap was closed by programme end",
-    ),
-    "cost_per_event_avoided": MetricInfo(
-        "Cost per event avoided",
-        "money",
-        "currency per event avoided",
-        "cost_total / events_avoided; nan if no event was avoided (events_avoided <= 0)",
     ),
     **{
         f"site_rate_{stat}_{key}": _site_rate_info(stat, key)

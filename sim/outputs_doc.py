@@ -6,7 +6,8 @@ monthly series follow :data:`sim.series.SERIES_COLUMNS` (a column without an ent
 :data:`sim.outputs_columns.SERIES_DOCS`, or an entry without a column, raises); the identifiers,
 censoring flags and the per-site tables are described in :mod:`sim.outputs_columns`.
 ``tests/test_outputs_doc.py`` runs small experiments and checks that the documented columns are
-exactly the produced ones, table by table.
+exactly the produced ones, in the files' order, table by table (:data:`METRICS` is therefore in
+the order of ``runs.parquet``).
 
 Command line::
 

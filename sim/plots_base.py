@@ -55,6 +55,13 @@ def _colourblind() -> list[tuple[float, float, float]]:
     return sns.color_palette("colorblind")
 
 
+def months_label(has_baseline: bool) -> str:
+    """The x label of a figure over months since programme start (the gap curve, the site
+    trajectories): ``months since programme start``, saying so when baseline months are
+    drawn as negative months."""
+    return "months since programme start" + (" (negative = baseline)" if has_baseline else "")
+
+
 def _per_design(value: PhaseArg, design: str) -> float | None:
     if value is None:
         return None

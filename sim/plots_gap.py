@@ -28,6 +28,7 @@ from sim.plots_base import (
     _per_design,
     _phase_lines,
     _style,
+    months_label,
 )
 
 # --------------------------------------------------------------------------- gap curve
@@ -80,9 +81,7 @@ def _level_lines(ax: Any) -> None:
 
 def _gap_axes(ax: Any, series: pd.DataFrame, has_baseline: bool, title: str) -> None:
     """Labels, title and limits of the gap curve's axes."""
-    ax.set_xlabel(
-        "months since programme start" + (" (negative = baseline)" if has_baseline else "")
-    )
+    ax.set_xlabel(months_label(has_baseline))
     ax.set_ylabel(GAP_LABEL)
     ax.set_title(title)
     cols = [c for c in ("gap_true", "gap_reported") if c in series.columns]

@@ -26,6 +26,7 @@ from sim.plots_base import (
     _new_figure,
     _per_design,
     _style,
+    months_label,
 )
 
 MAX_SITE_PANELS = 9
@@ -82,12 +83,22 @@ def _site_lines(ax: Any, rows: pd.DataFrame, styles: Mapping[str, Any]) -> set[s
     return drawn
 
 
-def _site_phase_lines(
-    ax: Any, rows: pd.DataFrame, design: str, programme_start: PhaseArg, programme_end: PhaseArg
-) -> None:
+def _from_start(
+    data: pd.DataFrame, design: str, programme_start: PhaseArg, programme_end: PhaseArg
+) -> tuple[pd.DataFrame, float | None, float | None]:
+    """One design's rows, start and end with months counted from its programme start, as the
+    gap curve counts them (``month_in_programme``: negative in the baseline); in simulation
+    months when it has no start."""
+    rows = data[data["design"] == design]
+    start, end = _per_design(programme_start, design), _per_design(programme_end, design)
+    if start is None:
+        return rows, None, end
+    return rows.assign(month=rows["month"] - start), 0.0, None if end is None else end - start
+
+
+def _site_phase_lines(ax: Any, rows: pd.DataFrame, start: float | None, end: float | None) -> None:
     """Dashed "start" and "support ends" lines of one panel (only after its first month)."""
-    for value, label in ((programme_start, "start"), (programme_end, "support ends")):
-        x = _per_design(value, design)
+    for x, label in ((start, "start"), (end, "support ends")):
         if x is not None and x > float(rows["month"].min()):
             ax.axvline(x, color="0.3", lw=0.9, ls=(0, (4, 3)))
             ax.annotate(
@@ -101,14 +112,14 @@ def _site_phase_lines(
             )
 
 
-def _site_axes(axes: np.ndarray, n_drawn: int, ncols: int) -> None:
+def _site_axes(axes: np.ndarray, n_drawn: int, ncols: int, xlabel: str) -> None:
     """Hide unused panels; month labels on bottom panels, adherence label on the first column."""
     for ax in axes[n_drawn:]:
         ax.set_visible(False)
     for i, ax in enumerate(axes[:n_drawn]):
         if i + ncols >= n_drawn:  # no panel below: show this panel's month axis
             ax.xaxis.set_tick_params(labelbottom=True)
-            ax.set_xlabel("month")
+            ax.set_xlabel(xlabel)
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel("adherence (share of care)")
 
@@ -141,7 +152,9 @@ def site_trajectories(
     Args:
         site_series: :attr:`ExperimentResult.site_series` (``design``, ``replication``,
             ``month``, ``site``, ``adherence`` (fraction), ``peripheral``, ``arm``).
-        programme_start: month the programme starts (simulation months), or per design.
+        programme_start: month the programme starts (simulation months), or per design: the
+            x axis counts months from it, as the gap curve does (negative = baseline); a
+            design without one is drawn in simulation months.
         programme_end: month support ends (simulation months), or per design.
         max_panels: most panels drawn (designs beyond it are left out and named in the title).
         title: figure title.
@@ -165,16 +178,19 @@ def site_trajectories(
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
     styles = _site_styles()
     present: set[str] = set()
+    months = []
     for ax, d in zip(axes, designs, strict=False):
-        rows = data[data["design"] == d]
+        rows, start, end = _from_start(data, d, programme_start, programme_end)
         present |= _site_lines(ax, rows, styles)
-        _site_phase_lines(ax, rows, d, programme_start, programme_end)
+        _site_phase_lines(ax, rows, start, end)
         ax.set_title(d)
         ax.set_ylim(0.0, 1.0)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if not data.empty:
-        axes[0].set_xlim(float(data["month"].min()), float(data["month"].max()))  # shared x
-    _site_axes(axes, len(designs), ncols)
+        months.append(rows["month"])
+    month = pd.concat(months) if months else pd.Series(dtype=float)
+    if not month.empty:
+        axes[0].set_xlim(float(month.min()), float(month.max()))  # shared x
+    _site_axes(axes, len(designs), ncols, months_label(bool(month.min() < 0)))
     _site_legend(fig, styles, present)
     if len(all_designs) > len(designs):
         title += f" (first {len(designs)} of {len(all_designs)} designs)"

@@ -31,8 +31,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
-def produced(request, tmp_path_factory) -> dict[str, dict[str, set[str]]]:
-    """Columns of each table of a tiny 2-replication run: as written to disk and in memory."""
+def produced(request, tmp_path_factory) -> dict[str, dict[str, list[str]]]:
+    """Columns of each table of a tiny 2-replication run, in order: on disk and in memory."""
     ref, overrides = SCENARIOS[request.param]
     scn = load_scenario(ref, overrides)
     if request.param == "control_arm":
@@ -45,8 +45,8 @@ def produced(request, tmp_path_factory) -> dict[str, dict[str, set[str]]]:
     for key, pattern in FILES.items():
         paths = sorted(out.glob(pattern))
         assert paths, f"{pattern} not written"
-        disk[key] = set(pd.read_parquet(paths[0]).columns)
-        memory[key] = set(getattr(result, key).columns)
+        disk[key] = list(pd.read_parquet(paths[0]).columns)
+        memory[key] = list(getattr(result, key).columns)
     return {"disk": disk, "memory": memory}
 
 
@@ -54,24 +54,25 @@ def _documented() -> dict[str, list[str]]:
     return {t.key: [c.name for c in t.columns] for t in outputs_doc.tables()}
 
 
-def test_documented_columns_are_the_produced_ones(produced) -> None:
+def test_documented_columns_are_the_produced_ones_in_order(produced) -> None:
     documented = _documented()
     assert set(documented) == set(FILES)
     for key, names in documented.items():
         assert len(names) == len(set(names)), f"{key}: a column is documented twice"
         for where in ("disk", "memory"):
-            got = produced[where][key]
+            got = set(produced[where][key])
             assert set(names) == got, (
                 f"{key} ({where}): undocumented {sorted(got - set(names))}, "
                 f"documented but not produced {sorted(set(names) - got)}"
             )
+            assert names == produced[where][key], f"{key} ({where}): documented in another order"
 
 
 def test_columns_derived_elsewhere_are_in_no_table(produced) -> None:
     extra = {c.name for c, _ in outputs_doc.ELSEWHERE}
     assert extra and all(where for _, where in outputs_doc.ELSEWHERE)
     for key, cols in produced["disk"].items():
-        assert not extra & cols, f"{key} holds {extra & cols}: document them in its table"
+        assert not extra & set(cols), f"{key} holds {extra & set(cols)}: document them in its table"
 
 
 def test_outputs_md_is_current() -> None:

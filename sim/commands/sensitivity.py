@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     skip = "figures/" if args.no_figures else "\0"  # --no-figures draws none
     prepare_out(out, args.overwrite, [w for w in SENSITIVITY_WRITES if not w.startswith(skip)])
     n_points = len(make_design(spec))
-    print(
+    announce = (
         f"{args.method}, {'N' if args.method == 'sobol' else 'r'} = {spec.samples}: {n_points} "
         f"points x {spec.replications} replications = {n_points * spec.replications} runs"
     )
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         write_sensitivity_report(spec, out, first=outcomes)  # this command's outcomes first
         return results
 
-    ran, results = run_and_report(args, spec, out, record, report)
+    ran, results = run_and_report(args, spec, out, record, report, announce)
     for res in results:
         if len(results) > 1:
             print(f"== {res.outcome}")

@@ -270,25 +270,35 @@ def command_record(
 
 
 def run_and_report(
-    args: argparse.Namespace, spec: Any, out: Path, record: dict[str, Any], report: Callable
+    args: argparse.Namespace,
+    spec: Any,
+    out: Path,
+    record: dict[str, Any],
+    report: Callable,
+    announce: str,
 ) -> tuple[float, Any]:
     """Run (or resume) the sweep into ``out`` and call ``report()``; returns the run time and
     what ``report`` returned. Shared by ``ccsim sweep`` and ``ccsim sensitivity``.
 
     The folder's lock (that of ``ccsim run`` and ``compare``) is held throughout: clearing it
-    for ``--overwrite``, the runs, the report.
+    for ``--overwrite``, the runs, the report. ``announce`` (the runs it will cost) is printed
+    only once the folder is accepted, so a refused command prints nothing on stdout.
 
     Raises:
         OutputError: another ccsim command is writing to ``out`` (nothing is touched), or
             ``out`` cannot be written to.
+        SweepError: ``out`` holds another sweep or another program's results
+            (:func:`sim.sweep.folder.check_folder`).
     """
     from sim.sweep import make_design, run_sweep
-    from sim.sweep.folder import locked_folder
+    from sim.sweep.folder import check_folder, locked_folder
 
     total = len(make_design(spec)) * spec.replications
     with locked_folder(out), stopped_cleanly(out, total):
         if args.overwrite:
             clear_for_overwrite(out)
+        check_folder(spec, out, args.chunk_points)  # run_sweep's refusals, before any output
+        print(announce)
         started = time.perf_counter()
         run_sweep(
             spec,
@@ -320,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
         if spec.uncertainties
         else ""
     )
-    print(
+    announce = (
         f"{spec.design}: {policies}{n_points} points x {spec.replications} replications = "
         f"{n_points * spec.replications} runs"
     )
@@ -332,7 +342,8 @@ def run(args: argparse.Namespace) -> int:
         except (KeyError, ValueError) as exc:
             raise UsageError(f"--outcome {', '.join(outcomes)}: {exc}") from exc
 
-    ran, text = run_and_report(args, spec, out, command_record(args, "sweep", outcomes), report)
+    record = command_record(args, "sweep", outcomes)
+    ran, text = run_and_report(args, spec, out, record, report, announce)
     print("\n".join(line for line in text.splitlines() if not line.startswith("![")))
     figures = "" if args.no_figures else ", figures/"
     series = ", series/part-*.parquet" if spec.series else ""

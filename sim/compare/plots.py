@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim import plots
 from sim.compare import CONFIDENCE, OUTCOME_BY_METRIC
+from sim.metric_info import METRICS
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
@@ -40,6 +41,9 @@ def compact_number(value: float, _pos: object = None) -> str:
 
 
 COMPACT = FuncFormatter(compact_number)
+COST_UNIT = METRICS["cost_total"].unit
+"""What costs are in, as ``runs.parquet``, docs/outputs.md and the app name it (``currency``):
+the cost axes say it (the other outcomes' labels name their units)."""
 
 
 def survival_curves(survival: pd.DataFrame, designs: Sequence[str], tau: float) -> Figure:
@@ -124,7 +128,8 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
         ax.set_yticks(y, designs if ax.get_subplotspec().is_first_col() else [""] * len(y))
         ax.set_ylim(-0.7, len(designs) - 0.3)
         side = "left" if o.lower_is_better else "right"
-        ax.set_title(f"{o.label}\n(better to the {side})", fontsize=9)
+        unit = f"{COST_UNIT}; " if o.money else ""
+        ax.set_title(f"{o.label}\n({unit}better to the {side})", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
         ax.xaxis.set_major_formatter(COMPACT)
     for ax in axes[len(metrics) :]:
@@ -172,7 +177,7 @@ def cost_effectiveness(runs: pd.DataFrame, designs: Sequence[str]) -> Figure:
         fx, fy = zip(*(means[d] for d in frontier), strict=True)
         ax.plot(fx, fy, color="0.2", lw=1.2, ls="--", zorder=2, label="frontier")
     ax.xaxis.set_major_formatter(COMPACT)
-    ax.set_xlabel("total cost (scenario currency)")
+    ax.set_xlabel(f"total cost ({COST_UNIT})")
     ax.set_ylabel("gap closed by programme end (points of 100)")
     ax.set_title("Cost against gap closed: dots are replications, large markers design means")
     ax.legend(fontsize=8.5, frameon=False, loc="best")

@@ -259,36 +259,52 @@ def prepare_folder(
         The chunking to use: ``chunking``, or the folder's own when resuming.
 
     Raises:
-        SweepError: the folder holds another sweep, this one in parts of another
-            ``--chunk-points``, or parts without a manifest.
+        SweepError: as :func:`check_folder`.
         OutputError: the files cannot be written.
     """
-    fingerprint = spec.fingerprint()
+    saved = check_folder(spec, out_dir, chunking[0] if explicit else None)
+    if saved is not None:
+        return saved
+    _write_new_folder(spec, design, out_dir, chunking, command, spec.fingerprint())
+    return chunking
+
+
+def check_folder(
+    spec: SweepSpec, out_dir: Path, chunk_points: int | None = None
+) -> tuple[int, int] | None:
+    """Refuse ``out_dir`` (need not exist) as :func:`prepare_folder` would, writing nothing,
+    so a command can refuse before it says anything; ``chunk_points``: ``--chunk-points`` if
+    given. Returns the chunking of this sweep saved in ``out_dir``, or ``None`` for no sweep.
+
+    Raises:
+        SweepError: the folder holds a ``ccsim run`` result or another program's manifest,
+            another sweep, this one in parts of another ``--chunk-points``, or parts without a
+            manifest.
+    """
+    out_dir = Path(out_dir)
+    refuse_foreign(out_dir)
     if folder_kind(out_dir) == "sweep":
-        return _resumed_chunking(spec, out_dir, fingerprint, chunking, explicit)
+        return _resumed_chunking(spec, out_dir, chunk_points)
     if has_parts(out_dir):
         raise SweepError(
             f"{out_dir}: holds sweep parts (runs/ or series/part-*.parquet) but no "
             "manifest.json; use another --out, or --overwrite to replace them"
         )
-    _write_new_folder(spec, design, out_dir, chunking, command, fingerprint)
-    return chunking
+    return None
 
 
-def _resumed_chunking(
-    spec: SweepSpec, out_dir: Path, fingerprint: str, chunking: tuple[int, int], explicit: bool
-) -> tuple[int, int]:
+def _resumed_chunking(spec: SweepSpec, out_dir: Path, chunk_points: int | None) -> tuple[int, int]:
     """The chunking of the same sweep recorded in ``out_dir``, after checking it may resume."""
     manifest_path = out_dir / "manifest.json"
     old = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if old.get("fingerprint") != fingerprint:
+    if old.get("fingerprint") != spec.fingerprint():
         raise SweepError(
             f"{out_dir}: holds results of a different sweep ({_what_differs(old, spec)}); use "
             "another --out, or --overwrite to replace them"
         )
     # manifests written before points were split in parts have no chunk_reps: whole points
     saved = (old.get("chunk_points"), old.get("chunk_reps", spec.replications))
-    if explicit and saved[0] != chunking[0]:
+    if chunk_points is not None and saved[0] != chunk_points:
         raise SweepError(
             f"{out_dir}: holds this sweep saved with --chunk-points {saved[0]}; use "
             f"--chunk-points {saved[0]} (or leave it out) to finish it, or --overwrite"

@@ -247,6 +247,13 @@ def _lever_lists(noise: SeedNoise, method: str, indices: pd.DataFrame) -> str:
     return text
 
 
+def _three_figures(value: float) -> str:
+    """An amount in the outcome's units to 3 significant figures, as the paragraphs beside
+    this one give theirs (``mu_star 5.77``; ``0.324``); whole with thousands separators from
+    1,000 (costs: ``12,480``, not ``1.248e+04``)."""
+    return f"{value:,.0f}" if abs(value) >= 999.5 else f"{value:.3g}"
+
+
 def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = None) -> str:
     """One paragraph on the seed noise for the printed summary and ``sensitivity.md``.
 
@@ -271,12 +278,12 @@ def noise_text(noise: SeedNoise, method: str, indices: pd.DataFrame | None = Non
     if not np.isfinite(noise.floor):
         return f"{head} not estimable (the point means do not vary)."
     key = "ST" if method == "sobol" else "mu_star"
-    floor = f"{noise.floor:.3f}" if method == "sobol" else f"{noise.floor:.4g}"
+    floor = f"{noise.floor:.3f}" if method == "sobol" else _three_figures(noise.floor)
     text = (
         f"{head} {noise.within_share:.0%} of the run-level variance is seed noise within a "
         "point (variance components: within-point over within- plus between-point); a point "
-        f"mean carries seed noise of sd {noise.noise_sd:.4g} (after the shift common random "
-        "numbers give every point alike), so a lever with no effect would get "
+        f"mean carries seed noise of sd {_three_figures(noise.noise_sd)} (after the shift "
+        "common random numbers give every point alike), so a lever with no effect would get "
         f"{key} ~ {floor} from seed noise alone, were the noise of two points independent."
     )
     if indices is not None and "parameter" in indices:
