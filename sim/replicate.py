@@ -202,12 +202,38 @@ def run_chunk(
         ``{"runs", "series", "sites", "site_series"}`` DataFrames (``site_series`` non-empty only
         for replication 0) and ``"failures"``: a list of :func:`sim.checkpoint.failure_record`.
     """
+    rows = chunk_rows(scenario, design, design_index, replications, root_seed, crn, on_error)
+    return chunk_tables([rows])
+
+
+def chunk_rows(
+    scenario: Scenario,
+    design: str,
+    design_index: int,
+    replications: Sequence[int],
+    root_seed: int,
+    crn: bool = True,
+    on_error: str = "record",
+) -> dict[str, Any]:
+    """:func:`run_chunk` before its tables are built: each replication's columns, as plain
+    dicts of arrays, so the rows of several pieces of one chunk (run by different processes)
+    can be joined into exactly the tables the whole chunk gives (:func:`chunk_tables`).
+
+    Returns:
+        ``{"runs": [one dict of metrics per replication], "series" / "sites" / "site_series":
+        [one dict of equal-length columns per replication], "failures": [...]}``, in
+        replication order; ends with the chunk's ``gc.collect()``, as :func:`run_chunk` does.
+    """
     key = 0 if crn else design_index
     faults = injected_faults()
     phases = phase_labels(scenario)
-    rows: list[dict[str, Any]] = []
-    parts: dict[str, list[dict[str, np.ndarray]]] = {"series": [], "sites": [], "site_series": []}
-    failures = []
+    out: dict[str, list[Any]] = {
+        "runs": [],
+        "series": [],
+        "sites": [],
+        "site_series": [],
+        "failures": [],
+    }
     for rep in replications:
         try:
             if (design, rep) in faults or (str(design_index), rep) in faults:
@@ -217,17 +243,25 @@ def run_chunk(
             if on_error == "raise":
                 raise
             label = seed_label(root_seed, rep, key)
-            failures.append(failure_record(exc, design, design_index, rep, root_seed, key, label))
+            out["failures"].append(
+                failure_record(exc, design, design_index, rep, root_seed, key, label)
+            )
             continue
-        rows.append(tables.pop("runs"))
         for kind, columns in tables.items():
-            parts[kind].append(columns)
-    out: dict[str, Any] = {"runs": pd.DataFrame(rows)}
-    out.update({kind: chunk_frame(kind_parts) for kind, kind_parts in parts.items()})
-    out["failures"] = failures
+            out[kind].append(columns)
     # a finished model sits in reference cycles (Mesa's agent sets, our recorder): free them now,
     # once per chunk, rather than whenever the cyclic collector runs, so memory stays flat
     gc.collect()
+    return out
+
+
+def chunk_tables(pieces: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The tables of one chunk from its pieces' :func:`chunk_rows`, in replication order:
+    ``{"runs", "series", "sites", "site_series"}`` DataFrames and ``"failures"`` (a list)."""
+    joined = {kind: [row for piece in pieces for row in piece[kind]] for kind in pieces[0]}
+    out: dict[str, Any] = {"runs": pd.DataFrame(joined["runs"])}
+    out.update({kind: chunk_frame(joined[kind]) for kind in ("series", "sites", "site_series")})
+    out["failures"] = joined["failures"]
     return out
 
 
@@ -252,6 +286,31 @@ def run_chunk_unit(
     if worker:
         _freeze_loaded_objects()
     return (d, lo, hi), run_chunk(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
+
+
+def run_piece_unit(
+    scenario: Scenario,
+    design: str,
+    d: int,
+    lo: int,
+    hi: int,
+    root_seed: int,
+    crn: bool,
+    on_error: str = "record",
+    worker: bool = False,
+) -> tuple[tuple[int, int, int], dict[str, Any]]:
+    """:func:`run_chunk_unit` for a piece ``lo .. hi - 1`` of a chunk: its :func:`chunk_rows`,
+    to be joined with the chunk's other pieces by :func:`chunk_tables` (the last chunks of a
+    parallel run are cut into pieces so the processes finish together: sim.experiment_exec)."""
+    if worker:
+        _freeze_loaded_objects()
+    return (d, lo, hi), chunk_rows(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
+
+
+def run_part(piece: bool, *args: Any, **kwargs: Any) -> tuple[tuple[int, int, int], Any]:
+    """:func:`run_piece_unit` (``piece``) or :func:`run_chunk_unit`: one picklable function
+    for a parallel run whose calls mix whole chunks and pieces (sim.experiment_exec)."""
+    return (run_piece_unit if piece else run_chunk_unit)(*args, **kwargs)
 
 
 _FROZEN: list[bool] = []  # non-empty once this process has frozen its loaded objects

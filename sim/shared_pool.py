@@ -10,10 +10,11 @@ joblib's ``Parallel`` every one of the ``N`` processes paid that start, and the 
 on 2 cores a 400-replication ``baseline`` run from a fresh process took 5.69 s against 5.17 s
 with the caller working (medians of 5; same chunks, same results; docs/performance.md).
 
-Scheduling: each worker holds one chunk at a time, taken from the front of the list; a
-finished chunk's callback (in loky's manager thread) hands that worker the next one at once,
-while the caller takes its chunks from the back, so the two meet in the middle and, with no
-chunk queued behind a running one, finish within one chunk of each other. Chunks are
+Scheduling: each worker holds one chunk at a time; a finished chunk's callback (in loky's
+manager thread) hands that worker the next one at once, and the caller takes the next one
+whenever it is free, all from the front of the list, so with no chunk queued behind a running
+one they finish within one call of each other (the last calls of an experiment are small
+pieces of chunks for that reason: :func:`sim.experiment_exec.split_tail`). Chunks are
 deterministic (their seeds depend only on design, replication and root seed), so which process
 runs a chunk never changes its results: ``runs.parquet`` is byte-identical to a sequential run
 (tests/test_backends.py).
@@ -104,8 +105,8 @@ def run_shared(
                     done, waiting = feed.collect()
                     for future in done:
                         yield future.result()
-                    call = feed.take_last()
-                    if call is not None:  # this process's share: the last chunk nobody took
+                    call = feed.take_next()
+                    if call is not None:  # this process's share: the next chunk nobody took
                         yield fn(*call, **(own or {}))
                     elif waiting:
                         cf.wait(waiting, return_when=cf.FIRST_COMPLETED)
@@ -175,10 +176,10 @@ class _Feed:
             if not future.cancelled() and future.exception() is None:
                 yield future.result()
 
-    def take_last(self) -> tuple[Any, ...] | None:
-        """The last chunk of the list (removed), or None when every chunk is taken."""
+    def take_next(self) -> tuple[Any, ...] | None:
+        """The next chunk of the list (removed), or None when every chunk is taken."""
         with self.lock:
-            return self.todo.pop() if self.todo else None
+            return self.todo.popleft() if self.todo else None
 
     def stop(self) -> None:
         """No more submissions, from here or from the callbacks."""

@@ -71,7 +71,7 @@ def test_failures_are_reported_with_design_replication_and_seed(
     for (_design, rep), f in listed.items():
         assert f["seed"] == seed_label(SEED, rep, 0) and f["root_seed"] == SEED
         assert f["error"].startswith("RuntimeError: fault injected")
-        assert any("run_chunk" in line for line in f["traceback"])
+        assert any("chunk_rows" in line for line in f["traceback"])
 
 
 def test_the_rest_of_the_run_is_complete_and_unchanged(

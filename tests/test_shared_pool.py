@@ -26,7 +26,7 @@ def test_every_call_runs_once_in_the_caller_or_a_worker() -> None:
     results = sorted(run_shared(operator.add, calls, processes=2))
     assert results == [1000 + i for i in range(40)]
     pids = set(run_shared(os.getpid, [()] * 12, processes=2))
-    # the caller always takes the list's last call first and a worker always gets the first
+    # a worker always gets the first call at once, and the caller the next one
     assert os.getpid() in pids and len(pids) == 2
 
 
@@ -103,7 +103,7 @@ def test_a_stop_keeps_the_chunks_the_workers_have_finished() -> None:
     from sim.checkpoint import Interrupted, stop_signals
 
     assert sorted(run_shared(abs, [(-1,), (-2,)], processes=2)) == [1, 2]  # a warm worker
-    # the worker takes the front call (returns at once); this process the back one (a 20 s
+    # the worker takes the first call (returns at once); this process the next one (a 20 s
     # sleep that the signal cuts short after 1.5 s, ample for a warm worker's empty chunk)
     timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
     got = []

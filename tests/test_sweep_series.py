@@ -61,7 +61,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _run_series(folder: Path) -> pd.DataFrame:
     """``ccsim run``'s monthly series parts of ``folder``, without its design columns."""
-    from sim.results import read_series
+    from sim.consolidate import read_series
 
     return read_series(folder).drop(columns=["design", "design_index"])
 
