@@ -62,6 +62,7 @@ TARGETS = {
     "large_rss_mb": ("large peak RSS (MB)", 2048.0),
     "parallel_efficiency": ("parallel efficiency, --jobs 2, warm", 0.80),
     "parallel_efficiency_cold": ("parallel efficiency, --jobs 2, cold (starting the worker)", 0.80),
+    "flatness": ("agent-steps/s max / min, 1,000 to 1,000,000 clinicians", 2.0),
 }
 
 
@@ -355,8 +356,11 @@ def size_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def verdicts(sizes: dict[str, dict], par: dict | None) -> dict[str, dict]:
-    """Each target: measured value, target, met."""
+def verdicts(
+    sizes: dict[str, dict], par: dict | None, scaling: dict | None = None
+) -> dict[str, dict]:
+    """Each target: measured value, target, met. ``scaling``: a saved ``--scaling`` report
+    (its flatness row says when it was measured, since this run does not measure it)."""
     got: dict[str, float] = {}
     if "10k" in sizes and "peer_ratio" in sizes["10k"]:
         got["peer_ratio_10k"] = sizes["10k"]["peer_ratio"]
@@ -370,9 +374,19 @@ def verdicts(sizes: dict[str, dict], par: dict | None) -> dict[str, dict]:
     if par is not None:
         got["parallel_efficiency"] = par["efficiency"]
         got["parallel_efficiency_cold"] = par["efficiency_cold"]
+    rows = (scaling or {}).get("scaling_clinicians") or []
+    if rows:
+        rates = [r["agent_steps_per_s"] for r in rows]
+        got["flatness"] = max(rates) / min(rates)
     out = {}
     for key, value in got.items():
         label, target = TARGETS[key]
+        if key == "flatness":
+            top = max(r["clinicians"] for r in rows)
+            label = (
+                f"agent-steps/s max / min, {min(r['clinicians'] for r in rows):,} to {top:,} "
+                f"clinicians (saved `{scaling['command']}`, {scaling['created'][:16]})"
+            )
         higher = key in ("peer_ratio_10k", "parallel_efficiency", "parallel_efficiency_cold")
         out[key] = {
             "label": label,
@@ -406,6 +420,8 @@ def target_table(v: dict[str, dict], mach: dict) -> str:
             shown, goal_s = f"{val:.0%}", f"{goal:.0%}"
         elif key.endswith("_mb"):
             shown, goal_s = f"{val:.0f} MB", f"{goal:.0f} MB"
+        elif key == "flatness":
+            shown, goal_s = f"{val:.2f}x", f"{goal:.0f}x"
         else:
             shown, goal_s = f"{val:.1f}x", f"{goal:.0f}x"
         lines.append(
@@ -462,6 +478,12 @@ def scaling_table(rows: list[dict]) -> str:
         f"{'yes' if max(rates) / min(rates) <= 2 else 'NO'})"
     )
     return "\n".join(lines)
+
+
+def _saved_scaling() -> dict | None:
+    """The saved ``--scaling`` report (benchmarks/scaling.json), if there is one."""
+    path = HERE / "scaling.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def _git_commit() -> str | None:
@@ -565,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         report["parallel_machine"] = mach
         report["parallel_created"] = datetime.now(UTC).isoformat(timespec="seconds")
         report["parallel_git"] = _git_commit()
-        report["targets"] = verdicts(report["sizes"], par)
+        report["targets"] = verdicts(report["sizes"], par, _saved_scaling())
         print(parallel_line(par))
         print("\ntargets:\n")
         print(target_table(report["targets"], report["machine"]))
@@ -610,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
             par = parallel_efficiency(reps, 2 if args.quick else 3)
         report["sizes"] = sizes
         report["parallel"] = par
-        report["targets"] = verdicts(sizes, par)
+        report["targets"] = verdicts(sizes, par, _saved_scaling())
         mach["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         print("\nper replication (median wall time; steps = the 10 monthly processes):\n")
         print(size_table(list(sizes.values())))
