@@ -97,8 +97,9 @@ def _from_start(
 
 
 def _site_phase_lines(ax: Any, rows: pd.DataFrame, start: float | None, end: float | None) -> None:
-    """Dashed "start" and "support ends" lines of one panel (only after its first month)."""
-    for x, label in ((start, "start"), (end, "support ends")):
+    """Dashed "programme starts" and "support ends" lines of one panel (the gap curve's
+    labels; only after the panel's first month)."""
+    for x, label in ((start, "programme starts"), (end, "support ends")):
         if x is not None and x > float(rows["month"].min()):
             ax.axvline(x, color="0.3", lw=0.9, ls=(0, (4, 3)))
             ax.annotate(

@@ -114,6 +114,8 @@ def test_site_trajectories_count_months_from_programme_start_as_the_gap_curve() 
     assert [seg[0][0] for c in b.collections for seg in c.get_segments()] == [-1.0, -1.0]
     vertical = {ax: sorted(ln.get_xdata()[0] for ln in ax.lines) for ax in (a, b)}
     assert vertical == {a: [0.0, 6.0], b: [0.0]}  # start at 0, support ends after 6 months
+    # the lines carry the gap curve's words
+    assert sorted(t.get_text() for t in a.texts) == ["programme starts", "support ends"]
 
     series = pd.DataFrame(
         {
