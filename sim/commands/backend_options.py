@@ -9,12 +9,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sim.backends import BACKENDS, BackendUnavailableError, joblib_backend
+from sim.backends import (
+    BACKENDS,
+    DISTRIBUTED_BACKENDS,
+    BackendUnavailableError,
+    joblib_backend,
+)
 from sim.commands.common import UsageError
 
 
+class DefaultJobs(int):
+    """``--jobs``'s default (all cores of this machine) on a command with ``--backend``: an
+    ``int`` like any other, but marked as not given, so that on a cluster it means "the whole
+    cluster" while a ``--jobs`` that happens to equal this machine's core count is a cap."""
+
+
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--backend``, ``--scheduler`` and ``--address`` to a sub-command."""
+    """Add ``--backend``, ``--scheduler`` and ``--address`` to a sub-command, and mark the
+    default of its ``--jobs`` (if any) as :class:`DefaultJobs`."""
+    parser.set_defaults(jobs=DefaultJobs(os.cpu_count() or 1))
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -52,27 +65,39 @@ class OpenBackend:
 def open_backend(args: argparse.Namespace) -> Iterator[OpenBackend]:
     """Set up ``args.backend`` for the duration of a run.
 
-    With dask or ray, ``jobs`` is every worker slot of the cluster unless ``--jobs`` asked for
-    fewer chunks in flight; locally it is ``--jobs``. Bad options and missing packages or
-    unreachable clusters become a one-line :class:`UsageError` (exit 2).
+    Locally ``jobs`` is ``--jobs``. With dask or ray, ``--jobs`` left out (or -1) uses the
+    whole cluster: every worker slot, and with dask also the workers that join later; a
+    ``--jobs J`` below the cluster's slots keeps at most J chunks in flight. ``--jobs 1`` is
+    refused there: one process means this one, so nothing would run on the cluster. Bad
+    options and missing packages or unreachable clusters become a one-line
+    :class:`UsageError` (exit 2).
     """
-    requested = int(getattr(args, "jobs", 1))
+    requested = getattr(args, "jobs", 1)
+    given = not isinstance(requested, DefaultJobs) and requested != -1
+    name = getattr(args, "backend", "loky")
+    if name in DISTRIBUTED_BACKENDS and given and requested == 1:
+        raise UsageError(
+            f"--jobs 1 with --backend {name} would run every replication in this process, "
+            "not on the cluster: leave --jobs out to use the whole cluster, or give 2 or more"
+        )
     cores = os.cpu_count() or 1
     local = requested if requested > 0 else cores
     started = False
     try:
         with joblib_backend(
-            getattr(args, "backend", "loky"),
+            name,
             scheduler=getattr(args, "scheduler", None),
             address=getattr(args, "address", None),
             local_workers=local,
         ) as be:
             if be.workers is None:
-                jobs = requested
-            elif requested in (-1, cores):  # not narrowed by --jobs: use the whole cluster
+                jobs = int(requested)
+            elif not given:  # the whole cluster
                 jobs = be.workers
-            else:
-                jobs = min(requested, be.workers)
+            elif be.name == "dask":  # a cap; at or above the slots, the whole cluster as it grows
+                jobs = int(requested)
+            else:  # ray starts one pool process per job, each waiting for a free CPU
+                jobs = min(int(requested), be.workers)
             started = True
             yield OpenBackend(be.name, jobs, be.where)
     except (BackendUnavailableError, ValueError) as exc:
