@@ -346,6 +346,10 @@ def _register_dask() -> None:
     register_parallel_backend("dask", _DaskBackend)
 
 
+RAY_POOL_LOGGER = "ray.util.multiprocessing.pool"
+"""ray's pool logger, kept to errors (see :func:`_register_ray`)."""
+
+
 def _register_ray(register_ray: Callable[[], None]) -> None:
     """Register ``ray.util.joblib``'s back end as ``"ray"``, streaming results as they finish.
 
@@ -357,6 +361,9 @@ def _register_ray(register_ray: Callable[[], None]) -> None:
     from ray.util.joblib.ray_backend import RayBackend
 
     register_ray()
+    # joblib hands every pool a `context`, which ray's pool ignores and logs a WARNING about on
+    # the first run of a process: noise on ccsim's stderr, about nothing the user chose
+    logging.getLogger(RAY_POOL_LOGGER).setLevel(logging.ERROR)
 
     class _RayBackend(RayBackend):
         supports_return_generator = True
