@@ -1,9 +1,9 @@
 """ccsim performance benchmarks: one command, one table, ``benchmarks/latest.json``.
 
-    python benchmarks/run.py                 # sizes, peer, limit, parallel efficiency (~3-5 min)
+    python benchmarks/run.py                 # sizes, peer, limit, parallel efficiency (~2-3 min)
     python benchmarks/run.py --quick         # fewer repeats, 100-replication parallel run
     python benchmarks/run.py --scaling       # agent-steps/s from 1,000 to 100,000 clinicians
-    python benchmarks/run.py --scaling --million   # ... and 1,000,000 (one-off, ~2 GB, minutes)
+    python benchmarks/run.py --scaling --million   # ... and 1,000,000 (one-off, ~0.9 GB, ~30 s)
     python benchmarks/run.py --sweep-memory 100000 # parent RSS over a 10^5-replication run
 
 Every size is measured in a fresh subprocess, so its peak RSS is its own. Times are wall-clock
@@ -240,16 +240,21 @@ def _experiment(jobs: int, reps: int, i: int) -> None:
         )
 
 
-def cold_run(reps: int) -> float:
-    """In this (fresh) interpreter: one ``jobs=1`` run to warm it, then the timed first
-    ``jobs=2`` run, which starts the worker (seconds)."""
-    _experiment(1, reps, 0)
+def _timed(jobs: int, reps: int, i: int) -> float:
+    """Wall seconds of :func:`_experiment`."""
     t0 = time.perf_counter()
-    _experiment(2, reps, 1)
+    _experiment(jobs, reps, i)
     return time.perf_counter() - t0
 
 
-def _cold_child(reps: int) -> float:
+def cold_run(reps: int) -> tuple[float, float]:
+    """In this (fresh) interpreter: a ``jobs=1`` run (which also warms the interpreter), then
+    the first ``jobs=2`` run, which starts the worker: ``(T1, T2 cold)`` in seconds."""
+    t1 = _timed(1, reps, 0)
+    return t1, _timed(2, reps, 1)
+
+
+def _cold_child(reps: int) -> tuple[float, float]:
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(reps)],
         capture_output=True,
@@ -258,37 +263,40 @@ def _cold_child(reps: int) -> float:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"cold parallel run failed:\n{proc.stderr[-3000:]}")
-    return float(proc.stdout.strip().splitlines()[-1])
+    t1, t2 = proc.stdout.strip().splitlines()[-1].split()
+    return float(t1), float(t2)
 
 
 def parallel_efficiency(reps: int, repeats: int) -> dict:
     """Wall time of ``reps`` baseline replications at ``jobs=1`` and ``jobs=2``, and efficiency.
 
-    ``jobs=2`` is this process and one loky worker (:mod:`sim.shared_pool`). ``cold`` includes
-    starting the worker (the first parallel run of a session): the median of ``repeats`` such
-    runs, one here and the others in fresh interpreters (:func:`cold_run`), each after a
-    ``jobs=1`` run has warmed that interpreter as T1's runs are; ``warm`` reuses the worker (the
-    pool keeps its workers between runs).
+    ``jobs=2`` is this process and one loky worker (:mod:`sim.shared_pool`). Each efficiency
+    is the median over ``repeats`` *pairs* of runs made one right after the other, T1 / (2 T2),
+    so that a slow spell of the shared host (whose other tenants take CPU time from this
+    machine's cores) slows both runs of a pair rather than only the T1s or only the T2s.
+    ``cold`` pairs include starting the worker (the first parallel run of a session): one pair
+    here and the others in fresh interpreters (:func:`cold_run`: a ``jobs=1`` run, which warms
+    the interpreter as in every pair, then the first ``jobs=2`` run); ``warm`` pairs reuse the
+    worker (the pool keeps its workers between runs).
     """
     ceiling_before = parallel_ceiling()
-    t1, t1_all, _ = _median_time(lambda i: _experiment(1, reps, i), repeats)
-    t0 = time.perf_counter()
-    _experiment(2, reps, 0)
-    colds = [time.perf_counter() - t0] + [_cold_child(reps) for _ in range(repeats - 1)]
-    cold = statistics.median(colds)
-    t2, t2_all, _ = _median_time(lambda i: _experiment(2, reps, i + 1), repeats)
+    cold_pairs = [cold_run(reps)] + [_cold_child(reps) for _ in range(repeats - 1)]
+    warm_pairs = [(_timed(1, reps, i), _timed(2, reps, i + 1)) for i in range(repeats)]
     ceiling = (ceiling_before + parallel_ceiling()) / 2
+    t1_all = [t1 for t1, _ in warm_pairs]
     return {
         "machine_ceiling": ceiling,
         "replications": reps,
-        "t1_s": t1,
+        "paired": True,
+        "t1_s": statistics.median(t1_all),
         "t1_s_all": t1_all,
-        "t2_cold_s": cold,
-        "t2_cold_s_all": colds,
-        "t2_s": t2,
-        "t2_s_all": t2_all,
-        "efficiency": t1 / (2 * t2),
-        "efficiency_cold": t1 / (2 * cold),
+        "t1_cold_pairs_s_all": [t1 for t1, _ in cold_pairs],
+        "t2_cold_s": statistics.median(t2 for _, t2 in cold_pairs),
+        "t2_cold_s_all": [t2 for _, t2 in cold_pairs],
+        "t2_s": statistics.median(t2 for _, t2 in warm_pairs),
+        "t2_s_all": [t2 for _, t2 in warm_pairs],
+        "efficiency": statistics.median(t1 / (2 * t2) for t1, t2 in warm_pairs),
+        "efficiency_cold": statistics.median(t1 / (2 * t2) for t1, t2 in cold_pairs),
     }
 
 
@@ -400,11 +408,12 @@ def verdicts(
 
 def parallel_line(par: dict) -> str:
     """One line: the parallel run's times, efficiencies and the machine's two-process ceiling."""
+    paired = "; medians of paired runs" if par.get("paired") else ""
     return (
         f"parallel, {par['replications']} baseline replications: --jobs 1 {par['t1_s']:.2f} s, "
         f"--jobs 2 (this process + 1 loky worker) {par['t2_s']:.2f} s (first run, starting the "
         f"worker: {par['t2_cold_s']:.2f} s) -> efficiency {par['efficiency']:.0%} "
-        f"({par['efficiency_cold']:.0%} cold); two pure-Python loops got "
+        f"({par['efficiency_cold']:.0%} cold{paired}); two pure-Python loops got "
         f"{par.get('machine_ceiling', float('nan')):.0%} of two cores at the time"
     )
 
@@ -552,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cold-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.cold_child:
-        print(cold_run(args.cold_child))
+        print(*cold_run(args.cold_child))
         return 0
     if args.child is not None:
         spec = json.loads(args.child)

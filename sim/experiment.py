@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.backends import DISTRIBUTED_BACKENDS
 from sim.checkpoint import Interrupted, describe_failure
 from sim.experiment_exec import IN_PROCESS_BACKENDS, iterate
 from sim.experiment_plan import (
@@ -100,7 +101,7 @@ class ExperimentResult:
 
 
 def _check_arguments(
-    designs: Sequence[Design], reps: int, jobs: int, first: int, on_error: str
+    designs: Sequence[Design], reps: int, jobs: int, first: int, on_error: str, backend: str
 ) -> None:
     if not designs:
         raise ValueError("no designs to run")
@@ -111,6 +112,11 @@ def _check_arguments(
         raise ValueError(f"reps must be in [1, {MAX_REPS}], got {reps}")
     if jobs == 0 or jobs < -1:
         raise ValueError(f"jobs must be >= 1 (or -1 for all cores), got {jobs}")
+    if jobs == 1 and backend in DISTRIBUTED_BACKENDS:
+        raise ValueError(
+            f"jobs=1 with the {backend} back end would run every replication in this process "
+            "(joblib runs one job locally): use jobs >= 2, or -1 for the whole cluster"
+        )
     if first < 0:
         raise ValueError(f"first_replication must be >= 0, got {first}")
     if on_error not in ON_ERROR:
@@ -171,13 +177,13 @@ def run_experiment(
         ``result.failures`` lists replications that raised.
 
     Raises:
-        ValueError: on no designs, duplicate names, ``reps`` out of range, bad ``jobs``,
-            ``first_replication`` or ``on_error``.
+        ValueError: on no designs, duplicate names, ``reps`` out of range, bad ``jobs`` (also
+            ``jobs=1`` with a distributed back end), ``first_replication`` or ``on_error``.
         sim.results.OutputError: ``out_dir`` cannot take this run (checked before any work).
         sim.results.RunError: a write failed or a worker died part-way (the run can resume).
         sim.checkpoint.Interrupted: SIGINT or SIGTERM arrived (the run can resume).
     """
-    _check_arguments(designs, reps, jobs, first_replication, on_error)
+    _check_arguments(designs, reps, jobs, first_replication, on_error, backend)
     settings = {"command": command, "jobs": jobs, "backend": backend, "extra": extra or {}}
     plan = Plan(
         designs=designs,
@@ -224,7 +230,7 @@ def check_out_dir(
         ValueError: on bad arguments, as :func:`run_experiment`.
         sim.results.OutputError: ``out_dir`` cannot take this run.
     """
-    _check_arguments(designs, reps, 1, first_replication, "record")
+    _check_arguments(designs, reps, 1, first_replication, "record", "sequential")
     plan = Plan(
         designs=designs,
         reps=reps,

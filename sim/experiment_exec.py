@@ -20,6 +20,7 @@ from typing import Any
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from sim.backends import DISTRIBUTED_BACKENDS
 from sim.experiment_plan import Plan
 from sim.replicate import caller_objects_frozen, chunk_tables, run_chunk_unit, run_part
 from sim.shared_pool import processes_for, run_shared
@@ -66,6 +67,8 @@ def _execute(
         for d, lo, hi in todo
     ]
     n_jobs = processes_for(plan.jobs, len(todo))
+    if plan.backend in DISTRIBUTED_BACKENDS:  # joblib runs n_jobs=1 here, whatever the back end
+        n_jobs = max(n_jobs, 2)
     if n_jobs <= 1:  # --jobs 1, one chunk, or --jobs -1 on a one-core machine
         with caller_objects_frozen():
             for a in args:

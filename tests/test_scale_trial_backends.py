@@ -118,6 +118,31 @@ def test_jobs_1_on_a_cluster_is_refused_before_connecting() -> None:
     assert "\n" not in str(info.value)
 
 
+def test_a_one_chunk_run_goes_to_the_cluster(three_workers: str, tmp_path: Path) -> None:
+    """A run of one chunk (<= 25 replications) used to run in this process on any back end
+    (one chunk means one job, and joblib runs a single job locally)."""
+    scn = load_scenario(None, TINY)
+    with (
+        joblib_backend("dask", scheduler=three_workers) as be,
+        distributed.Client(three_workers) as client,
+        distributed.get_task_stream(client) as ts,
+    ):
+        res = run_experiment(
+            [Design("b", scn)], reps=3, jobs=be.workers, backend=be.name, out_dir=tmp_path / "r"
+        )
+    assert sorted(res.runs["replication"]) == [0, 1, 2]
+    assert len(ts.data) == 1, "the chunk did not run on the dask workers"
+
+
+def test_jobs_1_on_a_cluster_is_refused_from_python_too() -> None:
+    """run_experiment(jobs=1, backend="dask") ran every chunk here while the manifest said
+    dask (joblib runs n_jobs=1 in the calling process, whatever the back end)."""
+    scn = load_scenario(None, ["sites.n_sites=2"])
+    for name in ("dask", "ray"):
+        with pytest.raises(ValueError, match=f"jobs=1 with the {name} back end"):
+            run_experiment([Design("b", scn)], reps=2, jobs=1, backend=name, progress=False)
+
+
 def test_one_slot_cluster_and_workers_that_join_later_get_the_chunks() -> None:
     """A cluster of one worker when the run starts (a SLURM job that started first) gets every
     task off the driver, and a worker that joins part-way gets some: both worker processes run
