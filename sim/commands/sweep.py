@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sim.commands.backend_options import add_backend_options, open_backend
 from sim.commands.common import UsageError, add_jobs_option, positive_int
 from sim.commands.run import out_folder  # refuses an empty --out, as run and compare do
 
@@ -67,6 +68,7 @@ def add_common(p: argparse.ArgumentParser, default_out: str) -> None:
         "t50_months / t90_months are analysed as t50_restricted_months / t90_restricted_months",
     )
     add_jobs_option(p)
+    add_backend_options(p)
     p.add_argument(
         "--out",
         type=out_folder,
@@ -281,34 +283,40 @@ def run_and_report(
     what ``report`` returned. Shared by ``ccsim sweep`` and ``ccsim sensitivity``.
 
     The folder's lock (that of ``ccsim run`` and ``compare``) is held throughout: clearing it
-    for ``--overwrite``, the runs, the report. ``announce`` (the runs it will cost) is printed
-    only once the folder is accepted, so a refused command prints nothing on stdout.
+    for ``--overwrite``, the runs, the report. The back end (``--backend``: local processes or
+    a dask / ray cluster) is set up first, so a cluster that cannot be reached leaves the
+    folder untouched. ``announce`` (the runs it will cost) is printed only once the folder is
+    accepted, so a refused command prints nothing on stdout.
 
     Raises:
         OutputError: another ccsim command is writing to ``out`` (nothing is touched), or
             ``out`` cannot be written to.
         SweepError: ``out`` holds another sweep or another program's results
             (:func:`sim.sweep.folder.check_folder`).
+        UsageError: the back end's options are wrong, its package is missing or its cluster
+            cannot be reached (:func:`sim.commands.backend_options.open_backend`).
     """
     from sim.sweep import make_design, run_sweep
     from sim.sweep.folder import check_folder, locked_folder
 
     total = len(make_design(spec)) * spec.replications
     with locked_folder(out), stopped_cleanly(out, total):
-        if args.overwrite:
-            clear_for_overwrite(out)
-        check_folder(spec, out, args.chunk_points)  # run_sweep's refusals, before any output
-        print(announce)
-        started = time.perf_counter()
-        run_sweep(
-            spec,
-            out,
-            jobs=args.jobs,
-            chunk_points=args.chunk_points,
-            progress=not args.quiet,
-            command=record,
-        )
-        ran = time.perf_counter() - started
+        with open_backend(args) as backend:  # before --overwrite clears anything
+            if args.overwrite:
+                clear_for_overwrite(out)
+            check_folder(spec, out, args.chunk_points)  # run_sweep's refusals, before output
+            print(announce)
+            started = time.perf_counter()
+            run_sweep(
+                spec,
+                out,
+                jobs=backend.jobs,
+                chunk_points=args.chunk_points,
+                progress=not args.quiet,
+                command=record,
+                backend=backend.name,
+            )
+            ran = time.perf_counter() - started
         return ran, report()
 
 

@@ -58,6 +58,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm.auto import tqdm
 
+from sim.backends import DISTRIBUTED_BACKENDS
 from sim.checkpoint import Interrupted, stop_signals
 from sim.results import RunError, check_writable, remove_outputs, write_parquet
 from sim.shared_pool import processes_for, run_shared
@@ -328,6 +329,8 @@ def _execute(
     step, per = chunking
     calls = [(data, params, design[s : s + step], s, r, min(per, reps - r), args) for s, r in todo]
     processes = processes_for(jobs, len(calls))
+    if backend in DISTRIBUTED_BACKENDS:  # joblib runs n_jobs=1 here, whatever the back end
+        processes = max(processes, 2)
     if processes <= 1:  # --jobs 1, one part, or --jobs -1 on a one-core machine
         for call in calls:
             yield _run_unit(*call)
@@ -335,7 +338,7 @@ def _execute(
     if backend == "loky":  # local processes: this one works too while the workers start
         yield from run_shared(_run_unit, calls, processes)
         return
-    parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
+    parallel = Parallel(n_jobs=processes, backend=backend, return_as="generator_unordered")
     with warnings.catch_warnings():  # stopping early cancels queued parts on purpose
         warnings.filterwarnings("ignore", "tasks which were still being processed")
         with sigint_ignored_by_new_workers():  # the call dispatches parts, starts workers
