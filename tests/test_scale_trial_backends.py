@@ -245,6 +245,24 @@ def test_a_wrong_port_or_host_fails_at_once(
     assert not out.exists()
 
 
+def test_an_unreachable_cluster_over_a_finished_run_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Re-running a finished run printed "running it again and replacing it" before the
+    cluster was tried; when it could not be reached nothing was replaced, and stderr had two
+    lines. The note now comes once the back end is there."""
+    out = tmp_path / "r"
+    assert main(["run", "--reps", "2", "--out", str(out), "--quiet", "--no-figures"]) == 0
+    capsys.readouterr()
+    before = (out / "runs.parquet").read_bytes()
+    argv = ["run", "--reps", "2", "--out", str(out), "--quiet", "--no-figures"]
+    code = main([*argv, "--backend", "dask", "--scheduler", "tcp://nosuchhost.invalid:8786"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "unknown host" in err and "replacing" not in err
+    assert (out / "runs.parquet").read_bytes() == before
+
+
 def _start(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "dask", *args],

@@ -301,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
         st = _checked_settings(args, designs)
     out = st["out"]
     with open_backend(args) as backend:  # loky here, or a dask / ray cluster
+        note_if_replacing(out, args)  # once the back end is there: a refusal says only why
         result = run_experiment(
             st["designs"],
             reps=st["reps"],
@@ -360,7 +361,6 @@ def _checked_settings(args: argparse.Namespace, designs: list) -> dict[str, Any]
         resume=args.resume,
         overwrite=args.overwrite,
     )
-    note_if_replacing(out, args)
     return st
 
 
