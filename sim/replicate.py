@@ -275,6 +275,7 @@ def run_chunk_unit(
     crn: bool,
     on_error: str = "record",
     worker: bool = False,
+    rows: bool = False,
 ) -> tuple[tuple[int, int, int], dict[str, Any]]:
     """Picklable wrapper for the parallel back ends: one chunk, tagged with its unit.
 
@@ -282,35 +283,22 @@ def run_chunk_unit(
     worker has loaded (modules, functions: :func:`gc.freeze`, once per process), so the full
     collection that ends each chunk scans only that chunk's objects: ~45 ms less per chunk.
     Never set in the caller's own process, whose later garbage must stay collectable.
+
+    ``rows=True`` returns the chunk's :func:`chunk_rows` instead of its tables: for a piece
+    ``lo .. hi - 1`` of a chunk, to be joined with the chunk's other pieces by
+    :func:`chunk_tables` (the last chunks of a parallel run are cut into pieces so that the
+    processes finish together: :func:`sim.experiment_exec.split_tail`).
     """
     if worker:
         _freeze_loaded_objects()
-    return (d, lo, hi), run_chunk(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
-
-
-def run_piece_unit(
-    scenario: Scenario,
-    design: str,
-    d: int,
-    lo: int,
-    hi: int,
-    root_seed: int,
-    crn: bool,
-    on_error: str = "record",
-    worker: bool = False,
-) -> tuple[tuple[int, int, int], dict[str, Any]]:
-    """:func:`run_chunk_unit` for a piece ``lo .. hi - 1`` of a chunk: its :func:`chunk_rows`,
-    to be joined with the chunk's other pieces by :func:`chunk_tables` (the last chunks of a
-    parallel run are cut into pieces so the processes finish together: sim.experiment_exec)."""
-    if worker:
-        _freeze_loaded_objects()
-    return (d, lo, hi), chunk_rows(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
+    run = chunk_rows if rows else run_chunk
+    return (d, lo, hi), run(scenario, design, d, range(lo, hi), root_seed, crn, on_error)
 
 
 def run_part(piece: bool, *args: Any, **kwargs: Any) -> tuple[tuple[int, int, int], Any]:
-    """:func:`run_piece_unit` (``piece``) or :func:`run_chunk_unit`: one picklable function
-    for a parallel run whose calls mix whole chunks and pieces (sim.experiment_exec)."""
-    return (run_piece_unit if piece else run_chunk_unit)(*args, **kwargs)
+    """:func:`run_chunk_unit` of a whole chunk, or of a piece (``piece``: its rows): one
+    picklable function for a parallel run whose calls mix both (sim.experiment_exec)."""
+    return run_chunk_unit(*args, rows=piece, **kwargs)
 
 
 _FROZEN: list[bool] = []  # non-empty once this process has frozen its loaded objects

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_helpers import local_cluster
 
 distributed = pytest.importorskip(
     "dask.distributed",
@@ -67,13 +68,7 @@ def _naps(n_jobs: int, tasks: int, seconds: float) -> list[tuple[int, float, flo
 @pytest.fixture(scope="module")
 def three_workers() -> Iterator[str]:
     """A LocalCluster of three single-threaded worker processes; yields its address."""
-    with distributed.LocalCluster(
-        n_workers=3,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with local_cluster(3) as cluster:
         yield cluster.scheduler_address
 
 
@@ -148,13 +143,7 @@ def test_one_slot_cluster_and_workers_that_join_later_get_the_chunks() -> None:
     task off the driver, and a worker that joins part-way gets some: both worker processes run
     tasks, and the driver none."""
     with (
-        distributed.LocalCluster(
-            n_workers=1,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
+        local_cluster(1) as cluster,
         joblib_backend("dask", scheduler=cluster.scheduler_address) as be,
     ):
         assert be.workers == 2  # jobs=1 would run in this process
@@ -193,13 +182,7 @@ def test_a_chunk_that_kills_its_workers_is_one_line_run_error() -> None:
 
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(
-            n_workers=1,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
+        local_cluster(1) as cluster,
     ):
         attempt = threading.Thread(target=run, args=(cluster.scheduler_address,), daemon=True)
         attempt.start()

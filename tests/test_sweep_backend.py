@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_helpers import TINY, ccsim, one_error_line
+from cluster_helpers import local_cluster
 
 distributed = pytest.importorskip(
     "dask.distributed",
@@ -40,13 +41,7 @@ def test_a_sweep_on_a_dask_cluster_matches_the_local_sweep(
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     assert ccsim(capsys, "sweep", sweep_file, "--out", local, "--jobs", "1", *QUIET)[0] == 0
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
+        local_cluster(2) as cluster,
         distributed.Client(cluster) as client,
         distributed.get_task_stream(client) as ts,
     ):
