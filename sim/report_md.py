@@ -226,12 +226,22 @@ def _md_run_facts(manifest: Mapping[str, Any]) -> list[str]:
         ("common random numbers", manifest.get("crn")),
         ("wall time", _wall_time(manifest.get("wall_time_s"))),
         ("processes (--jobs)", manifest.get("jobs")),
+        ("back end", _backend_text(manifest)),
         ("created", manifest.get("created")),
         ("git commit", (manifest.get("git") or {}).get("commit")),
         ("ccsim version", (manifest.get("versions") or {}).get("ccsim")),
         ("complete", manifest.get("complete")),
     ]
     return ["## Run\n", *(f"- {k}: {v}" for k, v in facts if v is not None), ""]
+
+
+def _backend_text(manifest: Mapping[str, Any]) -> str | None:
+    """``loky (this machine)``, ``dask (tcp://10.0.0.5:8786)``: where the replications ran
+    (``None`` when the manifest does not say)."""
+    name, where = manifest.get("backend"), manifest.get("cluster")
+    if name is None:
+        return None
+    return f"{name} ({where})" if where else str(name)
 
 
 def _md_figures(out_dir: Path, figures: Sequence[Path] | None) -> list[str]:

@@ -187,3 +187,15 @@ def test_outputs_md_lists_the_runs_columns_in_the_order_of_the_file() -> None:
     runs_table = text.split("## `runs.parquet`")[1].split("## ")[0]
     listed = [line.split("`")[1] for line in runs_table.splitlines() if line.startswith("| `")]
     assert listed == documented
+
+
+def test_summary_says_where_the_replications_ran(tmp_path: Path) -> None:
+    """summary.md gave the processes (--jobs) but not the back end or cluster (a researcher's
+    scale-out trial): a local run names loky and this machine, as its manifest does."""
+    from sim.cli import main
+
+    out = tmp_path / "r"
+    assert main(["run", "--reps", "2", "--out", str(out), "--quiet", "--no-figures"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["backend"], manifest["cluster"]) == ("loky", "this machine")
+    assert "- back end: loky (this machine)\n" in (out / "summary.md").read_text()
