@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +285,8 @@ def run_and_report(
     The folder's lock (that of ``ccsim run`` and ``compare``) is held throughout: clearing it
     for ``--overwrite``, the runs, the report. The back end (``--backend``: local processes or
     a dask / ray cluster) is set up first, so a cluster that cannot be reached leaves the
-    folder untouched. ``announce`` (the runs it will cost) is printed only once the folder is
+    folder untouched (a new ``--out`` is not even created: the lock is taken once the back end
+    is reached). ``announce`` (the runs it will cost) is printed only once the folder is
     accepted, so a refused command prints nothing on stdout.
 
     Raises:
@@ -300,8 +301,12 @@ def run_and_report(
     from sim.sweep.folder import check_folder, locked_folder
 
     total = len(make_design(spec)) * spec.replications
-    with locked_folder(out), stopped_cleanly(out, total):
-        with open_backend(args) as backend:  # before --overwrite clears anything
+    with ExitStack() as held, stopped_cleanly(out, total):
+        with open_backend(args) as backend:
+            # the lock creates --out: take it only once the back end is reached, so a cluster
+            # that cannot be reached creates nothing (as ccsim run) and clears nothing; it is
+            # held (by ``held``) after the back end closes, for the report
+            held.enter_context(locked_folder(out))
             if args.overwrite:
                 clear_for_overwrite(out)
             check_folder(spec, out, args.chunk_points)  # run_sweep's refusals, before output
