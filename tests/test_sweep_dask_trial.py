@@ -83,3 +83,16 @@ def test_a_scheduler_lost_while_reaching_it_is_one_line_not_a_write_error(
     assert "cannot write" not in line and "runs are saved" not in line
     assert stdout == ""
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity"])
+def test_help_says_how_a_sweep_runs_on_a_cluster(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, stdout, _ = ccsim(capsys, command, "--help")
+    assert code == 0
+    text = " ".join(stdout.split())  # argparse's own line breaks aside
+    assert "On a cluster, --backend dask --scheduler tcp://HOST:8786" in text
+    assert "leave --jobs out to use every worker" in text
+    assert "--jobs 1 is refused" in text
+    assert "--out is left as it was (docs/distributed.md, Sweeps on a cluster)" in text

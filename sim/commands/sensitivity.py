@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sim.commands.common import UsageError, positive_int
 from sim.commands.sweep import (
+    CLUSTER_NOTE,
     DOCS,
     RESUME_NOTE,
     add_common,
@@ -54,6 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             """
         )
         + RESUME_NOTE
+        + "\n\n"
+        + CLUSTER_NOTE
         + f"\n\nThe sweep file format, every output file and how this differs from "
         f"'ccsim sweep': {DOCS}.\n",
     )

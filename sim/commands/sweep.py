@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,12 @@ Runs are saved part by part in runs/part-*.parquet (up to 200 runs a part; a poi
 more replications is split over several parts). Ctrl-C or SIGTERM stops cleanly, keeping
 every finished part; run the same command again (same file and --out) to finish.
 --overwrite deletes only the files a sweep writes, never other files in the folder."""
+CLUSTER_NOTE = """\
+On a cluster, --backend dask --scheduler tcp://HOST:8786 (or --backend ray --address auto)
+runs the parts there, with the same runs as on this machine: leave --jobs out to use every
+worker (--jobs J keeps at most J parts running; --jobs 1 is refused). A cluster that cannot
+be reached is one error line, and --out is left as it was (docs/distributed.md, Sweeps on a
+cluster)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
               ccsim sweep scenarios/sweeps/budget_x_soft.toml
               ccsim sweep scenarios/sweeps/levers_sobol.toml --jobs 2 --outcome t50_months
               ccsim sweep scenarios/sweeps/robust_design.toml --jobs 2   # levers x uncertainties
+              ccsim sweep scenarios/sweeps/budget_x_soft.toml --backend dask \\
+                  --scheduler tcp://10.0.0.5:8786   # on a dask cluster
 
             With [uncertainties] tables and scenarios = N in the file, every lever point (a
             policy) runs in the same N states of the world, and sweep.md ranks the policies'
@@ -50,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             """
         )
         + RESUME_NOTE
+        + "\n\n"
+        + CLUSTER_NOTE
         + f"\n\nThe sweep file format, every output file and resuming: {DOCS}.\n",
     )
     p.add_argument("file", type=Path, metavar="SWEEP.toml", help="the sweep file")
@@ -287,6 +297,9 @@ def reached_backend(args: argparse.Namespace) -> Iterator[Any]:
 
     from sim.backends import DASK_CLIENT_LOGGERS
 
+    if getattr(args, "backend", None) == "dask":
+        with suppress(ImportError):  # else open_backend says how to install it
+            import distributed  # noqa: F401  (its import sets the loggers' levels: mute after it)
     loggers = [logging.getLogger(name) for name in DASK_CLIENT_LOGGERS]
     levels = [logger.level for logger in loggers]
     with ExitStack() as stack:
