@@ -96,3 +96,31 @@ def test_help_says_how_a_sweep_runs_on_a_cluster(
     assert "leave --jobs out to use every worker" in text
     assert "--jobs 1 is refused" in text
     assert "--out is left as it was (docs/distributed.md, Sweeps on a cluster)" in text
+
+
+@contextmanager
+def _stopped_while_reaching(args: object) -> Iterator[None]:
+    """Ctrl-C while ``open_backend`` waits for the cluster (up to a minute)."""
+    raise KeyboardInterrupt
+    yield  # a generator, as the real one
+
+
+def test_a_sweep_stopped_while_reaching_the_cluster_names_no_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.commands.sweep as sweep_command
+
+    monkeypatch.setattr(sweep_command, "open_backend", _stopped_while_reaching)
+    sweep_file = tmp_path / "levers.toml"
+    sweep_file.write_text(SWEEP.replace("'", '"'))
+    out = tmp_path / "out"
+    code, stdout, err = ccsim(
+        capsys, "sweep", sweep_file, "--out", out, "--backend", "dask",
+        "--scheduler", "tcp://127.0.0.1:8786", "--quiet", "--no-figures",
+    )  # fmt: skip
+    assert code == 130  # 128 + SIGINT
+    assert err.strip().splitlines() == [
+        "ccsim sweep: interrupted by SIGINT before any run started; nothing was written"
+    ]
+    assert stdout == ""
+    assert not out.exists()

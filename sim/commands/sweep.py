@@ -241,7 +241,8 @@ def stopped_cleanly(out: Path, total: int) -> Iterator[None]:
     inside them; a failed report write says the runs are kept.
 
     Raises:
-        Interrupted: naming the signal, the runs saved in ``out`` and how to finish.
+        Interrupted: naming the signal, the runs saved in ``out`` and how to finish (or, when
+            ``out`` was not created yet, that nothing was written).
         RunError: a report or figure could not be written.
     """
     from sim.checkpoint import Interrupted, stop_signals
@@ -254,10 +255,14 @@ def stopped_cleanly(out: Path, total: int) -> Iterator[None]:
             yield
     except SweepInterrupted:  # from the runner, with its own count
         raise
-    except Interrupted as exc:
-        raise interrupted(exc.signum, saved_runs(out), total, out) from None
-    except KeyboardInterrupt:
-        raise interrupted(int(signal.SIGINT), saved_runs(out), total, out) from None
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+        if not out.exists():  # stopped while the back end was reached: no folder to name
+            name = signal.Signals(signum).name
+            raise SweepInterrupted(
+                signum, f"interrupted by {name} before any run started; nothing was written"
+            ) from None
+        raise interrupted(signum, saved_runs(out), total, out) from None
     except OSError as exc:
         raise RunError(
             f"cannot write {exc.filename or out} ({exc.strerror or exc}); the runs are saved "
