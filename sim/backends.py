@@ -157,12 +157,18 @@ def _dask(scheduler: str | None, local_workers: int) -> Iterator[Backend]:
             cluster.close()
         raise BackendUnavailableError(f"cannot reach dask scheduler {scheduler}: {exc}") from exc
     try:
+        address = client.scheduler.address
         try:
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            with _client_logs_muted():
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except TimeoutError as exc:
             raise BackendUnavailableError(
-                f"dask scheduler {client.scheduler.address} has no workers after "
-                f"{CONNECT_TIMEOUT_S:.0f} s"
+                f"dask scheduler {address} has no workers after {CONNECT_TIMEOUT_S:.0f} s"
+            ) from exc
+        except OSError as exc:  # the scheduler went away while we waited for a worker
+            raise BackendUnavailableError(
+                f"lost the dask scheduler {address} before any worker joined ({exc}); start "
+                "the cluster again and run the same command"
             ) from exc
         threads = sum(client.nthreads().values())
         _register_dask()

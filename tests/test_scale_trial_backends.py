@@ -337,3 +337,31 @@ def test_a_ray_run_prints_only_ccsims_own_lines(tmp_path: Path) -> None:
     assert done.stdout.strip() == (
         f"results: {out}/ (runs.parquet, series/, sites.parquet, manifest.json, summary.md)"
     )
+
+
+def test_a_scheduler_lost_before_any_worker_joins_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A scheduler with no workers, killed while ccsim waits for the first one, ended in a
+    dask ERROR log line and a traceback ("OSError: Timed out trying to connect"), exit 1."""
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT_S", 5.0)
+    info = tmp_path / "scheduler.json"
+    where = ["--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(info)]
+    scheduler = _start(["scheduler", *where, "--no-dashboard"])
+    try:
+        deadline = time.monotonic() + 20
+        while not info.is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        threading.Timer(1.0, scheduler.send_signal, (signal.SIGKILL,)).start()
+        capfd.readouterr()
+        out = tmp_path / "r"
+        argv = ["run", "--reps", "2", "--out", str(out), "--quiet", "--no-figures"]
+        code = main([*argv, "--backend", "dask", "--scheduler", address])
+    finally:
+        _stop(scheduler)
+    err = capfd.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "ERROR" not in err, err
+    assert f"lost the dask scheduler {address} before any worker joined" in err
+    assert not out.exists()
