@@ -53,38 +53,6 @@ def test_an_unreachable_scheduler_creates_no_out_folder(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["levers.toml"]  # no new/ nor new/out/
 
 
-@contextmanager
-def _scheduler_gone(args: object) -> Iterator[None]:
-    """What ``open_backend`` raises when the scheduler stops while the client waits for its
-    first worker (distributed's ``wait_for_workers``, after a minute)."""
-    raise OSError("Timed out trying to connect to tcp://127.0.0.1:8786 after 60 s")
-    yield  # a generator, as the real one
-
-
-def test_a_scheduler_lost_while_reaching_it_is_one_line_not_a_write_error(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sim.commands.sweep as sweep_command
-
-    monkeypatch.setattr(sweep_command, "open_backend", _scheduler_gone)
-    sweep_file = tmp_path / "levers.toml"
-    sweep_file.write_text(SWEEP.replace("'", '"'))
-    out = tmp_path / "out"
-    code, stdout, err = ccsim(
-        capsys, "sweep", sweep_file, "--out", out, "--backend", "dask",
-        "--scheduler", "tcp://127.0.0.1:8786", "--quiet", "--no-figures",
-    )  # fmt: skip
-    line = one_error_line(
-        code,
-        err,
-        "ccsim sweep: error: lost the dask cluster tcp://127.0.0.1:8786 before any run started",
-        "Timed out trying to connect to tcp://127.0.0.1:8786 after 60 s",
-    )
-    assert "cannot write" not in line and "runs are saved" not in line
-    assert stdout == ""
-    assert not out.exists()
-
-
 @pytest.mark.parametrize("command", ["sweep", "sensitivity"])
 def test_help_says_how_a_sweep_runs_on_a_cluster(
     capsys: pytest.CaptureFixture[str], command: str

@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -286,45 +286,6 @@ def command_record(
     }
 
 
-@contextmanager
-def reached_backend(args: argparse.Namespace) -> Iterator[Any]:
-    """:func:`open_backend`, with a connection error while the cluster is being reached as one
-    :class:`UsageError` line: a dask scheduler that stops while ccsim waits for its first
-    worker makes the client raise a bare ``OSError`` ("Timed out trying to connect ...")
-    after a minute, which would otherwise read as a failed write to ``--out``. The dask
-    client's own log of it is muted while the back end is set up; errors of the runs
-    themselves (inside the block) pass through unchanged.
-
-    Raises:
-        UsageError: the back end could not be set up (nothing has run, ``--out`` is untouched).
-    """
-    import logging
-
-    from sim.backends import DASK_CLIENT_LOGGERS
-
-    if getattr(args, "backend", None) == "dask":
-        with suppress(ImportError):  # else open_backend says how to install it
-            import distributed  # noqa: F401  (its import sets the loggers' levels: mute after it)
-    loggers = [logging.getLogger(name) for name in DASK_CLIENT_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with ExitStack() as stack:
-        try:
-            for logger in loggers:
-                logger.setLevel(logging.CRITICAL)
-            backend = stack.enter_context(open_backend(args))
-        except OSError as exc:
-            at = getattr(args, "scheduler", None) or getattr(args, "address", None)
-            where = f" {at}" if at else " (local)"
-            raise UsageError(
-                f"lost the {args.backend} cluster{where} before any run started ({exc}); "
-                "start it again and run the same command"
-            ) from exc
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
-        yield backend
-
-
 def run_and_report(
     args: argparse.Namespace,
     spec: Any,
@@ -356,7 +317,7 @@ def run_and_report(
 
     total = len(make_design(spec)) * spec.replications
     with ExitStack() as held, stopped_cleanly(out, total):
-        with reached_backend(args) as backend:
+        with open_backend(args) as backend:  # unreachable: one line (sim.backends)
             # the lock creates --out: take it only once the back end is reached, so a cluster
             # that cannot be reached creates nothing (as ccsim run) and clears nothing; it is
             # held (by ``held``) after the back end closes, for the report
