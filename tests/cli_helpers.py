@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,18 @@ def one_error_line(code: int, err: str, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+def tiny_sweep(replications: int = 1, samples: int = 2) -> str:
+    """The text of the smallest sweep file the sweep tests run: one lever
+    (``programme.tactics.soft`` over [0.2, 0.8]) of the :data:`TINY` scenario, seed 3,
+    outcome ``gap_auc``; ``samples`` is read by ``ccsim sensitivity`` only."""
+    return f"""base = "baseline"
+set = {json.dumps(TINY)}
+outcomes = ["gap_auc"]
+seed = 3
+replications = {replications}
+samples = {samples}
+[parameters."programme.tactics.soft"]
+range = [0.2, 0.8]
+"""

@@ -10,19 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import TINY, ccsim, one_error_line
+from cli_helpers import TINY, ccsim, one_error_line, tiny_sweep
 
 from sim.results import folder_lock
 
-SWEEP = f"""base = "baseline"
-set = {TINY!r}
-outcomes = ["gap_auc"]
-seed = 3
-replications = 1
-samples = 2
-[parameters."programme.tactics.soft"]
-range = [0.2, 0.8]
-""".replace("'", '"')
+SWEEP = tiny_sweep(replications=1, samples=2)
 QUIET = ["--jobs", "1", "--quiet", "--no-figures"]
 COMMANDS = (["sweep"], ["sensitivity", "--method", "morris"])
 COST = {  # docs/sweeps.md: a range on a grid is 5 steps; Morris makes samples x (d + 1) points

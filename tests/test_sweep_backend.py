@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_helpers import TINY, ccsim, one_error_line
+from cli_helpers import ccsim, one_error_line, tiny_sweep
 from cluster_helpers import local_cluster
 
 distributed = pytest.importorskip(
@@ -16,15 +16,7 @@ distributed = pytest.importorskip(
     reason="dask.distributed not installed (python3 -m pip install -e '.[dask]')",
 )
 
-SWEEP = f"""base = "baseline"
-set = {TINY!r}
-outcomes = ["gap_auc"]
-seed = 3
-replications = 2
-samples = 4
-[parameters."programme.tactics.soft"]
-range = [0.2, 0.8]
-"""
+SWEEP = tiny_sweep(replications=2, samples=4)
 QUIET = ["--quiet", "--no-figures"]
 
 

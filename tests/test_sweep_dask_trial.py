@@ -9,22 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cli_helpers import TINY, ccsim, one_error_line
+from cli_helpers import ccsim, one_error_line, tiny_sweep
 
 pytest.importorskip(
     "dask.distributed",
     reason="dask.distributed not installed (python3 -m pip install -e '.[dask]')",
 )
 
-SWEEP = f"""base = "baseline"
-set = {TINY!r}
-outcomes = ["gap_auc"]
-seed = 3
-replications = 2
-samples = 4
-[parameters."programme.tactics.soft"]
-range = [0.2, 0.8]
-"""
+SWEEP = tiny_sweep(replications=2, samples=4)
 UNREACHABLE = ["--backend", "dask", "--scheduler", "tcp://no-such-host.invalid:8786"]
 
 

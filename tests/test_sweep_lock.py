@@ -7,20 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import TINY, ccsim, one_error_line
+from cli_helpers import ccsim, one_error_line, tiny_sweep
 
 import sim.sweep
 from sim.results import LOCK_NAME, OutputError, folder_lock
 
-SWEEP = f"""base = "baseline"
-set = {TINY!r}
-outcomes = ["gap_auc"]
-seed = 3
-replications = 1
-samples = 2
-[parameters."programme.tactics.soft"]
-range = [0.2, 0.8]
-"""
+SWEEP = tiny_sweep(replications=1, samples=2)
 QUIET = ["--jobs", "1", "--quiet", "--no-figures"]
 COMMANDS = (["sweep"], ["sensitivity", "--method", "morris"])
 
